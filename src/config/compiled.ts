@@ -1,0 +1,171 @@
+/**
+ * The compiled configuration: plain, serializable data produced by the compiler and consumed by
+ * workflows, activities, ingest and the offline tools. No functions, classes or zod in here —
+ * it travels through Temporal payloads and is pinned per workflow run by its `version`.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/**
+ * A template is any JSON value; strings may hold `{{ expression }}` placeholders (CEL).
+ * A string that is exactly one placeholder yields the expression's raw value (number, list, …);
+ * otherwise placeholders are interpolated as text.
+ */
+export type Template = Json;
+
+/** Durations are compiled to milliseconds. */
+export type Millis = number;
+
+export interface CompiledConfig {
+  name: string;
+  /** Content hash of the compiled config (hex): the config version. */
+  version: string;
+  entities: Record<string, CompiledEntity>;
+  sources: Record<string, CompiledSource>;
+  events: Record<string, CompiledEventType>;
+  connectors: Record<string, CompiledConnector>;
+  rules: CompiledRule[];
+  /** Event type → ids of the rules that must see it (as trigger, `within`/`unless` partner, `count`, `all`). */
+  rulesByEvent: Record<string, string[]>;
+}
+
+export interface CompiledEntity {
+  name: string;
+  /** Path into the event where the entity key is found, e.g. `data.teamId` or `subject`. */
+  key: string;
+  initial: JsonObject;
+}
+
+export type SourceAuth =
+  | { type: 'none' }
+  | { type: 'apiKey'; header: string; env: string }
+  | { type: 'standardWebhooks'; secretEnv: string }
+  | { type: 'hubSignature'; secretEnv: string; header: string };
+
+export interface CompiledSource {
+  name: string;
+  auth: SourceAuth;
+  /** Requests per second allowed from this source at ingest (undefined: unlimited). */
+  rateLimit?: number;
+}
+
+export type ReducerOp = 'set' | 'increment' | 'append' | 'remove' | 'merge';
+
+export interface CompiledReducer {
+  op: ReducerOp;
+  /** Dotted path into state, e.g. `paid` or `scores.total`. */
+  path: string;
+  /** Value template (for increment: the amount, default 1). */
+  value?: Template;
+}
+
+export interface CompiledEventType {
+  type: string;
+  sources: string[];
+  entity: string;
+  /** JSON Schema for the event's `data`. */
+  schema: JsonObject;
+  reduce: CompiledReducer[];
+  example?: Json;
+  description?: string;
+}
+
+export interface RetryPolicy {
+  initialIntervalMs?: Millis;
+  backoffCoefficient?: number;
+  maximumIntervalMs?: Millis;
+  maximumAttempts?: number;
+  nonRetryableErrorTypes?: string[];
+}
+
+export type OutgoingAuth =
+  | { type: 'bearer'; token: Template }
+  | { type: 'basic'; username: Template; password: Template }
+  | { type: 'standardWebhooks'; secret: Template };
+
+export interface CompiledConnector {
+  name: string;
+  http: {
+    /** May reference `env.*`: resolved inside the activity, never in workflow history. */
+    url: Template;
+    method: string;
+    headers: Record<string, Template>;
+    body?: Template;
+    auth?: OutgoingAuth;
+    /** HTTP statuses counted as success, e.g. [[200, 299]]; default 2xx. */
+    successStatuses: Array<[number, number]>;
+  };
+  timeoutMs: Millis;
+  retry: RetryPolicy;
+  idempotencyHeader: string;
+  /** Maximum concurrent calls to this connector across workers (undefined: unlimited). */
+  concurrency?: number;
+  /** Calls per second allowed to this connector (undefined: unlimited). */
+  rateLimit?: number;
+  /** Bytes of response body recorded in history. */
+  recordBodyBytes: number;
+  /** Response headers recorded in history. */
+  recordHeaders: string[];
+}
+
+/** EventBridge-style content pattern over the event (keys: envelope attributes and `data`). */
+export type Pattern = { [key: string]: PatternValue };
+export type PatternValue = Pattern | PatternMatcher[] | { $or: Pattern[] };
+export type PatternMatcher =
+  | string
+  | number
+  | boolean
+  | null
+  | { prefix: string }
+  | { suffix: string }
+  | { wildcard: string }
+  | { numeric: Array<string | number> }
+  | { exists: boolean }
+  | { 'anything-but': Json | { prefix: string } | { suffix: string } }
+  | { 'equals-ignore-case': string };
+
+/** Reference to an event type with an optional content pattern. */
+export interface EventRef {
+  type: string;
+  match?: Pattern;
+}
+
+/** Argo-Events-style join: `all` of, `any` of, or one event. */
+export type JoinExpr = { event: EventRef } | { all: JoinExpr[] } | { any: JoinExpr[] };
+
+export type RuleTiming =
+  | { kind: 'within'; then: EventRef; windowMs: Millis }
+  | { kind: 'unless'; event: EventRef; windowMs: Millis }
+  | { kind: 'count'; count: number; windowMs: Millis }
+  | { kind: 'debounce'; quietMs: Millis }
+  | { kind: 'throttle'; intervalMs: Millis }
+  | { kind: 'all'; join: JoinExpr; windowMs?: Millis };
+
+export type CompiledAction =
+  | {
+      kind: 'call';
+      connector: string;
+      /** Per-action overrides, templated over event/state/entity (and env inside the activity). */
+      path?: Template;
+      method?: string;
+      headers?: Record<string, Template>;
+      body?: Template;
+      /** Shown in the Temporal Web UI as the activity summary. */
+      summary?: string;
+    }
+  | { kind: 'emit'; type: string; data: Template; source?: string; subject?: Template }
+  | { kind: 'set'; reducers: CompiledReducer[] }
+  | { kind: 'end'; reason?: string };
+
+export interface CompiledRule {
+  id: string;
+  description?: string;
+  on: EventRef[];
+  /** CEL condition over `event`, `state`, `entity`. */
+  if?: string;
+  timing?: RuleTiming;
+  once: boolean;
+  then: CompiledAction[];
+  onFailure: CompiledAction[];
+}

@@ -1,0 +1,82 @@
+/**
+ * Message definitions of the entity workflow: the contract between callers (ingest, client SDK,
+ * CLI) and the workflow. Module-level constants, importable from both sides.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JsonObject } from '../src/config/compiled.js';
+import type { DecisionTrace, DeliveryResult, EngineEvent, Firing, MachineSnapshot } from '../src/rules/types.js';
+
+export const ENTITY_WORKFLOW_TYPE = 'entityWorkflow';
+
+/** Start argument of an entity workflow run. */
+export interface EntityWorkflowInput {
+  entityType: string;
+  key: string;
+  /** Config version to run with; absent: the worker's current version (resolved once, recorded in history). */
+  configVersion?: string;
+  /** Carried over from the previous run by continue-as-new. */
+  carried?: CarriedState;
+}
+
+export interface DeadLetter {
+  id: string;
+  ruleId: string;
+  eventId: string;
+  connector: string;
+  idempotencyKey: string;
+  /** The request as planned (templates resolved except `env.*`). */
+  request: JsonObject;
+  lastFailure: string;
+  attempts: number;
+  at: number;
+  redriven?: number;
+}
+
+export interface CarriedState {
+  machine: MachineSnapshot;
+  deadLetters: DeadLetter[];
+  /** Firings whose actions had not finished at continue-as-new: re-run in the new run (same idempotency keys). */
+  pendingFirings: Firing[];
+  /** Recent events (bounded) for inspection. */
+  recentEvents: RecentEvent[];
+  runCount: number;
+}
+
+export interface RecentEvent {
+  id: string;
+  source: string;
+  type: string;
+  at: number;
+  status: DeliveryResult['status'];
+  reason?: string;
+}
+
+export interface EventBatch {
+  events: EngineEvent[];
+}
+
+export interface EntityView {
+  entityType: string;
+  key: string;
+  configVersion: string;
+  state: JsonObject;
+  eventCount: number;
+  ended?: { at: number; reason?: string };
+  deadLetters: number;
+}
+
+/** Fire-and-forget delivery (signalWithStart). Several events for one entity may arrive in one signal. */
+export const eventSignal = defineSignal<[EventBatch]>('event');
+/** Synchronous delivery (update-with-start): one result per event, in order. */
+export const publishUpdate = defineUpdate<DeliveryResult[], [EventBatch]>('publish');
+/** Re-run a dead letter; resolves once the call succeeded or failed again. */
+export const redriveUpdate = defineUpdate<{ ok: boolean; error?: string }, [{ deadLetterId: string }]>('redrive');
+/** Move the entity to another config version at once (continue-as-new with the carried state). */
+export const migrateUpdate = defineUpdate<{ from: string; to: string }, [{ configVersion?: string }]>('migrate');
+
+export const stateQuery = defineQuery<EntityView>('state');
+export const eventsQuery = defineQuery<RecentEvent[]>('events');
+export const tracesQuery = defineQuery<DecisionTrace[], [{ eventId?: string }?]>('explain');
+export const firingsQuery = defineQuery<Firing[]>('firings');
+export const deadLettersQuery = defineQuery<DeadLetter[]>('deadLetters');
+export const timersQuery = defineQuery<Array<{ ruleId: string; at: number; what: string }>>('timers');
