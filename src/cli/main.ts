@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** The `hunt` command: validate, draw, explain and run the event configuration. */
+import { Command } from 'commander';
+import { CliError, runCli } from './cli-error.js';
+// command registrations (one import and one call per command module):
+
+const program = new Command('hunt')
+  .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
+  .showHelpAfterError();
+
+// registerXCommands(program);
+
+runCli(program).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : 1);
+});
