@@ -1,0 +1,27 @@
+/**
+ * The engine's custom search attributes: typed keys for workflows and clients, and the
+ * `--search-attribute` list the dev server registers at start. Usable from the Web UI's search
+ * box, e.g. `HuntEntityType = "team" AND HuntDeadLetters > 0`.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const HuntEntityType = defineSearchAttributeKey('HuntEntityType', SearchAttributeType.KEYWORD);
+export const HuntEntityKey = defineSearchAttributeKey('HuntEntityKey', SearchAttributeType.KEYWORD);
+export const HuntLastEventType = defineSearchAttributeKey('HuntLastEventType', SearchAttributeType.KEYWORD);
+export const HuntConfigVersion = defineSearchAttributeKey('HuntConfigVersion', SearchAttributeType.KEYWORD);
+export const HuntDeadLetters = defineSearchAttributeKey('HuntDeadLetters', SearchAttributeType.INT);
+export const HuntEventCount = defineSearchAttributeKey('HuntEventCount', SearchAttributeType.INT);
+export const HuntRulesFired = defineSearchAttributeKey('HuntRulesFired', SearchAttributeType.KEYWORD_LIST);
+export const HuntEnded = defineSearchAttributeKey('HuntEnded', SearchAttributeType.BOOL);
+
+/** Name → CLI type for `temporal server start-dev --search-attribute name=Type`. */
+export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'KeywordList' | 'Bool'> = {
+  HuntEntityType: 'Keyword',
+  HuntEntityKey: 'Keyword',
+  HuntLastEventType: 'Keyword',
+  HuntConfigVersion: 'Keyword',
+  HuntDeadLetters: 'Int',
+  HuntEventCount: 'Int',
+  HuntRulesFired: 'KeywordList',
+  HuntEnded: 'Bool',
+};
