@@ -25,3 +25,26 @@ export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'Key
   HuntRulesFired: 'KeywordList',
   HuntEnded: 'Bool',
 };
+
+/** Any of the keys above (for lists of keys). */
+export type AnyKey =
+  | typeof HuntEntityType
+  | typeof HuntEntityKey
+  | typeof HuntLastEventType
+  | typeof HuntConfigVersion
+  | typeof HuntDeadLetters
+  | typeof HuntEventCount
+  | typeof HuntRulesFired
+  | typeof HuntEnded;
+
+/** Every key, for registering them with a server. */
+export const allSearchAttributeKeys: AnyKey[] = [
+  HuntEntityType,
+  HuntEntityKey,
+  HuntLastEventType,
+  HuntConfigVersion,
+  HuntDeadLetters,
+  HuntEventCount,
+  HuntRulesFired,
+  HuntEnded,
+];

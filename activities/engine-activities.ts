@@ -1,0 +1,36 @@
+/**
+ * The engine's own activities: hand the workflow its compiled config (recorded in history, so replay
+ * never depends on what is on disk) and deliver `emit`ted events to their target entities.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { CompiledConfig } from '../src/config/compiled.js';
+import type { EngineEvent } from '../src/rules/types.js';
+import type { ConfigStore } from '../src/worker/config-store.js';
+import { UnknownConfigVersionError } from '../src/worker/config-store.js';
+
+export interface EngineActivityDeps {
+  configStore: ConfigStore;
+  /** Delivers events to entity workflows (signal-with-start); EntityDelivery in production. */
+  deliverer: { send(events: EngineEvent[]): Promise<unknown> };
+}
+
+/** Creates the engine activities bound to their dependencies. */
+export function createEngineActivities(deps: EngineActivityDeps) {
+  return {
+    /** The compiled config of a version (default: the worker's current one). Run as a local activity. */
+    async getConfig(input: { version?: string }): Promise<CompiledConfig> {
+      try {
+        return await deps.configStore.get(input.version);
+      } catch (err) {
+        if (err instanceof UnknownConfigVersionError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+        throw err;
+      }
+    },
+
+    /** Delivers emitted events to their entities; ids are stable, so a retried emit is deduped downstream. */
+    async emitEvents(input: { events: EngineEvent[] }): Promise<{ delivered: number }> {
+      await deps.deliverer.send(input.events);
+      return { delivered: input.events.length };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Every activity the engine's worker registers. Workflows import this module as types only:
+ * `import type { EngineActivities } from '../activities/index.js'`.
+ */
+import type { Logger } from 'pino';
+import { createEngineActivities, type EngineActivityDeps } from './engine-activities.js';
+import { createHttpConnectorActivities } from './http-connector.js';
+
+export interface ActivityDeps extends EngineActivityDeps {
+  logger: Logger;
+  /** Environment for `{{ env.X }}` in connector settings (secrets stay out of workflow history). */
+  env: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+}
+
+/** Creates all activities bound to their dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createEngineActivities(deps),
+    ...createHttpConnectorActivities({ logger: deps.logger, env: deps.env, fetch: deps.fetch }),
+  };
+}
+
+export type EngineActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,180 @@
+/**
+ * Finds or makes a `temporal` CLI binary for the embedded dev server, in this order:
+ * TEMPORAL_CLI_PATH → `temporal` on PATH → a cached build (keyed by version) → a build from Go
+ * modules → (last) the SDK's own download, where the internet is reachable.
+ */
+import { spawn } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The newest Temporal CLI release whose go.mod installs with `go install …@version`. */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+
+export type CliOrigin = 'env' | 'path' | 'cache' | 'go-build';
+
+export interface TemporalCli {
+  path: string;
+  origin: CliOrigin;
+}
+
+export interface ProvisionOptions {
+  env?: Record<string, string | undefined>;
+  version?: string;
+  /** Cache root; default `$XDG_CACHE_HOME/treasure-hunt` or `~/.cache/treasure-hunt`. */
+  cacheRoot?: string;
+  /** Progress lines for the person waiting (a first build takes minutes). */
+  log?: (message: string) => void;
+  /** Build with Go when nothing is found (default true). */
+  allowBuild?: boolean;
+}
+
+/** No way to get a Temporal CLI worked: the message lists every option and what went wrong with each. */
+export class TemporalCliUnavailableError extends Error {
+  override readonly name = 'TemporalCliUnavailableError';
+  readonly code = 'TEMPORAL_CLI_UNAVAILABLE';
+  constructor(readonly attempts: string[]) {
+    super(
+      [
+        'No Temporal CLI is available to run the embedded Temporal server. Tried:',
+        ...attempts.map((a) => `  - ${a}`),
+        'Options:',
+        '  1. Set TEMPORAL_CLI_PATH to a `temporal` binary (https://docs.temporal.io/cli).',
+        '  2. Put `temporal` on your PATH.',
+        `  3. Install Go (https://go.dev/dl) and run \`npm run temporal:provision\` to build ${TEMPORAL_CLI_VERSION} into the cache.`,
+        '  4. Point TEMPORAL_ADDRESS at a running Temporal server or Temporal Cloud instead.',
+      ].join('\n'),
+    );
+  }
+}
+
+/** The cache directory for one CLI version. */
+export function cliCacheDir(options: Pick<ProvisionOptions, 'env' | 'cacheRoot' | 'version'> = {}): string {
+  const env = options.env ?? process.env;
+  const root =
+    options.cacheRoot ??
+    path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'treasure-hunt');
+  return path.join(root, 'temporal-cli', options.version ?? TEMPORAL_CLI_VERSION);
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) return false;
+    await fs.access(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Looks a command up on PATH, like `which`. */
+export async function findOnPath(command: string, envPath: string | undefined): Promise<string | undefined> {
+  for (const dir of (envPath ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, command);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  onLine: (line: string) => void,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output = (output + text).slice(-8_000);
+      for (const line of text.split('\n')) if (line.trim()) onLine(line.trim());
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** Builds the CLI from Go modules into the cache; returns the binary path. */
+async function buildWithGo(
+  goBinary: string,
+  version: string,
+  cacheDir: string,
+  env: Record<string, string | undefined>,
+  log: (message: string) => void,
+): Promise<string> {
+  // Build into a private directory, then rename: two processes building at once never see half a binary.
+  const staging = `${cacheDir}.build-${process.pid}`;
+  await fs.mkdir(staging, { recursive: true });
+  let lastProgress = 0;
+  const started = Date.now();
+  const { code, output } = await run(
+    goBinary,
+    ['install', `${TEMPORAL_CLI_MODULE}@${version}`],
+    { ...env, GOBIN: staging, GOFLAGS: [env.GOFLAGS, '-trimpath'].filter(Boolean).join(' ') },
+    () => {
+      if (Date.now() - lastProgress > 15_000) {
+        lastProgress = Date.now();
+        log(`  … still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`);
+      }
+    },
+  );
+  if (code !== 0) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw new Error(`go install ${TEMPORAL_CLI_MODULE}@${version} failed (exit ${code}):\n${output.trim()}`);
+  }
+  await fs.mkdir(cacheDir, { recursive: true });
+  const target = path.join(cacheDir, 'temporal');
+  await fs.rename(path.join(staging, 'temporal'), target);
+  await fs.rm(staging, { recursive: true, force: true });
+  log(`Built the Temporal CLI ${version} in ${Math.round((Date.now() - started) / 1000)} s → ${target}`);
+  return target;
+}
+
+/** Finds or builds the Temporal CLI; throws TemporalCliUnavailableError listing the options when nothing works. */
+export async function provisionTemporalCli(options: ProvisionOptions = {}): Promise<TemporalCli> {
+  const env = options.env ?? process.env;
+  const version = options.version ?? TEMPORAL_CLI_VERSION;
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const attempts: string[] = [];
+
+  const explicit = env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    if (await isExecutable(explicit)) return { path: explicit, origin: 'env' };
+    // An explicit choice that does not work is an error, not something to silently route around.
+    throw new TemporalCliUnavailableError([`TEMPORAL_CLI_PATH=${explicit}: not an executable file`]);
+  }
+  attempts.push('TEMPORAL_CLI_PATH: not set');
+
+  const onPath = await findOnPath('temporal', env.PATH);
+  if (onPath) return { path: onPath, origin: 'path' };
+  attempts.push('`temporal` on PATH: not found');
+
+  const cacheDir = cliCacheDir({ env, version, cacheRoot: options.cacheRoot });
+  const cached = path.join(cacheDir, 'temporal');
+  if (await isExecutable(cached)) return { path: cached, origin: 'cache' };
+  attempts.push(`cached build ${cached}: not there yet`);
+
+  if (options.allowBuild !== false) {
+    const go = await findOnPath('go', env.PATH);
+    if (!go) {
+      attempts.push('build from Go modules: the Go toolchain (`go`) is not on PATH');
+    } else {
+      log(`Building the Temporal CLI ${version} from Go modules (first run only; takes a few minutes)…`);
+      try {
+        return { path: await buildWithGo(go, version, cacheDir, env, log), origin: 'go-build' };
+      } catch (err) {
+        attempts.push(`build from Go modules: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  } else {
+    attempts.push('build from Go modules: disabled');
+  }
+  throw new TemporalCliUnavailableError(attempts);
+}

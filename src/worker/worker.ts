@@ -1,0 +1,77 @@
+/**
+ * Worker bootstrap: the entity workflow and every activity on the engine's task queue, plus one
+ * worker per flow-controlled connector on its own queue (see docs/connectors.md).
+ */
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../../activities/index.js';
+import type { EngineEvent } from '../rules/types.js';
+import type { ConfigStore } from './config-store.js';
+import { connectorWorkerOptions } from './connector-workers.js';
+import { workflowsPath } from './workflows-path.js';
+
+
+export interface EngineWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  configStore: ConfigStore;
+  logger: Logger;
+  /** Environment for `{{ env.X }}` in connector settings. */
+  env: Record<string, string | undefined>;
+  /** Delivers `emit`ted events (EntityDelivery). */
+  deliverer: { send(events: EngineEvent[]): Promise<unknown> };
+  /** A prebuilt bundle (tests build one per run); default: bundle `workflows/` at start. */
+  workflowBundle?: { codePath: string } | { code: string };
+  maxCachedWorkflows?: number;
+  /** Extra worker options (benchmarks tune slots and pollers). */
+  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions'>>;
+}
+
+export interface EngineWorkers {
+  workers: Worker[];
+  /** Runs every worker until shutdown; rejects if one fails. */
+  run(): Promise<void>;
+  /** Starts a graceful drain of every worker. */
+  shutdown(): void;
+}
+
+/** Creates the engine's workers (not yet running). */
+export async function createEngineWorkers(options: EngineWorkerOptions): Promise<EngineWorkers> {
+  const activities = createActivities({
+    logger: options.logger,
+    env: options.env,
+    configStore: options.configStore,
+    deliverer: options.deliverer,
+  });
+  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  const main = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...workflowSource,
+    activities,
+    ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...options.tuning,
+  });
+  const workers = [main];
+  for (const queue of connectorWorkerOptions(options.configStore.current, options.taskQueue)) {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        activities,
+        ...queue,
+      }),
+    );
+  }
+  return {
+    workers,
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Integration-test access to the run's shared Temporal dev server (see global-setup.ts): a client,
+ * a native connection, and engine workers on a task queue of the test's own, so tests stay independent.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { inject } from 'vitest';
+import type { CompiledConfig } from '../../src/config/compiled.js';
+import { EntityDelivery } from '../../src/client/delivery.js';
+import { ConfigStore } from '../../src/worker/config-store.js';
+import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
+
+export interface TemporalTestContext {
+  address: string;
+  namespace: string;
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+}
+
+let shared: Promise<TemporalTestContext> | undefined;
+
+/** The shared dev server's address; throws with the setup failure when Temporal could not start. */
+export function temporalAddress(): string {
+  const temporal = inject('temporal');
+  if ('error' in temporal) throw new Error(`The test Temporal server did not start:\n${temporal.error}`);
+  return temporal.address;
+}
+
+/** The workflow bundle built once per run; throws with the bundler's error when the workflow code did not build. */
+export function workflowBundle(): { codePath: string } {
+  const bundle = inject('workflowBundle');
+  if ('error' in bundle) throw new Error(`The workflow bundle did not build:\n${bundle.error}`);
+  return bundle;
+}
+
+/** Client and connections to the shared server, opened once per test file. */
+export function temporalTestContext(): Promise<TemporalTestContext> {
+  shared ??= (async () => {
+    const address = temporalAddress();
+    const connection = await Connection.connect({ address });
+    const nativeConnection = await NativeConnection.connect({ address });
+    return { address, namespace: 'default', client: new Client({ connection }), connection, nativeConnection };
+  })();
+  return shared;
+}
+
+/** A name no other test uses (task queues, entity keys). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface TestEngine {
+  taskQueue: string;
+  client: Client;
+  configStore: ConfigStore;
+  delivery: EntityDelivery;
+  workers: EngineWorkers;
+  /** Drains the workers and waits for them to stop. */
+  stop(): Promise<void>;
+}
+
+/** Starts the engine's workers for `config` on a fresh task queue against the shared server. */
+export async function startTestEngine(
+  config: CompiledConfig,
+  options: { env?: Record<string, string | undefined>; taskQueue?: string; logger?: pino.Logger } = {},
+): Promise<TestEngine> {
+  const ctx = await temporalTestContext();
+  const taskQueue = options.taskQueue ?? uniqueName('test');
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const configStore = new ConfigStore(config);
+  const delivery = new EntityDelivery({ client: ctx.client, taskQueue, config, coalesceWindowMs: 0 });
+  const workers = await createEngineWorkers({
+    connection: ctx.nativeConnection,
+    namespace: ctx.namespace,
+    taskQueue,
+    configStore,
+    logger,
+    env: options.env ?? {},
+    deliverer: delivery,
+    workflowBundle: workflowBundle(),
+  });
+  const running = workers.run();
+  return {
+    taskQueue,
+    client: ctx.client,
+    configStore,
+    delivery,
+    workers,
+    stop: async () => {
+      workers.shutdown();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * Runs the actions of fired rules as activities, inside the entity workflow. Actions of one firing
+ * run in order; different firings run concurrently. A call that exhausts its retries becomes a dead
+ * letter (kept, queryable, redrivable) and the rule's `onFailure` actions run.
+ */
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { CompiledAction, CompiledConfig, JsonObject } from '../src/config/compiled.js';
+import type { EngineEvent, EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
+import type { EngineActivities } from '../activities/index.js';
+import { connectorActivityOptions } from '../activities/connector-options.js';
+import type { DeadLetter } from './messages.js';
+
+type CallAction = Extract<CompiledAction, { kind: 'call' }>;
+type EmitAction = Extract<CompiledAction, { kind: 'emit' }>;
+
+/** Dead letters kept after they were redriven successfully (open ones are always kept). */
+const REDRIVEN_KEPT = 20;
+
+const { emitEvents } = proxyActivities<EngineActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  summary: 'emit events',
+});
+
+interface Running {
+  firing: Firing;
+  /** Index into the firing's main (non-onFailure) actions of the next one to run. */
+  next: number;
+  /** Set once a main action dead-lettered: only the onFailure actions remain. */
+  failed?: boolean;
+}
+
+function failureMessage(err: unknown): { message: string; attempts?: number } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { attempt?: number; status?: number } | undefined;
+    return {
+      message: `${cause.type ?? 'Error'}: ${cause.message}`,
+      ...(typeof detail?.attempt === 'number' && { attempts: detail.attempt }),
+    };
+  }
+  return { message: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
+}
+
+export class ActionRunner {
+  private readonly running = new Map<string, Running>();
+  private nextFiringId = 0;
+  private readonly letters: DeadLetter[];
+  private nextLetter: number;
+  /** Called when the dead letters change (a call failed for good, or a redrive succeeded). */
+  onDeadLettersChanged: () => void = () => undefined;
+
+  constructor(
+    private readonly entity: EntityRef,
+    private readonly config: CompiledConfig,
+    private readonly baseTaskQueue: string,
+    deadLetters: DeadLetter[],
+  ) {
+    this.letters = [...deadLetters];
+    this.nextLetter = deadLetters.reduce((max, l) => Math.max(max, Number(l.id.replace(/^dl-/, '')) || 0), 0) + 1;
+  }
+
+  /** Starts running a firing's actions in the background of the workflow. */
+  start(firing: Firing): void {
+    const id = `f${this.nextFiringId++}`;
+    const entry: Running = { firing, next: 0 };
+    this.running.set(id, entry);
+    void this.run(entry).finally(() => this.running.delete(id));
+  }
+
+  idle(): boolean {
+    return this.running.size === 0;
+  }
+
+  /** Firings not finished yet, reduced to the actions still to run: carried across continue-as-new. */
+  unfinished(): Firing[] {
+    return [...this.running.values()].map(({ firing, next, failed }) => {
+      const main = firing.actions.filter((a) => a.onFailure !== true);
+      const fallback = firing.actions.filter((a) => a.onFailure === true);
+      // A failed firing carries only its fallbacks, marked as main so the next run performs them.
+      const actions = failed ? fallback.map((a) => ({ ...a, onFailure: false })) : [...main.slice(next), ...fallback];
+      return { ...firing, actions };
+    });
+  }
+
+  deadLetters(): DeadLetter[] {
+    return [...this.letters];
+  }
+
+  openDeadLetters(): DeadLetter[] {
+    return this.letters.filter((l) => l.redriven === undefined);
+  }
+
+  /** Re-runs one dead letter's call with its original idempotency key. */
+  async redrive(deadLetterId: string): Promise<{ ok: boolean; error?: string }> {
+    const letter = this.letters.find((l) => l.id === deadLetterId);
+    if (!letter) throw ApplicationFailure.nonRetryable(`no dead letter "${deadLetterId}" in ${this.entityId()}`, 'NotFound');
+    if (letter.redriven !== undefined) return { ok: true };
+    const planned = letter.request as unknown as PlannedAction;
+    try {
+      await this.call(planned, planned.action as CallAction);
+      letter.redriven = Date.now();
+      this.trimRedriven();
+      this.onDeadLettersChanged();
+      log.info('dead letter redriven', { deadLetterId, ruleId: letter.ruleId, eventId: letter.eventId });
+      return { ok: true };
+    } catch (err) {
+      const failure = failureMessage(err);
+      letter.lastFailure = failure.message;
+      letter.attempts += failure.attempts ?? 1;
+      letter.at = Date.now();
+      return { ok: false, error: failure.message };
+    }
+  }
+
+  private entityId(): string {
+    return `${this.entity.type}/${this.entity.key}`;
+  }
+
+  private trimRedriven(): void {
+    const redriven = this.letters.filter((l) => l.redriven !== undefined);
+    for (const old of redriven.slice(0, Math.max(0, redriven.length - REDRIVEN_KEPT))) {
+      this.letters.splice(this.letters.indexOf(old), 1);
+    }
+  }
+
+  private async run(entry: Running): Promise<void> {
+    const { firing } = entry;
+    const main = firing.actions.filter((a) => a.onFailure !== true);
+    const onFailure = firing.actions.filter((a) => a.onFailure === true);
+    // `next` counts over the main actions: carried firings list the remaining ones first.
+    for (; entry.next < main.length; entry.next++) {
+      const planned = main[entry.next]!;
+      try {
+        await this.perform(planned);
+      } catch (err) {
+        const letter = this.deadLetter(planned, err);
+        log.warn('action dead-lettered', { ruleId: planned.ruleId, eventId: planned.eventId, deadLetterId: letter.id });
+        // Later actions of the rule may depend on this one, so the rule stops here; onFailure runs instead.
+        entry.failed = true;
+        for (const fallback of onFailure) {
+          try {
+            await this.perform(fallback);
+          } catch (fallbackErr) {
+            this.deadLetter(fallback, fallbackErr);
+          }
+        }
+        entry.next = main.length;
+        return;
+      }
+    }
+  }
+
+  private async perform(planned: PlannedAction): Promise<void> {
+    const { action } = planned;
+    switch (action.kind) {
+      case 'call':
+        await this.call(planned, action);
+        return;
+      case 'emit':
+        await emitEvents({ events: [this.emitted(planned, action)] });
+        return;
+      case 'set':
+      case 'end':
+        // Applied by the machine when the rule fired: state only changes through the machine.
+        return;
+    }
+  }
+
+  private async call(planned: PlannedAction, action: CallAction): Promise<void> {
+    const connector = this.config.connectors[action.connector];
+    if (!connector) throw ApplicationFailure.nonRetryable(`unknown connector "${action.connector}"`, 'UnknownConnector');
+    const { callConnector } = proxyActivities<EngineActivities>({
+      ...connectorActivityOptions(connector, this.baseTaskQueue),
+      summary: action.summary ?? `${planned.ruleId} → ${connector.name}`,
+    });
+    await callConnector({
+      entity: this.entity,
+      ruleId: planned.ruleId,
+      eventId: planned.eventId,
+      idempotencyKey: planned.idempotencyKey,
+      connector,
+      action,
+    });
+  }
+
+  private emitted(planned: PlannedAction, action: EmitAction): EngineEvent {
+    const source = action.source ?? this.config.events[action.type]?.sources[0] ?? 'engine';
+    return {
+      // The idempotency key is stable across retries and replays, so the target dedupes a re-emitted event.
+      id: planned.idempotencyKey,
+      source,
+      type: action.type,
+      specversion: '1.0',
+      ...(typeof action.subject === 'string' && { subject: action.subject }),
+      time: new Date(Date.now()).toISOString(),
+      data: action.data,
+    };
+  }
+
+  private deadLetter(planned: PlannedAction, err: unknown): DeadLetter {
+    const failure = failureMessage(err);
+    const action = planned.action;
+    const connector = action.kind === 'call' ? action.connector : action.kind;
+    const maxAttempts = action.kind === 'call' ? this.config.connectors[action.connector]?.retry.maximumAttempts : undefined;
+    const letter: DeadLetter = {
+      id: `dl-${this.nextLetter++}`,
+      ruleId: planned.ruleId,
+      eventId: planned.eventId,
+      connector,
+      idempotencyKey: planned.idempotencyKey,
+      request: planned as unknown as JsonObject,
+      lastFailure: failure.message,
+      attempts: failure.attempts ?? maxAttempts ?? 1,
+      at: Date.now(),
+    };
+    this.letters.push(letter);
+    this.onDeadLettersChanged();
+    return letter;
+  }
+}

@@ -1,0 +1,2 @@
+/** The workflows the engine's worker registers. */
+export { entityWorkflow } from './entity-workflow.js';
