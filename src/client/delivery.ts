@@ -1,0 +1,224 @@
+/**
+ * Delivery of validated events to entity workflows: the one place that talks signal-with-start and
+ * update-with-start, shared by the ingest API, the client SDK and the workflow's emit activity.
+ * Events for one entity that arrive together are coalesced into one signal (or one update), in order.
+ */
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { CompiledConfig } from '../config/compiled.js';
+import { entityWorkflowId, routeEvent } from '../rules/routing.js';
+import type { DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
+import { ENTITY_WORKFLOW_TYPE, eventSignal, publishUpdate } from '../../workflows/messages.js';
+import type { EntityWorkflowInput } from '../../workflows/messages.js';
+import { HuntEntityKey, HuntEntityType } from '../../workflows/search-attributes.js';
+import { asEngineUnavailable } from './engine-unavailable-error.js';
+import { EventRejectedError } from './event-rejected-error.js';
+
+export interface DeliveryOptions {
+  client: Client;
+  taskQueue: string;
+  config: CompiledConfig;
+  /** Events for one entity arriving within this many ms of the first go out in one signal. Default 5. */
+  coalesceWindowMs?: number;
+  /** Most events in one signal or update; a fuller batch goes out at once. Default 100. */
+  maxEventsPerSignal?: number;
+  /** Deadline for one signal-with-start call (ms). Default 10 000. */
+  sendTimeoutMs?: number;
+  /** Deadline for one update-with-start call, which waits for the workflow to process (ms). Default 30 000. */
+  publishTimeoutMs?: number;
+  /** Retry-After (seconds) suggested when Temporal is unavailable. Default 5. */
+  retryAfterSeconds?: number;
+}
+
+/** Proof that Temporal accepted one event (signal-with-start returned). */
+export interface SendReceipt {
+  eventId: string;
+  entity: EntityRef;
+  workflowId: string;
+}
+
+/** What ingest needs from delivery; EntityDelivery implements it, tests may pass a fake. */
+export interface EventDeliverer {
+  send(events: EngineEvent[]): Promise<SendReceipt[]>;
+  publish(events: EngineEvent[]): Promise<DeliveryResult[]>;
+  /** Sends everything still waiting in a coalescing window and waits for in-flight deliveries. */
+  flush(): Promise<void>;
+}
+
+/** Counters for tests and metrics: how many Temporal calls carried how many events. */
+export interface DeliveryStats {
+  signals: number;
+  updates: number;
+  events: number;
+}
+
+type Mode = 'signal' | 'update';
+
+interface QueuedEvent {
+  mode: Mode;
+  event: EngineEvent;
+  resolve: (result: DeliveryResult | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+interface EntityQueue {
+  entity: EntityRef;
+  workflowId: string;
+  items: QueuedEvent[];
+  timer?: ReturnType<typeof setTimeout>;
+  draining?: Promise<void>;
+}
+
+/** Delivers events to entity workflows through Temporal, coalescing per entity. */
+export class EntityDelivery implements EventDeliverer {
+  readonly client: Client;
+  readonly stats: DeliveryStats = { signals: 0, updates: 0, events: 0 };
+  private readonly queues = new Map<string, EntityQueue>();
+  private readonly windowMs: number;
+  private readonly maxEvents: number;
+  private readonly retryAfterSeconds: number;
+
+  constructor(private readonly options: DeliveryOptions) {
+    this.client = options.client;
+    this.windowMs = options.coalesceWindowMs ?? 5;
+    this.maxEvents = options.maxEventsPerSignal ?? 100;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+
+  /** Durable: resolves when Temporal accepted the signal (signalWithStart); rejects with EngineUnavailableError (retryable) otherwise. */
+  async send(events: EngineEvent[]): Promise<SendReceipt[]> {
+    const routed = this.route(events);
+    await Promise.all(routed.map(({ event, queue }) => this.enqueue(queue, 'signal', event)));
+    return routed.map(({ event, queue }) => ({
+      eventId: event.id,
+      entity: queue.entity,
+      workflowId: queue.workflowId,
+    }));
+  }
+
+  /** Update-with-start `publishUpdate`: resolves with the workflow's DeliveryResult per event (accepted/duplicate/rejected, rules fired). */
+  async publish(events: EngineEvent[]): Promise<DeliveryResult[]> {
+    const routed = this.route(events);
+    const results = await Promise.all(routed.map(({ event, queue }) => this.enqueue(queue, 'update', event)));
+    return results.map((result, i) => result ?? missingResult(routed[i]!.event));
+  }
+
+  /** Sends everything waiting in a coalescing window now and waits until all deliveries settled. */
+  async flush(): Promise<void> {
+    for (const queue of this.queues.values()) this.startDrain(queue);
+    await Promise.allSettled([...this.queues.values()].flatMap((queue) => (queue.draining ? [queue.draining] : [])));
+  }
+
+  private route(events: EngineEvent[]): Array<{ event: EngineEvent; queue: EntityQueue }> {
+    // Route everything first, so a bad event fails the call before any event of it is queued.
+    return events.map((event, index) => {
+      const route = routeEvent(this.options.config, event);
+      if (!route.ok)
+        throw new EventRejectedError('event cannot be routed', [{ pointer: `/${index}`, detail: route.reason }]);
+      return { event, queue: this.queueFor(route.entity) };
+    });
+  }
+
+  private queueFor(entity: EntityRef): EntityQueue {
+    const workflowId = entityWorkflowId(entity);
+    let queue = this.queues.get(workflowId);
+    if (!queue) {
+      queue = { entity, workflowId, items: [] };
+      this.queues.set(workflowId, queue);
+    }
+    return queue;
+  }
+
+  private enqueue(queue: EntityQueue, mode: Mode, event: EngineEvent): Promise<DeliveryResult | undefined> {
+    return new Promise((resolve, reject) => {
+      queue.items.push({ mode, event, resolve, reject });
+      if (queue.draining) return; // the running drain picks it up next, in order
+      if (queue.items.length >= this.maxEvents) this.startDrain(queue);
+      else queue.timer ??= setTimeout(() => this.startDrain(queue), this.windowMs);
+    });
+  }
+
+  private startDrain(queue: EntityQueue): void {
+    if (queue.timer) clearTimeout(queue.timer);
+    queue.timer = undefined;
+    if (queue.draining || queue.items.length === 0) return;
+    queue.draining = this.drain(queue).finally(() => {
+      queue.draining = undefined;
+      if (queue.items.length > 0) this.startDrain(queue);
+      else if (this.queues.get(queue.workflowId) === queue) this.queues.delete(queue.workflowId);
+    });
+  }
+
+  /** Sends the queue's events in order, as runs of one mode of at most maxEvents each. */
+  private async drain(queue: EntityQueue): Promise<void> {
+    while (queue.items.length > 0) {
+      const mode = queue.items[0]!.mode;
+      let count = 0;
+      while (count < queue.items.length && count < this.maxEvents && queue.items[count]!.mode === mode) count++;
+      const batch = queue.items.splice(0, count);
+      const events = batch.map((item) => item.event);
+      try {
+        if (mode === 'signal') {
+          await this.signal(queue, events);
+          for (const item of batch) item.resolve(undefined);
+        } else {
+          const results = await this.update(queue, events);
+          batch.forEach((item, i) => item.resolve(results[i]));
+        }
+      } catch (err) {
+        const mapped = asEngineUnavailable(err, this.retryAfterSeconds) ?? err;
+        for (const item of batch) item.reject(mapped);
+      }
+    }
+  }
+
+  private startOptions(queue: EntityQueue) {
+    return {
+      workflowId: queue.workflowId,
+      taskQueue: this.options.taskQueue,
+      args: [{ entityType: queue.entity.type, key: queue.entity.key } satisfies EntityWorkflowInput],
+      typedSearchAttributes: [
+        { key: HuntEntityType, value: queue.entity.type },
+        { key: HuntEntityKey, value: queue.entity.key },
+      ],
+    };
+  }
+
+  private async signal(queue: EntityQueue, events: EngineEvent[]): Promise<void> {
+    this.stats.signals++;
+    this.stats.events += events.length;
+    const deadline = Date.now() + (this.options.sendTimeoutMs ?? 10_000);
+    await this.client.connection.withDeadline(deadline, () =>
+      this.client.workflow.signalWithStart(ENTITY_WORKFLOW_TYPE, {
+        ...this.startOptions(queue),
+        signal: eventSignal,
+        signalArgs: [{ events }],
+      }),
+    );
+  }
+
+  private async update(queue: EntityQueue, events: EngineEvent[]): Promise<DeliveryResult[]> {
+    this.stats.updates++;
+    this.stats.events += events.length;
+    const deadline = Date.now() + (this.options.publishTimeoutMs ?? 30_000);
+    return this.client.connection.withDeadline(deadline, () =>
+      this.client.workflow.executeUpdateWithStart(publishUpdate, {
+        args: [{ events }],
+        startWorkflowOperation: new WithStartWorkflowOperation(ENTITY_WORKFLOW_TYPE, {
+          ...this.startOptions(queue),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      }),
+    );
+  }
+}
+
+function missingResult(event: EngineEvent): DeliveryResult {
+  return {
+    eventId: event.id,
+    source: event.source,
+    status: 'rejected',
+    reason: 'the entity workflow returned no result for this event',
+    fired: [],
+  };
+}
