@@ -1,0 +1,259 @@
+/**
+ * Compiles a schema-checked configuration into the plain `CompiledConfig` the runtime reads:
+ * shorthands expanded, durations in milliseconds, defaults filled in, rules indexed by the event
+ * types they observe, and a content-hash version.
+ */
+import type {
+  CompiledAction,
+  CompiledConfig,
+  CompiledConnector,
+  CompiledEventType,
+  CompiledReducer,
+  CompiledRule,
+  CompiledSource,
+  EventRef,
+  Json,
+  OutgoingAuth,
+  RuleTiming,
+  SourceAuth,
+} from './compiled.js';
+import { contentHash } from './canonical-json.js';
+import { joinFromItems, joinLeaves, parseJoinExpression } from './join-expression.js';
+import type { ActionInput, ConfigInput, ConnectorInput, EventRefInput, ReducerInput, RuleInput } from './schema.js';
+import { compileStatuses } from './success-statuses.js';
+
+export const DEFAULTS = {
+  apiKeyHeader: 'x-api-key',
+  hubSignatureHeader: 'x-hub-signature-256',
+  method: 'POST',
+  timeoutMs: 10_000,
+  idempotencyHeader: 'Idempotency-Key',
+  recordBodyBytes: 2048,
+} as const;
+
+/** Builds the compiled configuration; the input must have passed the schema and reference checks. */
+export function compileConfig(input: ConfigInput): CompiledConfig {
+  const entities = Object.fromEntries(
+    Object.entries(input.entities).map(([name, entity]) => [
+      name,
+      { name, key: entity.key, initial: (entity.initial ?? {}) },
+    ]),
+  );
+  const sources = Object.fromEntries(
+    Object.entries(input.sources).map(([name, source]) => [name, compileSource(name, source)]),
+  );
+  const events = Object.fromEntries(
+    Object.entries(input.events).map(([type, event]): [string, CompiledEventType] => {
+      const compiled: CompiledEventType = {
+        type,
+        sources: event.source === undefined ? [] : typeof event.source === 'string' ? [event.source] : event.source,
+        entity: event.entity,
+        schema: (event.schema ?? { type: 'object' }),
+        reduce: (event.reduce ?? []).flatMap(compileReducer),
+      };
+      if (event.example !== undefined) compiled.example = event.example;
+      if (event.description !== undefined) compiled.description = event.description;
+      return [type, compiled];
+    }),
+  );
+  const connectors = Object.fromEntries(
+    Object.entries(input.connectors ?? {}).map(([name, connector]) => [name, compileConnector(name, connector)]),
+  );
+  const rules = (input.rules ?? []).map(compileRule);
+  const content = { name: input.name, entities, sources, events, connectors, rules, rulesByEvent: indexRules(rules) };
+  return { ...content, version: contentHash(content) };
+}
+
+/** Event type → ids of rules that must see it, in rule order. */
+export function indexRules(rules: readonly CompiledRule[]): Record<string, string[]> {
+  const index: Record<string, string[]> = {};
+  for (const rule of rules) {
+    for (const type of observedTypes(rule)) (index[type] ??= []).push(rule.id);
+  }
+  return index;
+}
+
+/** Every event type a rule observes: triggers, and partners of within/unless/all. */
+export function observedTypes(rule: CompiledRule): string[] {
+  const types = rule.on.map((ref) => ref.type);
+  const timing = rule.timing;
+  if (timing?.kind === 'within') types.push(timing.then.type);
+  if (timing?.kind === 'unless') types.push(timing.event.type);
+  if (timing?.kind === 'all') types.push(...joinLeaves(timing.join).map((ref) => ref.type));
+  return [...new Set(types)];
+}
+
+function compileSource(name: string, source: ConfigInput['sources'][string]): CompiledSource {
+  const auth = source.auth;
+  let compiled: SourceAuth;
+  if (auth === 'none') compiled = { type: 'none' };
+  else if ('apiKey' in auth)
+    compiled = {
+      type: 'apiKey',
+      header: (auth.apiKey.header ?? DEFAULTS.apiKeyHeader).toLowerCase(),
+      env: auth.apiKey.env,
+    };
+  else if ('standardWebhooks' in auth)
+    compiled = { type: 'standardWebhooks', secretEnv: auth.standardWebhooks.secretEnv };
+  else {
+    compiled = {
+      type: 'hubSignature',
+      secretEnv: auth.hubSignature.secretEnv,
+      header: (auth.hubSignature.header ?? DEFAULTS.hubSignatureHeader).toLowerCase(),
+    };
+  }
+  return source.rateLimit === undefined
+    ? { name, auth: compiled }
+    : { name, auth: compiled, rateLimit: source.rateLimit };
+}
+
+/** One reducer item may name several paths (`set: { a: 1, b: 2 }`): one compiled reducer per path. */
+function compileReducer(reducer: ReducerInput): CompiledReducer[] {
+  if ('set' in reducer) return pathValues('set', reducer.set);
+  if ('increment' in reducer) return pathValues('increment', reducer.increment);
+  if ('append' in reducer) return pathValues('append', reducer.append);
+  if ('merge' in reducer) return pathValues('merge', reducer.merge);
+  const remove = reducer.remove;
+  if (typeof remove === 'string') return [{ op: 'remove', path: remove }];
+  if (Array.isArray(remove)) return remove.map((path) => ({ op: 'remove', path }));
+  return pathValues('remove', remove);
+}
+
+function pathValues(op: CompiledReducer['op'], entries: Record<string, Json>): CompiledReducer[] {
+  return Object.entries(entries).map(([path, value]) => ({ op, path, value }));
+}
+
+function compileConnector(name: string, connector: ConnectorInput): CompiledConnector {
+  const http = connector.http;
+  const compiled: CompiledConnector = {
+    name,
+    http: {
+      url: http.url,
+      method: http.method ?? DEFAULTS.method,
+      headers: http.headers ?? {},
+      successStatuses: compileStatuses(http.successStatuses),
+    },
+    timeoutMs: connector.timeout ?? DEFAULTS.timeoutMs,
+    retry: withoutUndefined({
+      initialIntervalMs: connector.retry?.initialInterval,
+      backoffCoefficient: connector.retry?.backoffCoefficient,
+      maximumIntervalMs: connector.retry?.maximumInterval,
+      maximumAttempts: connector.retry?.maximumAttempts,
+      nonRetryableErrorTypes: connector.retry?.nonRetryableErrorTypes,
+    }),
+    idempotencyHeader: connector.idempotencyHeader ?? DEFAULTS.idempotencyHeader,
+    recordBodyBytes: connector.record?.bodyBytes ?? DEFAULTS.recordBodyBytes,
+    recordHeaders: (connector.record?.headers ?? []).map((h) => h.toLowerCase()),
+  };
+  if (http.body !== undefined) compiled.http.body = http.body;
+  if (http.auth !== undefined) compiled.http.auth = compileOutgoingAuth(http.auth);
+  if (connector.concurrency !== undefined) compiled.concurrency = connector.concurrency;
+  if (connector.rateLimit !== undefined) compiled.rateLimit = connector.rateLimit;
+  return compiled;
+}
+
+function compileOutgoingAuth(auth: NonNullable<ConnectorInput['http']['auth']>): OutgoingAuth {
+  if ('bearer' in auth) return { type: 'bearer', token: auth.bearer };
+  if ('basic' in auth) return { type: 'basic', username: auth.basic.username, password: auth.basic.password };
+  return { type: 'standardWebhooks', secret: auth.standardWebhooks.secret };
+}
+
+function compileEventRef(ref: EventRefInput): EventRef {
+  if (typeof ref === 'string') return { type: ref };
+  return ref.match === undefined ? { type: ref.event } : { type: ref.event, match: ref.match };
+}
+
+function compileRule(rule: RuleInput): CompiledRule {
+  const timing = compileTiming(rule);
+  const on =
+    timing?.kind === 'all'
+      ? dedupeRefs(joinLeaves(timing.join))
+      : (Array.isArray(rule.on) ? rule.on : rule.on === undefined ? [] : [rule.on]).map(compileEventRef);
+  const compiled: CompiledRule = {
+    id: rule.id,
+    on,
+    once: rule.once ?? false,
+    then: rule.then.map(compileAction),
+    onFailure: (rule.onFailure ?? []).map(compileAction),
+  };
+  if (rule.description !== undefined) compiled.description = rule.description;
+  if (rule.if !== undefined) compiled.if = rule.if;
+  if (timing !== undefined) compiled.timing = timing;
+  return compiled;
+}
+
+function dedupeRefs(refs: EventRef[]): EventRef[] {
+  const seen = new Set<string>();
+  return refs.filter((ref) => {
+    const key = JSON.stringify(ref);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function compileTiming(rule: RuleInput): RuleTiming | undefined {
+  if (rule.within)
+    return {
+      kind: 'within',
+      then: compileEventRef({ event: rule.within.event, match: rule.within.match }),
+      windowMs: rule.within.window,
+    };
+  if (rule.unless)
+    return {
+      kind: 'unless',
+      event: compileEventRef({ event: rule.unless.event, match: rule.unless.match }),
+      windowMs: rule.unless.window,
+    };
+  if (rule.count) return { kind: 'count', count: rule.count.times, windowMs: rule.count.window };
+  if (rule.debounce !== undefined) return { kind: 'debounce', quietMs: rule.debounce };
+  if (rule.throttle !== undefined) return { kind: 'throttle', intervalMs: rule.throttle };
+  if (rule.all !== undefined) {
+    const spec =
+      typeof rule.all === 'object' && !Array.isArray(rule.all) ? rule.all : { of: rule.all, window: undefined };
+    const join =
+      typeof spec.of === 'string' ? parseJoinExpression(spec.of) : { ok: true as const, join: joinFromItems(spec.of) };
+    // References already rejected unparsable joins; this is unreachable for checked input.
+    if (!join.ok) throw new Error(`join does not parse: ${join.message}`);
+    return spec.window === undefined
+      ? { kind: 'all', join: join.join }
+      : { kind: 'all', join: join.join, windowMs: spec.window };
+  }
+  return undefined;
+}
+
+function compileAction(action: ActionInput): CompiledAction {
+  if ('call' in action) {
+    return withoutUndefined({
+      kind: 'call' as const,
+      connector: action.call,
+      path: action.path,
+      method: action.method,
+      headers: action.headers,
+      body: action.body,
+      summary: action.summary,
+    });
+  }
+  if ('emit' in action) {
+    const emit = typeof action.emit === 'string' ? { type: action.emit } : action.emit;
+    return withoutUndefined({
+      kind: 'emit' as const,
+      type: emit.type,
+      data: emit.data ?? {},
+      source: emit.source,
+      subject: emit.subject,
+    });
+  }
+  if ('set' in action) {
+    const reducers = Array.isArray(action.set) ? action.set.flatMap(compileReducer) : pathValues('set', action.set);
+    return { kind: 'set', reducers };
+  }
+  return action.end === true ? { kind: 'end' } : { kind: 'end', reason: action.end };
+}
+
+/** Drops undefined fields so the compiled form is plain JSON with no `undefined` holes. */
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

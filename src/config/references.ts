@@ -1,0 +1,264 @@
+/**
+ * Checks that need the whole document: names that must exist (event types, sources, entities,
+ * connectors), rule ids, timing clauses, CEL conditions, template placeholders and where `env`
+ * may appear. Runs on the raw document next to the schema check, defensively, so a broken field
+ * elsewhere does not hide these problems: the author sees everything in one pass.
+ */
+import { checkExpression, placeholderSpans, rootsOf } from '../rules/expressions.js';
+import { didYouMean } from './did-you-mean.js';
+import { checkJsonSchema } from './json-schema-check.js';
+import { joinLeaves, parseJoinExpression } from './join-expression.js';
+import type { PathSegment } from './paths.js';
+
+export interface ReferenceIssue {
+  path: PathSegment[];
+  message: string;
+  suggestion?: string;
+  severity: 'error' | 'warning';
+  /** Locate the key rather than the value. */
+  atKey?: boolean;
+}
+
+/** Variables a rule expression may read. `env` is only for connector settings, resolved in activities. */
+export const RULE_VARIABLES = ['event', 'data', 'state', 'entity'];
+const CONNECTOR_VARIABLES = [...RULE_VARIABLES, 'env'];
+const TIMING_KEYS = ['within', 'unless', 'count', 'debounce', 'throttle', 'all'] as const;
+
+type Dict = Record<string, unknown>;
+
+function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function dict(value: unknown): Dict {
+  return isDict(value) ? value : {};
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Every cross-reference and expression problem in a raw configuration document. */
+export function checkReferences(root: unknown): ReferenceIssue[] {
+  const issues: ReferenceIssue[] = [];
+  const doc = dict(root);
+  const names = {
+    entity: Object.keys(dict(doc.entities)),
+    source: Object.keys(dict(doc.sources)),
+    event: Object.keys(dict(doc.events)),
+    connector: Object.keys(dict(doc.connectors)),
+  };
+
+  /** Reports a name that is not defined, with the closest defined one. */
+  const reference = (kind: keyof typeof names, value: unknown, path: PathSegment[]): void => {
+    if (typeof value !== 'string' || names[kind].includes(value)) return;
+    const suggestion = didYouMean(value, names[kind]);
+    const defined = names[kind].length === 0 ? `no ${kind}s are defined` : `define it under ${kind}s`;
+    issues.push({
+      path,
+      message: `unknown ${kind} "${value}": ${defined}`,
+      severity: 'error',
+      ...(suggestion ? { suggestion } : {}),
+    });
+  };
+
+  /** Checks every `{{ … }}` in a template: valid CEL, known variables, env only where allowed. */
+  const template = (value: unknown, path: PathSegment[], allowEnv: boolean): void => {
+    if (typeof value === 'string') {
+      for (const span of placeholderSpans(value))
+        expression(span.expression, path, allowEnv, `template "{{ ${span.expression} }}"`);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => template(item, [...path, i], allowEnv));
+    } else if (isDict(value)) {
+      for (const [key, item] of Object.entries(value)) template(item, [...path, key], allowEnv);
+    }
+  };
+
+  const expression = (source: string, path: PathSegment[], allowEnv: boolean, what: string): void => {
+    const error = checkExpression(source);
+    if (error !== undefined) {
+      issues.push({ path, message: `${what} is not valid CEL: ${error.split('\n')[0] ?? error}`, severity: 'error' });
+      return;
+    }
+    const allowed = allowEnv ? CONNECTOR_VARIABLES : RULE_VARIABLES;
+    for (const root of rootsOf(source)) {
+      if (allowed.includes(root)) continue;
+      if (root === 'env') {
+        issues.push({
+          path,
+          severity: 'error',
+          message:
+            `${what} reads env: environment values must never enter workflow history, so env is only allowed in ` +
+            'connector settings (url, headers, auth, body); move it to the connector',
+        });
+        continue;
+      }
+      const suggestion = didYouMean(root, allowed);
+      issues.push({
+        path,
+        severity: 'error',
+        message: `${what} reads unknown variable "${root}": use ${allowed.join(', ')}`,
+        ...(suggestion ? { suggestion } : {}),
+      });
+    }
+  };
+
+  const reducers = (value: unknown, path: PathSegment[]): void => {
+    list(value).forEach((reducer, i) => {
+      for (const [op, body] of Object.entries(dict(reducer))) template(body, [...path, i, op], false);
+    });
+  };
+
+  const eventRef = (ref: unknown, path: PathSegment[]): void => {
+    if (typeof ref === 'string') reference('event', ref, path);
+    else if (isDict(ref)) reference('event', ref.event, [...path, 'event']);
+  };
+
+  // Events: their sources, entity, schema and example, and reducer templates.
+  for (const [type, raw] of Object.entries(dict(doc.events))) {
+    const event = dict(raw);
+    const at: PathSegment[] = ['events', type];
+    if (Array.isArray(event.source)) event.source.forEach((s, i) => reference('source', s, [...at, 'source', i]));
+    else reference('source', event.source, [...at, 'source']);
+    reference('entity', event.entity, [...at, 'entity']);
+    reducers(event.reduce, [...at, 'reduce']);
+    if (isDict(event.schema)) {
+      const schema = checkJsonSchema(event.schema);
+      if (!schema.ok) {
+        issues.push({
+          path: [...at, 'schema'],
+          message: `not a valid JSON Schema: ${schema.message}`,
+          severity: 'error',
+        });
+      } else if (event.example !== undefined) {
+        const errors = schema.validate(event.example);
+        if (errors.length > 0) {
+          issues.push({
+            path: [...at, 'example'],
+            message: `example does not match the schema: ${errors.join('; ')}`,
+            severity: 'error',
+          });
+        }
+      }
+    }
+  }
+
+  // Connectors: templates may read env here, and only here.
+  for (const [name, raw] of Object.entries(dict(doc.connectors))) {
+    const http = dict(dict(raw).http);
+    for (const field of ['url', 'headers', 'body', 'auth'])
+      template(http[field], ['connectors', name, 'http', field], true);
+  }
+
+  // Rules.
+  const firstIndexOfId = new Map<string, number>();
+  list(doc.rules).forEach((raw, index) => {
+    const rule = dict(raw);
+    const at: PathSegment[] = ['rules', index];
+    if (typeof rule.id === 'string') {
+      const first = firstIndexOfId.get(rule.id);
+      if (first === undefined) firstIndexOfId.set(rule.id, index);
+      else
+        issues.push({
+          path: [...at, 'id'],
+          message: `duplicate rule id "${rule.id}" (first used by rules[${first}]): ids must be unique`,
+          severity: 'error',
+        });
+    }
+    if (Array.isArray(rule.on)) rule.on.forEach((ref, i) => eventRef(ref, [...at, 'on', i]));
+    else if (rule.on !== undefined) eventRef(rule.on, [...at, 'on']);
+
+    const timings = TIMING_KEYS.filter((key) => rule[key] !== undefined);
+    if (timings.length > 1) {
+      issues.push({
+        path: [...at, timings[1]!],
+        atKey: true,
+        message: `a rule has at most one timing clause, found ${timings.join(' and ')}: split it into two rules`,
+        severity: 'error',
+      });
+    }
+    if (rule.all !== undefined && rule.on !== undefined) {
+      issues.push({
+        path: [...at, 'on'],
+        atKey: true,
+        message: 'a rule with `all` takes its triggers from the join: remove `on`',
+        severity: 'error',
+      });
+    }
+    if (rule.all === undefined && rule.on === undefined) {
+      issues.push({
+        path: at,
+        message: 'missing `on`: say which event type(s) trigger the rule (or use `all`)',
+        severity: 'error',
+      });
+    }
+    for (const key of ['within', 'unless'] as const) {
+      if (isDict(rule[key])) reference('event', rule[key].event, [...at, key, 'event']);
+    }
+    if (rule.all !== undefined) {
+      const join = isDict(rule.all) ? rule.all.of : rule.all;
+      const joinPath: PathSegment[] = isDict(rule.all) ? [...at, 'all', 'of'] : [...at, 'all'];
+      if (typeof join === 'string') {
+        const parsed = parseJoinExpression(join);
+        if (!parsed.ok)
+          issues.push({
+            path: joinPath,
+            message: `join "${join}" at column ${parsed.offset + 1}: ${parsed.message}`,
+            severity: 'error',
+          });
+        else joinLeaves(parsed.join).forEach((ref) => reference('event', ref.type, joinPath));
+      } else {
+        joinItems(join, joinPath, eventRef);
+      }
+    }
+    if (typeof rule.if === 'string') expression(rule.if, [...at, 'if'], false, 'condition');
+
+    const actions = (value: unknown, path: PathSegment[]): void => {
+      list(value).forEach((raw, i) => {
+        const action = dict(raw);
+        const actionAt = [...path, i];
+        if ('call' in action) {
+          reference('connector', action.call, [...actionAt, 'call']);
+          for (const field of ['path', 'headers', 'body']) template(action[field], [...actionAt, field], false);
+        }
+        if ('emit' in action) {
+          const emit = action.emit;
+          if (typeof emit === 'string') reference('event', emit, [...actionAt, 'emit']);
+          else if (isDict(emit)) {
+            reference('event', emit.type, [...actionAt, 'emit', 'type']);
+            reference('source', emit.source, [...actionAt, 'emit', 'source']);
+            template(emit.data, [...actionAt, 'emit', 'data'], false);
+            template(emit.subject, [...actionAt, 'emit', 'subject'], false);
+          }
+        }
+        if ('set' in action) {
+          if (Array.isArray(action.set)) reducers(action.set, [...actionAt, 'set']);
+          else template(action.set, [...actionAt, 'set'], false);
+        }
+      });
+    };
+    actions(rule.then, [...at, 'then']);
+    actions(rule.onFailure, [...at, 'onFailure']);
+    const calls = [...list(rule.then), ...list(rule.onFailure)].some((a) => isDict(a) && 'call' in a);
+    if (list(rule.onFailure).length > 0 && !calls) {
+      issues.push({
+        path: [...at, 'onFailure'],
+        atKey: true,
+        message: 'onFailure runs when a `call` fails, but this rule makes no call',
+        severity: 'warning',
+      });
+    }
+  });
+  return issues;
+}
+
+function joinItems(value: unknown, path: PathSegment[], eventRef: (ref: unknown, path: PathSegment[]) => void): void {
+  list(value).forEach((item, i) => {
+    const at = [...path, i];
+    if (isDict(item) && (Array.isArray(item.any) || Array.isArray(item.all))) {
+      joinItems(item.any ?? item.all, [...at, Array.isArray(item.any) ? 'any' : 'all'], eventRef);
+    } else {
+      eventRef(item, at);
+    }
+  });
+}

@@ -1,0 +1,338 @@
+/**
+ * The configuration file's schema (zod): the single source of its structure, of the types the
+ * compiler reads (`z.infer`) and of the reference documentation (docs/configuration.md).
+ * Cross-references (does this event type exist?) and expressions are checked in references.ts.
+ */
+import { z } from 'zod';
+import { didYouMean } from './did-you-mean.js';
+import { DURATION_HINT, parseDuration } from './durations.js';
+import { checkPattern, normalizePattern } from './pattern-syntax.js';
+
+/**
+ * An object that rejects unknown keys with a "did you mean" suggestion. The check runs even when
+ * a field failed (`when`), so a typo'd key is reported together with everything else.
+ */
+function closed<Shape extends z.ZodRawShape>(shape: Shape): z.ZodObject<Shape, z.core.$strict> {
+  const known = Object.keys(shape);
+  const schema = z.looseObject(shape).check(
+    z.superRefine(
+      (value, ctx) => {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+        for (const key of Object.keys(value)) {
+          if (known.includes(key)) continue;
+          const suggestion = didYouMean(key, known);
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `unknown field "${key}"; allowed here: ${known.join(', ')}`,
+            params: { unknownKey: true, ...(suggestion ? { suggestion } : {}) },
+          });
+        }
+      },
+      { when: () => true },
+    ),
+  );
+  // Typed as strict: unknown keys never survive the check, so the inferred type has none.
+  return schema;
+}
+
+const NAME = /^[A-Za-z][\w-]*$/;
+const EVENT_TYPE = /^[A-Za-z][\w-]*(\.[\w-]+)*$/;
+const STATE_PATH = /^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/;
+
+export const nameSchema = z
+  .string()
+  .regex(NAME, 'names start with a letter and hold letters, digits, "_" or "-"')
+  .describe('a name: letters, digits, `_`, `-`');
+export const eventTypeSchema = z
+  .string()
+  .regex(EVENT_TYPE, 'event types are dotted names, e.g. "checkpoint.scanned"')
+  .describe('an event type, dotted: `checkpoint.scanned`');
+const statePathSchema = z
+  .string()
+  .regex(STATE_PATH, 'state paths are dotted field names, e.g. "scores.total"')
+  .describe('a dotted path into state: `found`, `scores.total`');
+const envVarSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names hold letters, digits and "_"')
+  .describe('the name of an environment variable');
+
+export const durationSchema = z
+  .string({ error: DURATION_HINT })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.issues.push({ code: 'custom', input: text, message: `"${text}" is not a duration: ${DURATION_HINT}` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .describe('a duration: `250ms`, `30s`, `5m`, `2h`, `1d`, `1h30m` (compiled to milliseconds)');
+
+const templateSchema = z
+  .json()
+  .describe('any JSON value; strings may hold `{{ CEL expression }}` placeholders over event, data, state, entity');
+const stringTemplateSchema = z.string().describe('a string that may hold `{{ … }}` placeholders');
+const positiveNumber = z.number().positive();
+
+export const patternSchema = z
+  .record(z.string(), z.unknown())
+  .check(
+    z.superRefine((value, ctx) => {
+      for (const issue of checkPattern(value))
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }),
+  )
+  .transform((value) => normalizePattern(value))
+  .describe(
+    'EventBridge-style content pattern over the event (`source`, `subject`, `data`, …): leaves are lists of values or ' +
+      'matchers `prefix`, `suffix`, `wildcard`, `equals-ignore-case`, `exists`, `numeric: [">", 0, "<=", 5]`, ' +
+      '`anything-but`; `$or: [pattern, …]` for alternatives',
+  );
+
+// ── entities and sources ────────────────────────────────────────────────────────────────────
+
+export const entitySchema = closed({
+  key: z
+    .string()
+    .regex(
+      /^(subject|source|id|data(\.[\w-]+)+)$/,
+      'the key is `subject`, `source`, `id` or a path under `data`, e.g. "data.teamId"',
+    )
+    .describe('correlation key: where the entity key is found in an event — `data.teamId`, `subject`'),
+  initial: z.record(z.string(), z.json()).optional().describe('initial state of a new entity (default `{}`)'),
+  description: z.string().optional().describe('what the entity is'),
+}).meta({ id: 'Entity', description: 'A thing events are about; each one is a long-lived workflow `<entity>/<key>`.' });
+
+const apiKeyAuth = closed({
+  apiKey: closed({
+    header: z.string().min(1).optional().describe('request header holding the key (default `x-api-key`)'),
+    env: envVarSchema.describe('environment variable holding the expected key'),
+  }),
+});
+const standardWebhooksAuth = closed({
+  standardWebhooks: closed({ secretEnv: envVarSchema.describe('environment variable holding the `whsec_…` secret') }),
+});
+const hubSignatureAuth = closed({
+  hubSignature: closed({
+    secretEnv: envVarSchema.describe('environment variable holding the HMAC secret'),
+    header: z.string().min(1).optional().describe('signature header (default `x-hub-signature-256`)'),
+  }),
+});
+
+export const sourceAuthSchema = z
+  .union([z.literal('none'), apiKeyAuth, standardWebhooksAuth, hubSignatureAuth])
+  .describe(
+    '`none` (local development only), `{ apiKey: { header?, env } }`, `{ standardWebhooks: { secretEnv } }` or ' +
+      '`{ hubSignature: { secretEnv, header? } }`',
+  );
+
+export const sourceSchema = closed({
+  auth: sourceAuthSchema,
+  rateLimit: positiveNumber.optional().describe('requests per second accepted from this source (default unlimited)'),
+  description: z.string().optional().describe('what the source system is'),
+}).meta({ id: 'Source', description: 'An integrated system that sends events, with its credentials.' });
+
+// ── reducers and events ─────────────────────────────────────────────────────────────────────
+
+const pathToTemplate = z.record(statePathSchema, templateSchema);
+
+export const reducerSchema = z
+  .union([
+    closed({ set: pathToTemplate.describe('state path → value template') }),
+    closed({
+      increment: z.record(statePathSchema, templateSchema).describe('state path → amount (number or template)'),
+    }),
+    closed({ append: pathToTemplate.describe('state path of a list → item template appended to it') }),
+    closed({
+      remove: z
+        .union([statePathSchema, z.array(statePathSchema), pathToTemplate])
+        .describe('a path (or list of paths) to delete, or list path → item template: removes equal items'),
+    }),
+    closed({ merge: pathToTemplate.describe('state path of an object → object template merged into it (shallow)') }),
+  ])
+  .meta({ id: 'Reducer', description: 'One change to state: `set`, `increment`, `append`, `remove` or `merge`.' });
+
+export const eventSchema = closed({
+  description: z.string().optional().describe('what happened, in plain words'),
+  source: z
+    .union([nameSchema, z.array(nameSchema).min(1)])
+    .optional()
+    .describe('the source (or list of sources) that may send it; omit for events only rules `emit`'),
+  entity: nameSchema.describe('the entity the event is about'),
+  schema: z
+    .record(z.string(), z.json())
+    .optional()
+    .describe('JSON Schema (draft-07) of the event `data`, checked at ingest (default: any object)'),
+  reduce: z.array(reducerSchema).optional().describe('how the event changes the entity state, in order'),
+  example: z.json().optional().describe('an example `data`, checked against the schema; used by docs and simulate'),
+}).meta({
+  id: 'Event',
+  description: 'An event type: who sends it, which entity it is about, its data and how it folds into state.',
+});
+
+// ── connectors ──────────────────────────────────────────────────────────────────────────────
+
+const statusSchema = z
+  .union([
+    z.int().min(100).max(599),
+    z
+      .string()
+      .regex(/^([1-5]xx|[1-5]\d\d(-[1-5]\d\d)?)$/, 'a status is a number, a class like "2xx" or a range "200-204"'),
+  ])
+  .describe('`200`, `"2xx"` or `"200-204"`');
+
+const outgoingAuthSchema = z
+  .union([
+    closed({ bearer: stringTemplateSchema.describe('the token, usually `{{ env.TOKEN }}`') }),
+    closed({ basic: closed({ username: stringTemplateSchema, password: stringTemplateSchema }) }),
+    closed({ standardWebhooks: closed({ secret: stringTemplateSchema.describe('the `whsec_…` signing secret') }) }),
+  ])
+  .describe('`{ bearer }`, `{ basic: { username, password } }` or `{ standardWebhooks: { secret } }` (signs requests)');
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export const retrySchema = closed({
+  initialInterval: durationSchema.optional().describe('delay before the first retry'),
+  backoffCoefficient: z.number().min(1).optional().describe('multiplier of the delay after each retry'),
+  maximumInterval: durationSchema.optional().describe('cap on the delay between retries'),
+  maximumAttempts: z.int().min(0).optional().describe('attempts in all, including the first (0: unlimited)'),
+  nonRetryableErrorTypes: z.array(z.string()).optional().describe('error types never retried'),
+}).meta({ id: 'Retry', description: "Temporal's retry policy for the connector's activity." });
+
+export const connectorSchema = closed({
+  description: z.string().optional().describe('what the integrated system is'),
+  http: closed({
+    url: stringTemplateSchema.describe('base URL; may use `{{ env.NAME }}`'),
+    method: z.enum(HTTP_METHODS).optional().describe('default `POST`'),
+    headers: z.record(z.string(), stringTemplateSchema).optional().describe('request headers (templates; env allowed)'),
+    body: templateSchema.optional().describe('default body template; a `call` may replace it'),
+    auth: outgoingAuthSchema.optional(),
+    successStatuses: z
+      .array(statusSchema)
+      .min(1)
+      .optional()
+      .describe('statuses counted as success (default `["2xx"]`); others fail and are retried'),
+  }).describe('the HTTP request'),
+  timeout: durationSchema.optional().describe('per-attempt timeout (default `10s`)'),
+  retry: retrySchema.optional(),
+  idempotencyHeader: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('header carrying the idempotency key (default `Idempotency-Key`)'),
+  concurrency: z.int().positive().optional().describe('maximum concurrent calls across workers (default unlimited)'),
+  rateLimit: positiveNumber.optional().describe('calls per second (default unlimited)'),
+  record: closed({
+    headers: z.array(z.string()).optional().describe('response headers kept in history (default none)'),
+    bodyBytes: z.int().min(0).optional().describe('bytes of response body kept in history (default 2048)'),
+  })
+    .optional()
+    .describe('what of the response is recorded in the entity history'),
+}).meta({ id: 'Connector', description: 'An integrated system that actions call (HTTP).' });
+
+// ── rules ───────────────────────────────────────────────────────────────────────────────────
+
+export const eventRefSchema = z
+  .union([eventTypeSchema, closed({ event: eventTypeSchema, match: patternSchema.optional() })])
+  .describe('an event type, or `{ event, match }` to also match its content');
+
+export type JoinItemInput =
+  string | { event: string; match?: unknown } | { any: JoinItemInput[] } | { all: JoinItemInput[] };
+
+export const joinItemSchema: z.ZodType<JoinItemInput> = z.lazy(() =>
+  z.union([
+    eventTypeSchema,
+    closed({ event: eventTypeSchema, match: patternSchema.optional() }),
+    closed({ any: z.array(joinItemSchema).min(2) }),
+    closed({ all: z.array(joinItemSchema).min(2) }),
+  ]),
+);
+
+const joinSchema = z
+  .union([z.string().min(1), z.array(joinItemSchema).min(2)])
+  .describe('`"a && (b || c)"`, or a list `[a, { any: [b, c] }]` (all of them, in any order)');
+
+const followSchema = closed({
+  event: eventTypeSchema.describe('the other event'),
+  match: patternSchema.optional(),
+  window: durationSchema.describe('how long after the triggering event'),
+});
+
+const reducersOrMap = z.union([pathToTemplate, z.array(reducerSchema).min(1)]);
+
+export const actionSchema = z
+  .union([
+    closed({
+      call: nameSchema.describe('connector name'),
+      path: stringTemplateSchema.optional().describe('appended to the connector URL'),
+      method: z.enum(HTTP_METHODS).optional(),
+      headers: z.record(z.string(), stringTemplateSchema).optional(),
+      body: templateSchema.optional().describe('replaces the connector body'),
+      summary: z.string().optional().describe('shown in the Temporal Web UI'),
+    }),
+    closed({
+      emit: z.union([
+        eventTypeSchema,
+        closed({
+          type: eventTypeSchema,
+          data: templateSchema.optional().describe('the new event data (default `{}`)'),
+          subject: stringTemplateSchema.optional(),
+          source: nameSchema.optional().describe('the source recorded on the emitted event (default: the engine)'),
+        }),
+      ]),
+    }),
+    closed({ set: reducersOrMap.describe('`{ path: value }` to set, or a list of reducers') }),
+    closed({ end: z.union([z.literal(true), z.string()]).describe('`true`, or the reason the entity ends') }),
+  ])
+  .meta({
+    id: 'Action',
+    description: '`call` a connector, `emit` an event, `set` state, or `end` the entity.',
+  });
+
+export const ruleSchema = closed({
+  id: z.string().regex(/^[A-Za-z][\w.-]*$/, 'rule ids start with a letter and hold letters, digits, ".", "_" or "-"'),
+  description: z.string().optional(),
+  on: z
+    .union([eventRefSchema, z.array(eventRefSchema).min(1)])
+    .optional()
+    .describe('the triggering event type(s); required unless `all` is given'),
+  if: z.string().optional().describe('CEL condition over `event`, `data`, `state`, `entity`'),
+  within: followSchema.optional().describe('fire when `event` follows the trigger within `window`'),
+  unless: followSchema
+    .optional()
+    .describe('fire at the deadline if `event` did NOT follow the trigger within `window`'),
+  count: closed({
+    times: z.int().min(1).describe('how many matching events'),
+    window: durationSchema.describe('sliding window'),
+  })
+    .optional()
+    .describe('fire when `times` matching events arrive within `window`'),
+  debounce: durationSchema.optional().describe('fire once the trigger has been quiet for this long'),
+  throttle: durationSchema.optional().describe('fire at most once per interval'),
+  all: z
+    .union([joinSchema, closed({ of: joinSchema, window: durationSchema.optional() })])
+    .optional()
+    .describe('fire when all of these events arrived, in any order (`{ of, window }` to bound the time)'),
+  once: z.boolean().optional().describe('fire at most once per entity'),
+  then: z.array(actionSchema).min(1).describe('actions, run in order'),
+  onFailure: z.array(actionSchema).optional().describe('actions run when a `call` exhausts its retries'),
+}).meta({ id: 'Rule', description: 'When (`on`, `match`, `if`, timing) the entity does what (`then`).' });
+
+export const configSchema = closed({
+  name: z.string().min(1).describe('name of the configuration'),
+  description: z.string().optional(),
+  entities: z.record(nameSchema, entitySchema).describe('entity name → entity'),
+  sources: z.record(nameSchema, sourceSchema).describe('source name → source'),
+  events: z.record(eventTypeSchema, eventSchema).describe('event type → event'),
+  connectors: z.record(nameSchema, connectorSchema).optional().describe('connector name → connector'),
+  rules: z.array(ruleSchema).optional().describe('the rules, evaluated in order'),
+}).meta({ id: 'Configuration', description: 'The event configuration file (YAML or JSON).' });
+
+export type ConfigInput = z.infer<typeof configSchema>;
+export type RuleInput = z.infer<typeof ruleSchema>;
+export type ActionInput = z.infer<typeof actionSchema>;
+export type ReducerInput = z.infer<typeof reducerSchema>;
+export type ConnectorInput = z.infer<typeof connectorSchema>;
+export type EventInput = z.infer<typeof eventSchema>;
+export type EventRefInput = z.infer<typeof eventRefSchema>;
