@@ -36,7 +36,7 @@ export function compileConfig(input: ConfigInput): CompiledConfig {
   const entities = Object.fromEntries(
     Object.entries(input.entities).map(([name, entity]) => [
       name,
-      { name, key: entity.key, initial: (entity.initial ?? {}) },
+      { name, key: entity.key, initial: entity.initial ?? {} },
     ]),
   );
   const sources = Object.fromEntries(
@@ -48,7 +48,7 @@ export function compileConfig(input: ConfigInput): CompiledConfig {
         type,
         sources: event.source === undefined ? [] : typeof event.source === 'string' ? [event.source] : event.source,
         entity: event.entity,
-        schema: (event.schema ?? { type: 'object' }),
+        schema: event.schema ?? { type: 'object' },
         reduce: (event.reduce ?? []).flatMap(compileReducer),
       };
       if (event.example !== undefined) compiled.example = event.example;
