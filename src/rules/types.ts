@@ -80,6 +80,10 @@ export interface DecisionTrace {
   at: number;
   status: DeliveryStatus;
   verdicts: RuleVerdict[];
+  /** Why the event was rejected or is a duplicate (absent when accepted). */
+  reason?: string;
+  /** 'timer' for the trace of a deadline firing (eventId is then the event that opened it). */
+  cause?: 'event' | 'timer';
 }
 
 /** The outcome of feeding one event (or one due timer) to the machine. */
