@@ -249,10 +249,10 @@ export class EntityMachine {
     return earliest;
   }
 
-  /** Fire everything due at or before `now`, in deadline order (ties in config order). */
-  fireDue(now: number): Decision[] {
+  /** Fire everything due at or before `now`, in deadline order (ties in config order); at most `max` decisions. */
+  fireDue(now: number, max = Number.POSITIVE_INFINITY): Decision[] {
     const decisions: Decision[] = [];
-    for (;;) {
+    while (decisions.length < max) {
       let due: { ruleId: string; at: number; order: number } | undefined;
       for (const [ruleId, at] of this.deadlines) {
         if (at > now) continue;
@@ -263,6 +263,7 @@ export class EntityMachine {
       const decision = this.fireTimer(due.ruleId, due.at);
       if (decision) decisions.push(decision);
     }
+    return decisions;
   }
 
   /** Open windows and pending timers, for queries. */

@@ -1,0 +1,227 @@
+/**
+ * Offline simulation: runs the configuration over a list of events with virtual time, using the
+ * same EntityMachine the entity workflow runs. Events are routed to entities with routeEvent; before
+ * each event, timers due up to its time fire (across all entities, in deadline order); `emit`
+ * actions feed back as new events at the same virtual time; at the end, remaining timers fire
+ * (up to an optional horizon). Every step records the state change, the actions that would run and,
+ * for every rule that did not fire, why not.
+ */
+import type { CompiledConfig, JsonObject } from '../config/compiled.js';
+import { emittedEvent } from './emitted-event.js';
+import { EntityMachine } from './entity-machine.js';
+import type { MachineOptions, MachineTimer } from './entity-machine.js';
+import { entityWorkflowId, routeEvent } from './routing.js';
+import { diffState } from './state-diff.js';
+import type { StateChange } from './state-diff.js';
+import type { Decision, DeliveryStatus, EngineEvent, PlannedAction, RuleVerdict } from './types.js';
+import { showTime } from './wording.js';
+
+/** An input event, optionally with the virtual time it arrives (`at`: ms or ISO 8601; else its `time`). */
+export type SimulationEvent = EngineEvent & { at?: string | number };
+
+export interface SimulationOptions {
+  /** Virtual time (ms) for events with neither `at` nor `time` before any timed event; default 0. */
+  start?: number;
+  /** At the end, fire timers due up to this time (ms or ISO 8601); default: every remaining timer. */
+  horizon?: number | string;
+  machine?: MachineOptions;
+  /** Most steps (events, timer firings, emitted events) before giving up, against emit loops. Default 100,000. */
+  maxSteps?: number;
+}
+
+export interface SimulationStep {
+  /** `event`: an input event; `emitted`: an event an `emit` action produced; `timer`: a deadline fired. */
+  kind: 'event' | 'emitted' | 'timer';
+  at: number;
+  time: string;
+  /** Workflow id of the entity (`team/red-foxes`); absent when the event could not be routed. */
+  entity?: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus | 'unrouted';
+  reason?: string;
+  /** State paths this step changed. */
+  changes: StateChange[];
+  /** The entity's state after the step. */
+  state?: JsonObject;
+  /** Actions that would run (onFailure ones flagged), in firing order. */
+  actions: PlannedAction[];
+  fired: string[];
+  /** Every rule that saw the event but did not fire, with the clause and reason. */
+  notFired: RuleVerdict[];
+  /** For `emitted` steps: the idempotency key of the emit action that produced it. */
+  emittedBy?: string;
+  ended?: boolean;
+}
+
+export interface SimulatedEntity {
+  state: JsonObject;
+  eventCount: number;
+  ended?: { at: number; reason?: string };
+  /** Timers still pending at the end (when a horizon stopped the run). */
+  timers: MachineTimer[];
+}
+
+export interface SimulationResult {
+  config: { name: string; version: string };
+  steps: SimulationStep[];
+  entities: Record<string, SimulatedEntity>;
+}
+
+/** The simulation input is unusable (bad time) or the run does not terminate (emit loop). */
+export class SimulationError extends Error {
+  override readonly name = 'SimulationError';
+  readonly code = 'SIMULATION_FAILED';
+}
+
+function parseTime(value: string | number, what: string): number {
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    throw new SimulationError(`${what}: time ${JSON.stringify(value)} is not a number of ms or an ISO 8601 date`);
+  }
+  return ms;
+}
+
+/** Runs `config` over `events` with virtual time; pure and deterministic. */
+export function simulate(
+  config: CompiledConfig,
+  events: readonly SimulationEvent[],
+  opts: SimulationOptions = {},
+): SimulationResult {
+  const machines = new Map<string, EntityMachine>();
+  const steps: SimulationStep[] = [];
+  const maxSteps = opts.maxSteps ?? 100_000;
+  let now = opts.start ?? 0;
+  const emitted: Array<{ event: EngineEvent; by: string }> = [];
+
+  const record = (step: SimulationStep): void => {
+    steps.push(step);
+    if (steps.length > maxSteps) {
+      throw new SimulationError(
+        `more than ${maxSteps} steps at ${showTime(now)} (last: ${step.eventType} on ${step.entity ?? 'no entity'}): ` +
+          'an emit or timer loop? Check rules that emit events which fire them again',
+      );
+    }
+  };
+
+  const queueEmits = (actions: PlannedAction[]): void => {
+    for (const planned of actions) {
+      if (planned.onFailure) continue;
+      const event = emittedEvent(config, planned, now);
+      if (event) emitted.push({ event, by: planned.idempotencyKey });
+    }
+  };
+
+  const stepFrom = (
+    base: Pick<SimulationStep, 'kind' | 'eventId' | 'eventType'> & { emittedBy?: string },
+    workflowId: string,
+    machine: EntityMachine,
+    before: JsonObject,
+    decision: Decision,
+  ): SimulationStep => {
+    const actions = decision.firings.flatMap((f) => f.actions);
+    const verdicts = decision.trace?.verdicts ?? [];
+    const reason = decision.delivery?.reason ?? decision.trace?.reason;
+    return {
+      ...base,
+      at: now,
+      time: showTime(now),
+      entity: workflowId,
+      status: decision.trace?.status ?? decision.delivery?.status ?? 'accepted',
+      ...(reason !== undefined && { reason }),
+      changes: diffState(before, machine.state),
+      state: machine.state,
+      actions,
+      fired: decision.firings.map((f) => f.ruleId),
+      notFired: verdicts.filter((v) => !v.fired),
+      ...(decision.ended && { ended: true }),
+    };
+  };
+
+  const deliver = (event: EngineEvent, kind: 'event' | 'emitted', by?: string): void => {
+    const base = { kind, eventId: event.id, eventType: event.type, ...(by !== undefined && { emittedBy: by }) };
+    const route = routeEvent(config, event);
+    if (!route.ok) {
+      record({
+        ...base,
+        at: now,
+        time: showTime(now),
+        status: 'unrouted',
+        reason: route.reason,
+        changes: [],
+        actions: [],
+        fired: [],
+        notFired: [],
+      });
+      return;
+    }
+    const workflowId = entityWorkflowId(route.entity);
+    let machine = machines.get(workflowId);
+    if (!machine) {
+      machine = new EntityMachine(config, route.entity, undefined, opts.machine);
+      machines.set(workflowId, machine);
+    }
+    const before = machine.state;
+    const decision = machine.handleEvent(event, now);
+    const step = stepFrom(base, workflowId, machine, before, decision);
+    record(step);
+    queueEmits(step.actions);
+  };
+
+  const drainEmitted = (): void => {
+    for (let next = emitted.shift(); next; next = emitted.shift()) deliver(next.event, 'emitted', next.by);
+  };
+
+  const fireTimersUpTo = (limit: number): void => {
+    for (;;) {
+      let due: { workflowId: string; machine: EntityMachine; at: number } | undefined;
+      // Machines iterate in creation order, so equal deadlines fire in a stable order.
+      for (const [workflowId, machine] of machines) {
+        const at = machine.nextDeadline();
+        if (at !== undefined && at <= limit && (!due || at < due.at)) due = { workflowId, machine, at };
+      }
+      if (!due) return;
+      now = Math.max(now, due.at);
+      for (;;) {
+        const before = due.machine.state;
+        const [decision] = due.machine.fireDue(due.at, 1);
+        if (!decision) break;
+        const trace = decision.trace;
+        const step = stepFrom(
+          { kind: 'timer', eventId: trace?.eventId ?? '', eventType: trace?.eventType ?? '' },
+          due.workflowId,
+          due.machine,
+          before,
+          decision,
+        );
+        record(step);
+        queueEmits(step.actions);
+      }
+      drainEmitted();
+    }
+  };
+
+  events.forEach((event, i) => {
+    const declared = event.at ?? event.time;
+    const at = declared === undefined ? now : parseTime(declared, `event ${i + 1} (${event.id})`);
+    // Virtual time never runs backwards: an event stamped earlier arrives "now".
+    fireTimersUpTo(Math.max(now, at));
+    now = Math.max(now, at);
+    const { at: _at, ...envelope } = event;
+    deliver(envelope, 'event');
+    drainEmitted();
+  });
+  fireTimersUpTo(opts.horizon === undefined ? Number.POSITIVE_INFINITY : parseTime(opts.horizon, 'horizon'));
+
+  const entities: Record<string, SimulatedEntity> = {};
+  for (const [workflowId, machine] of machines) {
+    const snapshot = machine.snapshot();
+    entities[workflowId] = {
+      state: machine.state,
+      eventCount: snapshot.eventCount,
+      ...(snapshot.ended && { ended: snapshot.ended }),
+      timers: machine.timers(),
+    };
+  }
+  return { config: { name: config.name, version: config.version }, steps, entities };
+}
