@@ -54,13 +54,16 @@ export interface HttpConnectorDeps {
   heartbeatIntervalMs?: number;
 }
 
+/** The connector activities; a property (not a method) so `activities.callConnector` can be passed around unbound. */
+export interface HttpConnectorActivities {
+  callConnector: (input: CallInput) => Promise<CallResult>;
+}
+
 /** Bytes of a failing response's body kept in the failure (and so in a dead letter), within `recordBodyBytes`. */
 export const FAILURE_BODY_BYTES = 1024;
 
 /** Creates the connector activities bound to their dependencies. */
-export function createHttpConnectorActivities(deps: HttpConnectorDeps): {
-  callConnector(input: CallInput): Promise<CallResult>;
-} {
+export function createHttpConnectorActivities(deps: HttpConnectorDeps): HttpConnectorActivities {
   const fetchImpl = deps.fetch ?? fetch;
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? CONNECTOR_HEARTBEAT_INTERVAL_MS;
 
