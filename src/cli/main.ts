@@ -3,12 +3,16 @@
 import { Command } from 'commander';
 import { CliError, runCli } from './cli-error.js';
 // command registrations (one import and one call per command module):
+import { registerSimulateCommands } from './simulate-commands.js';
+import { registerConnectorCommands } from './connector-commands.js';
 
 const program = new Command('hunt')
   .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
   .showHelpAfterError();
 
 // registerXCommands(program);
+registerSimulateCommands(program);
+registerConnectorCommands(program);
 
 runCli(program).catch((err: unknown) => {
   process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
