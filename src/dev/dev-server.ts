@@ -76,14 +76,25 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 /** True when a Temporal frontend answers at the address within the timeout. */
 export async function isTemporalServing(address: string, timeoutMs = 3_000): Promise<boolean> {
   let connection: Connection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  // Something that is not gRPC may accept the connection and never answer: bound the whole probe.
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const probe = (async () => {
+    try {
+      connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+      await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.getSystemInfo({}));
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await connection.workflowService.getSystemInfo({});
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([probe, timeout]);
   } finally {
-    await connection?.close().catch(() => undefined);
+    clearTimeout(timer);
+    void probe.finally(() => connection?.close().catch(() => undefined));
   }
 }
 

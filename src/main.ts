@@ -1,0 +1,151 @@
+/**
+ * `npm start`: the whole engine in one process tree — the embedded Temporal dev server (unless
+ * TEMPORAL_ADDRESS), the worker, the ingest API and the sandbox partner systems — with a clean
+ * shutdown on Ctrl-C / SIGTERM.
+ */
+import { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { loadCompiledConfig } from './config/index.js';
+import { EntityDelivery } from './client/delivery.js';
+import { startDevServer, type DevServer } from './dev/dev-server.js';
+import { ensureSearchAttributes } from './dev/search-attributes.js';
+import { devSecrets } from './dev/dev-secrets.js';
+import { buildIngestServer } from './ingest/server.js';
+import { createLogger, installTemporalLogger } from './logging/logger.js';
+import { startSandbox, type Sandbox } from './sandbox/sandbox-server.js';
+import { loadSettings, type Settings } from './settings/settings.js';
+import { connectClient, connectWorker } from './settings/temporal-connection.js';
+import { ConfigStore } from './worker/config-store.js';
+import { createEngineWorkers } from './worker/worker.js';
+import { startupBanner } from './startup-banner.js';
+
+/** Sandbox systems and the environment variable the example config reads each one's URL from. */
+const sandboxUrlVariables: Record<string, string> = {
+  mailer: 'MAILER_URL',
+  payouts: 'PAYOUTS_URL',
+  leaderboard: 'LEADERBOARD_URL',
+};
+
+async function main(settings: Settings, logger: Logger, cleanups: Array<() => Promise<void>>): Promise<void> {
+  const config = await loadCompiledConfig(settings.configPath);
+  logger.info({ config: config.name, version: config.version, file: settings.configPath }, 'configuration loaded');
+
+  const env: Record<string, string | undefined> = { ...process.env };
+  let sandbox: Sandbox | undefined;
+  if (settings.HUNT_SANDBOX && settings.HUNT_ROLE !== 'ingest') {
+    sandbox = await startSandbox({
+      host: '127.0.0.1',
+      port: settings.HUNT_SANDBOX_PORT,
+      logFile: `${settings.stateDir}/sandbox-requests.jsonl`,
+    });
+    cleanups.push(() => sandbox!.close());
+    for (const [system, variable] of Object.entries(sandboxUrlVariables)) env[variable] ??= sandbox.url(system);
+  }
+  if (settings.embedded) Object.assign(env, await devSecrets(config, settings.stateDir, env, logger));
+
+  let devServer: DevServer | undefined;
+  if (settings.embedded) {
+    devServer = await startDevServer({
+      stateDir: settings.stateDir,
+      port: settings.TEMPORAL_DEV_PORT,
+      uiPort: settings.TEMPORAL_DEV_UI_PORT,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      logger,
+    });
+    cleanups.push(() => devServer!.stop());
+  }
+
+  const connection = await connectClient(settings);
+  cleanups.push(() => connection.close());
+  if (!settings.embedded) {
+    await ensureSearchAttributes(settings.temporalAddress, settings.TEMPORAL_NAMESPACE, logger, connection).catch(
+      (err: unknown) => logger.warn({ err }, 'could not register search attributes; ask an admin to add them'),
+    );
+  }
+  const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
+  const delivery = new EntityDelivery({
+    client,
+    taskQueue: settings.HUNT_TASK_QUEUE,
+    config,
+    coalesceWindowMs: settings.HUNT_COALESCE_MS,
+  });
+  cleanups.push(() => delivery.flush());
+
+  const running: Array<Promise<void>> = [];
+  if (settings.HUNT_ROLE !== 'ingest') {
+    const configStore = new ConfigStore(config, `${settings.stateDir}/configs`);
+    await configStore.persist(config);
+    const nativeConnection = await connectWorker(settings);
+    const workers = await createEngineWorkers({
+      connection: nativeConnection,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      taskQueue: settings.HUNT_TASK_QUEUE,
+      configStore,
+      logger,
+      env,
+      deliverer: delivery,
+      ...(settings.HUNT_MAX_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: settings.HUNT_MAX_CACHED_WORKFLOWS }),
+    });
+    const run = workers.run();
+    running.push(run);
+    cleanups.push(async () => {
+      workers.shutdown();
+      await run;
+      await nativeConnection.close();
+    });
+    logger.info({ taskQueue: settings.HUNT_TASK_QUEUE }, 'worker running');
+  }
+
+  if (settings.HUNT_ROLE !== 'worker') {
+    const app = await buildIngestServer({
+      config,
+      delivery,
+      client,
+      logger,
+      env,
+      bodyLimit: settings.HUNT_BODY_LIMIT,
+      maxBatch: settings.HUNT_MAX_BATCH,
+    });
+    await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT });
+    cleanups.push(() => app.close());
+  }
+
+  process.stdout.write(startupBanner({ settings, config, env, devServer, sandbox }));
+  // A worker that stops on its own (fatal error) ends the process too.
+  await Promise.all(running);
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+let logger: Logger | undefined;
+let stopping = false;
+
+/** Runs cleanups in reverse order (ingest, worker, connections, server), each once. */
+async function shutdown(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger?.info({ reason }, 'shutting down');
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup().catch((err: unknown) => logger?.error({ err }, 'error during shutdown'));
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void shutdown(signal).then(() => process.exit(0));
+  });
+}
+
+try {
+  const settings = loadSettings();
+  logger = createLogger(settings);
+  installTemporalLogger(logger);
+  await main(settings, logger, cleanups);
+  await shutdown('worker stopped');
+} catch (err) {
+  // Known errors carry a message written for people; print it alone, without a stack.
+  const known = err instanceof Error && 'code' in err && typeof err.code === 'string';
+  if (logger && !known) logger.fatal({ err }, 'engine failed');
+  process.stderr.write(`\n${known ? (err as Error).message : String(err)}\n`);
+  await shutdown('startup failed');
+  process.exit(1);
+}

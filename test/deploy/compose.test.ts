@@ -1,0 +1,109 @@
+/**
+ * Docker does not run here, so the compose file is checked against the app itself: every setting parses,
+ * every variable the example config needs is set, ports agree, and services start in the right order.
+ */
+import fs from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadCompiledConfig } from '../../src/config/index.js';
+import { sourceSecretVariables } from '../../src/dev/dev-secrets.js';
+import { loadSettings } from '../../src/settings/settings.js';
+import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+
+interface Service {
+  image?: string;
+  build?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  expose?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  deploy?: { replicas?: number };
+  command?: string | string[];
+}
+
+const compose = parse(await fs.readFile('docker-compose.yml', 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+const service = (name: string): Service => {
+  const found = services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return found;
+};
+const engineServices = ['hunt-worker', 'hunt-ingest'];
+
+describe('docker-compose.yml', () => {
+  it('uses the official images of the PostgreSQL setup, not the deprecated auto-setup', () => {
+    expect(service('postgresql').image).toBe('postgres:16');
+    expect(service('temporal-admin-tools').image).toMatch(/^temporalio\/admin-tools:/);
+    expect(service('temporal').image).toMatch(/^temporalio\/server:/);
+    expect(service('temporal-create-namespace').image).toMatch(/^temporalio\/admin-tools:/);
+    expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
+    expect(service('temporal-ui').ports).toContain('8080:8080');
+    for (const s of Object.values(services)) expect(s.image ?? '').not.toMatch(/auto-setup/);
+  });
+
+  it('starts services in dependency order', () => {
+    expect(service('temporal-admin-tools').depends_on?.postgresql?.condition).toBe('service_healthy');
+    expect(service('temporal').depends_on?.['temporal-admin-tools']?.condition).toBe('service_completed_successfully');
+    expect(service('temporal-create-namespace').depends_on?.temporal?.condition).toBe('service_healthy');
+    expect(service('temporal-ui').depends_on?.temporal?.condition).toBe('service_healthy');
+    for (const name of engineServices) {
+      expect(service(name).depends_on?.['temporal-create-namespace']?.condition).toBe('service_completed_successfully');
+      expect(service(name).build).toBe('.');
+    }
+  });
+
+  it('runs two worker replicas and one ingest API, each in its role', () => {
+    expect(service('hunt-worker').deploy?.replicas).toBe(2);
+    expect(service('hunt-worker').environment?.HUNT_ROLE).toBe('worker');
+    expect(service('hunt-ingest').environment?.HUNT_ROLE).toBe('ingest');
+  });
+
+  it.each(engineServices)('gives %s settings the app accepts, pointing at the compose Temporal', (name) => {
+    const env = service(name).environment!;
+    const settings = loadSettings(env, '/app');
+    expect(settings.embedded).toBe(false);
+    const [host, port] = settings.temporalAddress.split(':');
+    expect(Object.keys(services)).toContain(host);
+    expect(service(host!).ports).toContain(`${port}:${port}`);
+  });
+
+  it('publishes the ingest API on the port it listens on, bound to all interfaces', () => {
+    const settings = loadSettings(service('hunt-ingest').environment!, '/app');
+    expect(settings.HUNT_HOST).toBe('0.0.0.0');
+    expect(service('hunt-ingest').ports).toContain(`${settings.HUNT_PORT}:${settings.HUNT_PORT}`);
+  });
+
+  it.each(engineServices)('sets in %s every variable the example config needs', async (name) => {
+    const env = service(name).environment!;
+    const config = await loadCompiledConfig(loadSettings(env, process.cwd()).configPath);
+    const needed = new Set(sourceSecretVariables(config).map((s) => s.variable));
+    for (const match of JSON.stringify(config.connectors).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)) needed.add(match[1]!);
+    expect(needed.size).toBeGreaterThan(0);
+    for (const variable of needed) expect(env, `${name} lacks ${variable}`).toHaveProperty(variable);
+  });
+
+  it('points the connectors at the sandbox service on the port it listens on', () => {
+    const command = service('hunt-sandbox').command as string[];
+    const port = command[command.indexOf('--port') + 1];
+    expect(service('hunt-sandbox').expose).toContain(port);
+    for (const name of engineServices) {
+      for (const variable of ['MAILER_URL', 'PAYOUTS_URL', 'LEADERBOARD_URL']) {
+        expect(service(name).environment?.[variable]).toMatch(new RegExp(`^http://hunt-sandbox:${port}/`));
+      }
+    }
+  });
+
+  it('registers exactly the search attributes the workflows use', async () => {
+    const script = await fs.readFile('deploy/compose/scripts/create-namespace.sh', 'utf8');
+    const pairs = [...script.matchAll(/(Hunt[A-Za-z]+)=([A-Za-z]+)/g)].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(pairs)).toEqual(searchAttributeDefinitions);
+  });
+
+  it('builds an image that contains what the engine loads', async () => {
+    const dockerfile = await fs.readFile('Dockerfile', 'utf8');
+    for (const dir of ['src', 'workflows', 'activities', 'examples']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    expect(dockerfile).toMatch(/CMD \["node", "--import", "tsx", "src\/main.ts"\]/);
+  });
+});

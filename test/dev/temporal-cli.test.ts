@@ -1,0 +1,90 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  cliCacheDir,
+  provisionTemporalCli,
+  TEMPORAL_CLI_VERSION,
+  TemporalCliUnavailableError,
+} from '../../src/dev/temporal-cli.js';
+
+let dir: string;
+
+async function executable(file: string, body = '#!/bin/sh\necho temporal\n') {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, body, { mode: 0o755 });
+  return file;
+}
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-cli-'));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('provisionTemporalCli', () => {
+  it('uses TEMPORAL_CLI_PATH first', async () => {
+    const explicit = await executable(path.join(dir, 'explicit', 'temporal'));
+    const onPath = await executable(path.join(dir, 'bin', 'temporal'));
+    const cli = await provisionTemporalCli({
+      env: { TEMPORAL_CLI_PATH: explicit, PATH: path.dirname(onPath) },
+      cacheRoot: dir,
+      log: () => undefined,
+    });
+    expect(cli).toEqual({ path: explicit, origin: 'env' });
+  });
+
+  it('fails clearly when TEMPORAL_CLI_PATH is not an executable', async () => {
+    await expect(
+      provisionTemporalCli({ env: { TEMPORAL_CLI_PATH: path.join(dir, 'missing') }, cacheRoot: dir, log: () => undefined }),
+    ).rejects.toThrow(/TEMPORAL_CLI_PATH=.*not an executable file/);
+  });
+
+  it('then `temporal` on PATH', async () => {
+    const onPath = await executable(path.join(dir, 'bin', 'temporal'));
+    const cli = await provisionTemporalCli({ env: { PATH: path.dirname(onPath) }, cacheRoot: dir, log: () => undefined });
+    expect(cli).toEqual({ path: onPath, origin: 'path' });
+  });
+
+  it('then the cached build for its version', async () => {
+    const cached = await executable(path.join(cliCacheDir({ cacheRoot: dir }), 'temporal'));
+    expect(cached).toContain(TEMPORAL_CLI_VERSION);
+    const cli = await provisionTemporalCli({ env: { PATH: path.join(dir, 'empty') }, cacheRoot: dir, log: () => undefined });
+    expect(cli).toEqual({ path: cached, origin: 'cache' });
+  });
+
+  it('builds with Go into the cache, telling what it does', async () => {
+    // A `go` that behaves like `go install` (writes $GOBIN/temporal): the lookup and caching are under test here.
+    const goDir = path.join(dir, 'go-bin');
+    await executable(path.join(goDir, 'go'), '#!/bin/sh\nprintf "#!/bin/sh\\n" > "$GOBIN/temporal"; /bin/chmod +x "$GOBIN/temporal"\n');
+    const lines: string[] = [];
+    const cli = await provisionTemporalCli({ env: { PATH: goDir }, cacheRoot: dir, log: (m) => lines.push(m) });
+    expect(cli.origin).toBe('go-build');
+    expect(cli.path).toBe(path.join(cliCacheDir({ cacheRoot: dir }), 'temporal'));
+    expect(lines.join('\n')).toMatch(/Building the Temporal CLI/);
+    // A second call finds the cached build without Go.
+    expect((await provisionTemporalCli({ env: { PATH: '' }, cacheRoot: dir, log: () => undefined })).origin).toBe('cache');
+  });
+
+  it('reports a failed Go build with its output', async () => {
+    const goDir = path.join(dir, 'go-bin');
+    await executable(path.join(goDir, 'go'), '#!/bin/sh\necho "checksum mismatch" >&2\nexit 1\n');
+    await expect(provisionTemporalCli({ env: { PATH: goDir }, cacheRoot: dir, log: () => undefined })).rejects.toThrow(
+      /go install .* failed[\s\S]*checksum mismatch/,
+    );
+  });
+
+  it('without a Go toolchain, fails with one message that lists the options', async () => {
+    const error = await provisionTemporalCli({ env: { PATH: path.join(dir, 'empty') }, cacheRoot: dir, log: () => undefined }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TemporalCliUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/Go toolchain \(`go`\) is not on PATH/);
+    for (const option of ['TEMPORAL_CLI_PATH', 'PATH', 'npm run temporal:provision', 'TEMPORAL_ADDRESS']) {
+      expect(message).toContain(option);
+    }
+  });
+});
