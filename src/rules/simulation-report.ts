@@ -19,7 +19,7 @@ function describeAction(action: CompiledAction): string {
     case 'emit':
       return `emit ${action.type} ${showValue(action.data)}`;
     case 'set':
-      return `set ${action.reducers.map((r) => `${r.op} ${r.path}`).join(', ')}`;
+      return `set ${action.reducers.map((r) => (r.op === 'set' ? r.path : `${r.op} ${r.path}`)).join(', ')}`;
     case 'end':
       return `end${action.reason ? ` (${action.reason})` : ''}`;
   }
