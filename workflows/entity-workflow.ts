@@ -99,8 +99,8 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     key: entity.key,
     configVersion: config.version,
     state: machine.state,
-    eventCount: machine.snapshot().eventCount,
-    ended: machine.snapshot().ended,
+    eventCount: machine.summary.eventCount,
+    ended: machine.summary.ended,
     deadLetters: runner.openDeadLetters().length,
   });
   setHandler(stateQuery, view);
@@ -147,9 +147,9 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
         continue;
       }
       if (inbox.length === 0 && shouldContinueAsNew()) break;
-      if (machine.ended && inbox.length === 0 && Date.now() - machine.snapshot().ended!.at >= ENDED_LINGER_MS) break;
+      if (machine.ended && inbox.length === 0 && Date.now() - machine.summary.ended!.at >= ENDED_LINGER_MS) break;
 
-      const lingerLeft = machine.ended ? machine.snapshot().ended!.at + ENDED_LINGER_MS - now : undefined;
+      const lingerLeft = machine.ended ? machine.summary.ended!.at + ENDED_LINGER_MS - now : undefined;
       const wait = Math.min(deadline !== undefined ? deadline - now : Infinity, lingerLeft ?? Infinity);
       await condition(() => inbox.length > 0 || shouldContinueAsNew(), Number.isFinite(wait) ? wait : undefined);
 
@@ -190,8 +190,8 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
       // Wait for the last actions and handlers; an event arriving meanwhile is answered by the loop.
       await condition(() => inbox.length > 0 || (runner.idle() && allHandlersFinished()));
       if (inbox.length > 0) continue;
-      const ended = machine.snapshot().ended!;
-      return { ended, eventCount: machine.snapshot().eventCount, configVersion: config.version };
+      const ended = machine.summary.ended!;
+      return { ended, eventCount: machine.summary.eventCount, configVersion: config.version };
     }
 
     // Continue as new: let handlers finish (publish updates wait for their events, already processed; a

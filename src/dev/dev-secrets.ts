@@ -1,5 +1,6 @@
 /**
- * Local development only: every source secret the config references but the environment lacks gets a
+ * Local development only: every source secret and connector variable the config references but the
+ * environment lacks (after the sandbox set the partner URLs) gets a
  * generated value, kept in `<stateDir>/dev-secrets.json` so it stays the same across restarts. Never used
  * with TEMPORAL_ADDRESS (a real deployment must set its secrets).
  */
@@ -21,6 +22,13 @@ export function sourceSecretVariables(config: CompiledConfig): Array<{ source: s
   return out;
 }
 
+/** Variables the connectors read through `{{ env.X }}` (URLs, tokens, passwords). */
+export function connectorEnvVariables(config: CompiledConfig): string[] {
+  const names = new Set<string>();
+  for (const match of JSON.stringify(config.connectors).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(match[1]!);
+  return [...names];
+}
+
 function generate(kind: string): string {
   // Standard Webhooks secrets are base64 with a `whsec_` prefix.
   return kind === 'standardWebhooks' ? `whsec_${randomBytes(24).toString('base64')}` : randomBytes(18).toString('hex');
@@ -40,7 +48,11 @@ export async function devSecrets(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const missing = sourceSecretVariables(config).filter(({ variable }) => !env[variable]);
+  const wanted = [
+    ...sourceSecretVariables(config),
+    ...connectorEnvVariables(config).map((variable) => ({ source: '', variable, kind: 'connector' })),
+  ];
+  const missing = wanted.filter(({ variable }) => !env[variable]);
   if (missing.length === 0) return {};
   const out: Record<string, string> = {};
   for (const { variable, kind } of missing) out[variable] = stored[variable] ??= generate(kind);

@@ -177,6 +177,11 @@ export class EntityMachine {
     return this.currentState;
   }
 
+  /** Events accepted over the entity's life, and when/why it ended: cheap, unlike snapshot(). */
+  get summary(): { eventCount: number; ended?: { at: number; reason?: string } } {
+    return { eventCount: this.eventCount, ...(this.endedInfo && { ended: this.endedInfo }) };
+  }
+
   /** True once an `end` action ended the entity. */
   get ended(): boolean {
     return this.endedInfo !== undefined;

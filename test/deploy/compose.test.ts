@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCompiledConfig } from '../../src/config/index.js';
-import { sourceSecretVariables } from '../../src/dev/dev-secrets.js';
+import { connectorEnvVariables, sourceSecretVariables } from '../../src/dev/dev-secrets.js';
 import { loadSettings } from '../../src/settings/settings.js';
 import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
 
@@ -79,7 +79,7 @@ describe('docker-compose.yml', () => {
     const env = service(name).environment!;
     const config = await loadCompiledConfig(loadSettings(env, process.cwd()).configPath);
     const needed = new Set(sourceSecretVariables(config).map((s) => s.variable));
-    for (const match of JSON.stringify(config.connectors).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)) needed.add(match[1]!);
+    for (const variable of connectorEnvVariables(config)) needed.add(variable);
     expect(needed.size).toBeGreaterThan(0);
     for (const variable of needed) expect(env, `${name} lacks ${variable}`).toHaveProperty(variable);
   });

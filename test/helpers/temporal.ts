@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { inject } from 'vitest';
 import type { CompiledConfig } from '../../src/config/compiled.js';
@@ -40,6 +40,8 @@ export function workflowBundle(): { codePath: string } {
 export function temporalTestContext(): Promise<TemporalTestContext> {
   shared ??= (async () => {
     const address = temporalAddress();
+    // Worker lifecycle chatter at INFO drowns test output; warnings and errors still show.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
     const connection = await Connection.connect({ address });
     const nativeConnection = await NativeConnection.connect({ address });
     return { address, namespace: 'default', client: new Client({ connection }), connection, nativeConnection };
