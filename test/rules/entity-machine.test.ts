@@ -122,7 +122,6 @@ describe('EntityMachine: poison events and end', () => {
     const config = teamConfig({ bad: [{ op: 'increment', path: 'found' }], scan: scanReducers.scan }, [
       rule('r', {
         on: [{ type: 'scan' }],
-        unless: undefined,
         timing: { kind: 'unless', event: { type: 'bad' }, windowMs: MIN },
       }),
     ]);
