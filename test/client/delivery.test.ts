@@ -1,0 +1,182 @@
+/**
+ * EntityDelivery over a fake Temporal client (isolated unit tests): coalescing per entity, ordering,
+ * per-caller answers, and error mapping. The real-server tests are in test/ingest/ingest-temporal.test.ts.
+ */
+import type { Client } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { EntityDelivery } from '../../src/client/delivery.js';
+import { EngineUnavailableError, asEngineUnavailable } from '../../src/client/engine-unavailable-error.js';
+import { EventRejectedError } from '../../src/client/event-rejected-error.js';
+import type { EngineEvent } from '../../src/rules/types.js';
+import { fixtureConfig } from '../ingest/ingest-fixture.js';
+
+interface Call {
+  kind: 'signal' | 'update';
+  workflowId: string;
+  events: EngineEvent[];
+  options: Record<string, unknown>;
+}
+
+function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number } = {}) {
+  const calls: Call[] = [];
+  const respond = async () => {
+    if (behaviour.latencyMs) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
+    if (behaviour.fail) throw behaviour.fail();
+  };
+  const client = {
+    connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
+    workflow: {
+      signalWithStart: async (_type: string, options: Record<string, unknown>) => {
+        const [{ events }] = options.signalArgs as [{ events: EngineEvent[] }];
+        calls.push({ kind: 'signal', workflowId: options.workflowId as string, events, options });
+        await respond();
+        return {};
+      },
+      executeUpdateWithStart: async (
+        _def: unknown,
+        options: { args: [{ events: EngineEvent[] }]; startWorkflowOperation: { options: Record<string, unknown> } },
+      ) => {
+        const { events } = options.args[0];
+        calls.push({
+          kind: 'update',
+          workflowId: options.startWorkflowOperation.options.workflowId as string,
+          events,
+          options: options.startWorkflowOperation.options,
+        });
+        await respond();
+        return events.map((e) => ({
+          eventId: e.id,
+          source: e.source,
+          status: 'accepted',
+          fired: [`rule-for-${e.id}`],
+        }));
+      },
+    },
+  } as unknown as Client;
+  return { client, calls };
+}
+
+const config = fixtureConfig();
+let n = 0;
+const event = (teamId = 'red-foxes'): EngineEvent => ({
+  specversion: '1.0',
+  id: `e${++n}`,
+  source: 'scanners',
+  type: 'checkpoint.scanned',
+  data: { teamId, checkpoint: 'cp-1' },
+});
+
+describe('EntityDelivery', () => {
+  it('coalesces concurrent sends for one entity into one signal, in order, answering each caller', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config, coalesceWindowMs: 5 });
+    const events = Array.from({ length: 20 }, () => event());
+    const receipts = await Promise.all(events.map((e) => delivery.send([e])));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(receipts.map((r) => r[0])).toEqual(
+      events.map((e) => ({ eventId: e.id, entity: { type: 'team', key: 'red-foxes' }, workflowId: 'team/red-foxes' })),
+    );
+    expect(delivery.stats).toEqual({ signals: 1, updates: 0, events: 20 });
+  });
+
+  it('starts the entity workflow with its input, task queue and search attributes', async () => {
+    const { client, calls } = fakeClient();
+    await new EntityDelivery({ client, taskQueue: 'hunt-q', config }).send([event('blue-owls')]);
+    expect(calls[0]!.options).toMatchObject({
+      workflowId: 'team/blue-owls',
+      taskQueue: 'hunt-q',
+      args: [{ entityType: 'team', key: 'blue-owls' }],
+      signal: expect.objectContaining({ name: 'event' }),
+    });
+    const attributes = calls[0]!.options.typedSearchAttributes as Array<{ key: { name: string }; value: string }>;
+    expect(attributes.map((a) => [a.key.name, a.value])).toEqual([
+      ['HuntEntityType', 'team'],
+      ['HuntEntityKey', 'blue-owls'],
+    ]);
+  });
+
+  it('sends one signal per entity, and the events of one call together', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config, coalesceWindowMs: 0 });
+    const batch = [event('a'), event('b'), event('a')];
+    await delivery.send(batch);
+    expect(calls.map((c) => [c.workflowId, c.events.map((e) => e.id)])).toEqual([
+      ['team/a', [batch[0]!.id, batch[2]!.id]],
+      ['team/b', [batch[1]!.id]],
+    ]);
+  });
+
+  it('keeps order across signals: events arriving while one is in flight go in the next', async () => {
+    const { client, calls } = fakeClient({ latencyMs: 30 });
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config, coalesceWindowMs: 0 });
+    const first = event();
+    const pending = [delivery.send([first])];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const later = Array.from({ length: 5 }, () => event());
+    pending.push(...later.map((e) => delivery.send([e])));
+    await Promise.all(pending);
+    expect(calls.map((c) => c.events.map((e) => e.id))).toEqual([[first.id], later.map((e) => e.id)]);
+  });
+
+  it('splits batches over maxEventsPerSignal', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config, maxEventsPerSignal: 4 });
+    await delivery.send(Array.from({ length: 10 }, () => event()));
+    expect(calls.map((c) => c.events.length)).toEqual([4, 4, 2]);
+  });
+
+  it('publishes with update-with-start (USE_EXISTING) and gives each caller its own result', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+    const [a, b] = [event(), event()];
+    const [ra, rb] = await Promise.all([delivery.publish([a]), delivery.publish([b])]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.options).toMatchObject({ workflowIdConflictPolicy: 'USE_EXISTING', workflowId: 'team/red-foxes' });
+    expect(ra).toEqual([{ eventId: a.id, source: 'scanners', status: 'accepted', fired: [`rule-for-${a.id}`] }]);
+    expect(rb![0]!.fired).toEqual([`rule-for-${b.id}`]);
+  });
+
+  it('maps an unavailable Temporal to EngineUnavailableError for every waiting caller', async () => {
+    const grpcUnavailable = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: 14,
+      details: '',
+      metadata: {},
+    });
+    const { client } = fakeClient({ fail: () => grpcUnavailable });
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config, retryAfterSeconds: 3 });
+    const results = await Promise.allSettled([delivery.send([event()]), delivery.publish([event()])]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const reason = (result as PromiseRejectedResult).reason as EngineUnavailableError;
+      expect(reason).toBeInstanceOf(EngineUnavailableError);
+      expect(reason).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true, retryAfterSeconds: 3 });
+    }
+  });
+
+  it('passes other failures through unchanged', async () => {
+    const { client } = fakeClient({ fail: () => new TypeError('bug') });
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+    await expect(delivery.send([event()])).rejects.toThrow(TypeError);
+    expect(
+      asEngineUnavailable(Object.assign(new Error('7 PERMISSION_DENIED'), { code: 7, details: '', metadata: {} })),
+    ).toBeUndefined();
+  });
+
+  it('refuses an event it cannot route, before sending anything', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+    await expect(delivery.send([event(), { ...event(), data: {} }])).rejects.toThrow(EventRejectedError);
+    await delivery.flush();
+    expect(calls).toHaveLength(0);
+  });
+
+  it('flush sends what waits in a coalescing window at once', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config, coalesceWindowMs: 60_000 });
+    const sent = delivery.send([event()]);
+    await delivery.flush();
+    expect(calls).toHaveLength(1);
+    await sent;
+  });
+});
