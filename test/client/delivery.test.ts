@@ -134,7 +134,7 @@ describe('EntityDelivery', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.options).toMatchObject({ workflowIdConflictPolicy: 'USE_EXISTING', workflowId: 'team/red-foxes' });
     expect(ra).toEqual([{ eventId: a.id, source: 'scanners', status: 'accepted', fired: [`rule-for-${a.id}`] }]);
-    expect(rb![0]!.fired).toEqual([`rule-for-${b.id}`]);
+    expect(rb[0]!.fired).toEqual([`rule-for-${b.id}`]);
   });
 
   it('maps an unavailable Temporal to EngineUnavailableError for every waiting caller', async () => {
