@@ -43,19 +43,19 @@ const STATE_PATH = /^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/;
 export const nameSchema = z
   .string()
   .regex(NAME, 'names start with a letter and hold letters, digits, "_" or "-"')
-  .describe('a name: letters, digits, `_`, `-`');
+  .meta({ 'x-kind': 'name', description: 'a name: letters, digits, `_`, `-`' });
 export const eventTypeSchema = z
   .string()
   .regex(EVENT_TYPE, 'event types are dotted names, e.g. "checkpoint.scanned"')
-  .describe('an event type, dotted: `checkpoint.scanned`');
+  .meta({ 'x-kind': 'event type', description: 'an event type, dotted: `checkpoint.scanned`' });
 const statePathSchema = z
   .string()
   .regex(STATE_PATH, 'state paths are dotted field names, e.g. "scores.total"')
-  .describe('a dotted path into state: `found`, `scores.total`');
+  .meta({ 'x-kind': 'state path', description: 'a dotted path into state: `found`, `scores.total`' });
 const envVarSchema = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names hold letters, digits and "_"')
-  .describe('the name of an environment variable');
+  .meta({ 'x-kind': 'env var', description: 'the name of an environment variable' });
 
 export const durationSchema = z
   .string({ error: DURATION_HINT })
@@ -67,12 +67,18 @@ export const durationSchema = z
     }
     return ms;
   })
-  .describe('a duration: `250ms`, `30s`, `5m`, `2h`, `1d`, `1h30m` (compiled to milliseconds)');
+  .meta({
+    'x-kind': 'duration',
+    description: 'a duration: `250ms`, `30s`, `5m`, `2h`, `1d`, `1h30m` (compiled to milliseconds)',
+  });
 
-const templateSchema = z
-  .json()
-  .describe('any JSON value; strings may hold `{{ CEL expression }}` placeholders over event, data, state, entity');
-const stringTemplateSchema = z.string().describe('a string that may hold `{{ … }}` placeholders');
+const templateSchema = z.json().meta({
+  'x-kind': 'template',
+  description: 'any JSON value; strings may hold `{{ CEL expression }}` placeholders over event, data, state, entity',
+});
+const stringTemplateSchema = z
+  .string()
+  .meta({ 'x-kind': 'string template', description: 'a string that may hold `{{ … }}` placeholders' });
 const positiveNumber = z.number().positive();
 
 export const patternSchema = z
@@ -84,11 +90,13 @@ export const patternSchema = z
     }),
   )
   .transform((value) => normalizePattern(value))
-  .describe(
-    'EventBridge-style content pattern over the event (`source`, `subject`, `data`, …): leaves are lists of values or ' +
+  .meta({
+    'x-kind': 'pattern',
+    description:
+      'EventBridge-style content pattern over the event (`source`, `subject`, `data`, …): leaves are lists of values or ' +
       'matchers `prefix`, `suffix`, `wildcard`, `equals-ignore-case`, `exists`, `numeric: [">", 0, "<=", 5]`, ' +
       '`anything-but`; `$or: [pattern, …]` for alternatives',
-  );
+  });
 
 // ── entities and sources ────────────────────────────────────────────────────────────────────
 
@@ -291,13 +299,16 @@ export const actionSchema = z
   });
 
 export const ruleSchema = closed({
-  id: z.string().regex(/^[A-Za-z][\w.-]*$/, 'rule ids start with a letter and hold letters, digits, ".", "_" or "-"'),
-  description: z.string().optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z][\w.-]*$/, 'rule ids start with a letter and hold letters, digits, ".", "_" or "-"')
+    .describe('unique id of the rule; shown in traces, logs and idempotency keys'),
+  description: z.string().optional().describe('what the rule is for, in plain words'),
   on: z
     .union([eventRefSchema, z.array(eventRefSchema).min(1)])
     .optional()
     .describe('the triggering event type(s); required unless `all` is given'),
-  if: z.string().optional().describe('CEL condition over `event`, `data`, `state`, `entity`'),
+  if: z.string().meta({ 'x-kind': 'CEL' }).optional().describe('CEL condition over `event`, `data`, `state`, `entity`'),
   within: followSchema.optional().describe('fire when `event` follows the trigger within `window`'),
   unless: followSchema
     .optional()

@@ -1,0 +1,218 @@
+/**
+ * Plain-word descriptions of a configuration: `describeRule` (reused by `hunt explain` and the
+ * live map) and the Markdown catalog printed by `hunt docs`.
+ */
+import { describeMatcher } from '../rules/patterns.js';
+import type {
+  CompiledAction,
+  CompiledConfig,
+  CompiledReducer,
+  CompiledRule,
+  EventRef,
+  Json,
+  JoinExpr,
+  Pattern,
+  PatternMatcher,
+  PatternValue,
+} from './compiled.js';
+import { formatDuration } from './durations.js';
+import { ruleEntity } from './graph.js';
+import { formatStatuses } from './success-statuses.js';
+
+/** A rule in plain words, e.g. "When checkpoint.scanned arrives, if `…`, then: call mailer (next clue)." */
+export function describeRule(rule: CompiledRule): string {
+  const sentence = [`When ${describeTrigger(rule)}`];
+  if (rule.if !== undefined) sentence.push(`, if \`${rule.if}\``);
+  sentence.push(rule.once ? ' (only the first time, per entity)' : '');
+  sentence.push(`, then: ${rule.then.map(describeAction).join('; ')}.`);
+  if (rule.onFailure.length > 0)
+    sentence.push(` If a call still fails after its retries: ${rule.onFailure.map(describeAction).join('; ')}.`);
+  return sentence.join('');
+}
+
+function describeTrigger(rule: CompiledRule): string {
+  const on = rule.on.map(describeRef).join(' or ');
+  const timing = rule.timing;
+  switch (timing?.kind) {
+    case undefined:
+      return `${on} arrives`;
+    case 'within':
+      return `${on} arrives and ${describeRef(timing.then)} follows within ${formatDuration(timing.windowMs)}`;
+    case 'unless':
+      return `${on} arrives and ${describeRef(timing.event)} does not follow within ${formatDuration(timing.windowMs)} (at that deadline)`;
+    case 'count':
+      return `${timing.count} × ${on} arrive within ${formatDuration(timing.windowMs)}`;
+    case 'debounce':
+      return `${on} arrives and then nothing more of it for ${formatDuration(timing.quietMs)} (debounced)`;
+    case 'throttle':
+      return `${on} arrives (at most once every ${formatDuration(timing.intervalMs)})`;
+    case 'all':
+      return `all of ${describeJoin(timing.join)} have arrived, in any order${timing.windowMs === undefined ? '' : `, within ${formatDuration(timing.windowMs)}`}`;
+  }
+}
+
+function describeJoin(join: JoinExpr, nested = false): string {
+  if ('event' in join) return describeRef(join.event);
+  const words = ('all' in join ? join.all : join.any)
+    .map((part) => describeJoin(part, true))
+    .join('all' in join ? ' and ' : ' or ');
+  return nested ? `(${words})` : words;
+}
+
+/** An event reference: `checkpoint.scanned` or `checkpoint.scanned (data.checkpoint starting with "cp-")`. */
+export function describeRef(ref: EventRef): string {
+  return ref.match === undefined ? ref.type : `${ref.type} (${describePattern(ref.match)})`;
+}
+
+/** A content pattern in words: `data.checkpoint starting with "cp-"`. */
+export function describePattern(pattern: Pattern, prefix = ''): string {
+  const parts = Object.entries(pattern).map(([key, value]: [string, PatternValue]) => {
+    if (key === '$or' && Array.isArray(value)) {
+      return `either ${(value as unknown as Pattern[]).map((sub) => describePattern(sub, prefix)).join(' or ')}`;
+    }
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (Array.isArray(value)) return `${path} ${value.map(describeMatcherPhrase).join(' or ')}`;
+    if ('$or' in value && Array.isArray(value.$or))
+      return `either ${(value.$or as Pattern[]).map((sub) => describePattern(sub, path)).join(' or ')}`;
+    return describePattern(value as Pattern, path);
+  });
+  return parts.join(' and ');
+}
+
+function describeMatcherPhrase(matcher: PatternMatcher): string {
+  const words = describeMatcher(matcher);
+  return matcher === null || typeof matcher !== 'object' ? `= ${words}` : words;
+}
+
+/** One action in words. */
+export function describeAction(action: CompiledAction): string {
+  switch (action.kind) {
+    case 'call': {
+      const request = [action.method, action.path]
+        .filter((part) => part !== undefined)
+        .map(String)
+        .join(' ');
+      return `call ${action.connector}${action.summary ? ` (${action.summary})` : ''}${request ? ` → ${request}` : ''}`;
+    }
+    case 'emit':
+      return `emit ${action.type}`;
+    case 'set':
+      return action.reducers.map(describeReducer).join(', ');
+    case 'end':
+      return `end the entity${action.reason ? ` (${action.reason})` : ''}`;
+  }
+}
+
+/** A reducer in words: `set paid to true`, `append data.checkpoint to found`. */
+export function describeReducer(reducer: CompiledReducer): string {
+  const value = showTemplate(reducer.value);
+  switch (reducer.op) {
+    case 'set':
+      return `set ${reducer.path} to ${value}`;
+    case 'increment':
+      return `add ${reducer.value === undefined ? '1' : value} to ${reducer.path}`;
+    case 'append':
+      return `append ${value} to ${reducer.path}`;
+    case 'remove':
+      return reducer.value === undefined ? `delete ${reducer.path}` : `remove ${value} from ${reducer.path}`;
+    case 'merge':
+      return `merge ${value} into ${reducer.path}`;
+  }
+}
+
+function showTemplate(value: Json | undefined): string {
+  if (typeof value === 'string') {
+    const single = /^\{\{\s*([\s\S]*?)\s*\}\}$/.exec(value);
+    return single ? `\`${single[1]}\`` : JSON.stringify(value);
+  }
+  return `\`${JSON.stringify(value)}\``;
+}
+
+function codeBlock(language: string, value: unknown): string {
+  return `\`\`\`${language}\n${JSON.stringify(value, null, 2)}\n\`\`\``;
+}
+
+/** The Markdown catalog of a configuration: entities, sources, events, rules, connectors and who calls them. */
+export function renderDocs(config: CompiledConfig): string {
+  const out: string[] = [`# ${config.name}`, '', `Config version \`${config.version}\`.`, ''];
+  out.push('## Entities', '');
+  for (const entity of Object.values(config.entities)) {
+    out.push(
+      `### ${entity.name}`,
+      '',
+      `Keyed by \`${entity.key}\`; one workflow per key (\`${entity.name}/<key>\`).`,
+      '',
+    );
+    out.push('Initial state:', '', codeBlock('json', entity.initial), '');
+  }
+  out.push('## Sources', '', '| source | authentication | rate limit |', '| --- | --- | --- |');
+  for (const source of Object.values(config.sources)) {
+    const auth = source.auth;
+    const words =
+      auth.type === 'none'
+        ? 'none (local development only)'
+        : auth.type === 'apiKey'
+          ? `API key in \`${auth.header}\` (env \`${auth.env}\`)`
+          : auth.type === 'standardWebhooks'
+            ? `Standard Webhooks signature (env \`${auth.secretEnv}\`)`
+            : `HMAC signature in \`${auth.header}\` (env \`${auth.secretEnv}\`)`;
+    out.push(
+      `| ${source.name} | ${words} | ${source.rateLimit === undefined ? 'unlimited' : `${source.rateLimit}/s`} |`,
+    );
+  }
+  out.push('', '## Events', '');
+  for (const event of Object.values(config.events)) {
+    out.push(`### ${event.type}`, '');
+    if (event.description) out.push(event.description, '');
+    const from = event.sources.length > 0 ? `Sent by ${event.sources.join(', ')}` : 'Emitted by rules only';
+    out.push(`${from}; about entity **${event.entity}**.`, '');
+    const observers = config.rulesByEvent[event.type] ?? [];
+    out.push(`Rules that see it: ${observers.length > 0 ? observers.join(', ') : 'none'}.`, '');
+    const emitters = config.rules.filter((rule) =>
+      [...rule.then, ...rule.onFailure].some((a) => a.kind === 'emit' && a.type === event.type),
+    );
+    if (emitters.length > 0) out.push(`Emitted by: ${emitters.map((r) => r.id).join(', ')}.`, '');
+    if (event.reduce.length > 0) out.push(`State: ${event.reduce.map(describeReducer).join('; ')}.`, '');
+    out.push('Schema of `data`:', '', codeBlock('json', event.schema), '');
+    if (event.example !== undefined) out.push('Example `data`:', '', codeBlock('json', event.example), '');
+  }
+  out.push('## Rules', '');
+  for (const rule of config.rules) {
+    out.push(`### ${rule.id}`, '');
+    if (rule.description) out.push(rule.description, '');
+    const entity = ruleEntity(config, rule);
+    out.push(`${describeRule(rule)}${entity ? ` *(entity: ${entity})*` : ''}`, '');
+  }
+  out.push('## Connectors', '');
+  for (const connector of Object.values(config.connectors)) {
+    const http = connector.http;
+    out.push(`### ${connector.name}`, '');
+    out.push(
+      `- request: \`${http.method} ${typeof http.url === 'string' ? http.url : JSON.stringify(http.url)}\`${http.auth ? `, auth: ${http.auth.type}` : ''}`,
+    );
+    out.push(
+      `- success: ${formatStatuses(http.successStatuses)}; timeout ${formatDuration(connector.timeoutMs)}; idempotency header \`${connector.idempotencyHeader}\``,
+    );
+    const retry = connector.retry;
+    const retryWords = [
+      retry.maximumAttempts === undefined ? undefined : `${retry.maximumAttempts} attempts`,
+      retry.initialIntervalMs === undefined
+        ? undefined
+        : `first retry after ${formatDuration(retry.initialIntervalMs)}`,
+      retry.backoffCoefficient === undefined ? undefined : `backoff ×${retry.backoffCoefficient}`,
+      retry.maximumIntervalMs === undefined ? undefined : `at most ${formatDuration(retry.maximumIntervalMs)} apart`,
+      retry.nonRetryableErrorTypes?.length ? `never retry ${retry.nonRetryableErrorTypes.join(', ')}` : undefined,
+    ].filter((w) => w !== undefined);
+    out.push(`- retry: ${retryWords.length > 0 ? retryWords.join(', ') : "Temporal's defaults"}`);
+    if (connector.concurrency !== undefined || connector.rateLimit !== undefined) {
+      out.push(
+        `- limits: ${[connector.concurrency === undefined ? '' : `${connector.concurrency} concurrent`, connector.rateLimit === undefined ? '' : `${connector.rateLimit}/s`].filter(Boolean).join(', ')}`,
+      );
+    }
+    const callers = config.rules.filter((rule) =>
+      [...rule.then, ...rule.onFailure].some((a) => a.kind === 'call' && a.connector === connector.name),
+    );
+    out.push(`- called by: ${callers.length > 0 ? callers.map((r) => r.id).join(', ') : 'no rule'}`, '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}

@@ -1,0 +1,265 @@
+/**
+ * Static analysis of a configuration (`hunt lint`): everything the compiler rejects, plus what is
+ * legal but probably wrong — events nobody uses, rules that can never fire, `emit` loops,
+ * duplicated or shadowed rules, fields the schemas do not declare, unset environment variables.
+ */
+import type { CompiledConfig, CompiledRule, JsonObject } from './compiled.js';
+import { observedTypes } from './compiler.js';
+import { compileConfigText } from './index.js';
+import { loadConfigText } from './loader.js';
+import type { LoadedDocument } from './loader.js';
+import { dataFieldsOf } from './pattern-syntax.js';
+import type { PathSegment } from './paths.js';
+import { formatPath } from './paths.js';
+import type { ConfigProblem } from './problems.js';
+import { sortProblems } from './problems.js';
+
+export interface LintOptions {
+  /** The environment to check variables against (the CLI passes process.env); omit to skip that check. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LintFinding {
+  path: PathSegment[];
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+/** Compiles and analyses configuration text; returns every problem (errors and warnings), located. */
+export function lintConfigText(text: string, file: string, options: LintOptions = {}): ConfigProblem[] {
+  const compiled = compileConfigText(text, file);
+  if (!compiled.ok) return compiled.problems;
+  const doc = loadConfigText(text, file);
+  return sortProblems([...compiled.warnings, ...lintConfig(compiled.config, options).map((f) => locate(f, doc))]);
+}
+
+function locate(finding: LintFinding, doc: LoadedDocument): ConfigProblem {
+  return {
+    file: doc.file,
+    ...doc.locate(finding.path),
+    path: formatPath(finding.path),
+    message: finding.message,
+    severity: finding.severity,
+  };
+}
+
+/** The analysis proper, over a compiled configuration. Paths point into the source document. */
+export function lintConfig(config: CompiledConfig, options: LintOptions = {}): LintFinding[] {
+  return [
+    ...unusedEvents(config),
+    ...unreachableRules(config),
+    ...emitCycles(config),
+    ...shadowedRules(config),
+    ...undeclaredFields(config),
+    ...(options.env ? unsetEnv(config, options.env) : []),
+  ];
+}
+
+function emittedTypes(config: CompiledConfig): Set<string> {
+  return new Set(
+    config.rules.flatMap((rule) =>
+      [...rule.then, ...rule.onFailure].flatMap((a) => (a.kind === 'emit' ? [a.type] : [])),
+    ),
+  );
+}
+
+/** Events no rule observes and that change no state: accepted, then nothing happens. */
+function unusedEvents(config: CompiledConfig): LintFinding[] {
+  return Object.values(config.events)
+    .filter((event) => !config.rulesByEvent[event.type] && event.reduce.length === 0)
+    .map((event) => ({
+      path: ['events', event.type],
+      severity: 'warning' as const,
+      message: `no rule uses "${event.type}" and it changes no state: remove it or add a rule`,
+    }));
+}
+
+/** Rules waiting for an event that no source sends and no rule emits. */
+function unreachableRules(config: CompiledConfig): LintFinding[] {
+  const emitted = emittedTypes(config);
+  const findings: LintFinding[] = [];
+  config.rules.forEach((rule, index) => {
+    for (const type of observedTypes(rule)) {
+      const event = config.events[type];
+      if (!event || event.sources.length > 0 || emitted.has(type)) continue;
+      findings.push({
+        path: ['rules', index],
+        severity: 'warning',
+        message: `rule "${rule.id}" waits for "${type}", which no source sends and no rule emits: it can never happen`,
+      });
+    }
+  });
+  return findings;
+}
+
+/** A rule that re-fires without limit when its own emits come back to it. */
+function isGuarded(rule: CompiledRule): boolean {
+  return (
+    rule.once || rule.if !== undefined || rule.timing !== undefined || rule.on.some((ref) => ref.match !== undefined)
+  );
+}
+
+/**
+ * Emit loops: event A triggers a rule that emits B, which triggers a rule that emits A. With no
+ * guard on the way (`once`, `if`, `match`, a timing clause) that loop never stops: an error.
+ */
+function emitCycles(config: CompiledConfig): LintFinding[] {
+  const edges = new Map<string, Array<{ to: string; rule: CompiledRule; index: number }>>();
+  config.rules.forEach((rule, index) => {
+    const emits = [...rule.then, ...rule.onFailure].flatMap((a) => (a.kind === 'emit' ? [a.type] : []));
+    for (const from of rule.on.map((ref) => ref.type)) {
+      for (const to of emits) (edges.get(from) ?? edges.set(from, []).get(from)!).push({ to, rule, index });
+    }
+  });
+  const findings: LintFinding[] = [];
+  const reported = new Set<string>();
+  const walk = (
+    start: string,
+    at: string,
+    trail: Array<{ rule: CompiledRule; index: number; event: string }>,
+  ): void => {
+    for (const step of edges.get(at) ?? []) {
+      const next = [...trail, { rule: step.rule, index: step.index, event: step.to }];
+      if (step.to === start) {
+        const key = next
+          .map((s) => s.rule.id)
+          .sort()
+          .join(',');
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const loop = [start, ...next.map((s) => `${s.event}`)].join(' → ');
+        const rules = next.map((s) => s.rule.id).join(', ');
+        const guarded = next.some((s) => isGuarded(s.rule));
+        findings.push({
+          path: ['rules', next[0]!.index],
+          severity: guarded ? 'warning' : 'error',
+          message: guarded
+            ? `emit loop ${loop} (rules ${rules}): bounded only by conditions; make sure they end it`
+            : `emit loop ${loop} (rules ${rules}) never stops: add a condition, a match or once to one of them`,
+        });
+      } else if (!trail.some((s) => s.event === step.to) && trail.length < 20) {
+        walk(start, step.to, next);
+      }
+    }
+  };
+  for (const start of edges.keys()) walk(start, start, []);
+  return findings;
+}
+
+/** Triggers and condition of a rule as one comparable key. */
+function triggerKey(rule: CompiledRule): string {
+  return JSON.stringify([rule.on, rule.if ?? null, rule.timing ?? null]);
+}
+
+/**
+ * Rules shadowed by an earlier `once`: a later rule with the same trigger and condition as an
+ * earlier once-rule that ends the entity fires at most that one time too; a later once-rule with
+ * the same trigger only duplicates the earlier one.
+ */
+function shadowedRules(config: CompiledConfig): LintFinding[] {
+  const findings: LintFinding[] = [];
+  config.rules.forEach((rule, index) => {
+    const earlier = config.rules.slice(0, index).find((other) => other.once && triggerKey(other) === triggerKey(rule));
+    if (!earlier) return;
+    const ends = earlier.then.some((a) => a.kind === 'end');
+    if (rule.once) {
+      findings.push({
+        path: ['rules', index],
+        severity: 'warning',
+        message: `rule "${rule.id}" has the same trigger and condition as the earlier once-rule "${earlier.id}": merge their actions into one rule`,
+      });
+    } else if (ends) {
+      findings.push({
+        path: ['rules', index],
+        severity: 'warning',
+        message: `rule "${rule.id}" is shadowed by the earlier once-rule "${earlier.id}", which ends the entity on the same trigger: it can fire only once`,
+      });
+    }
+  });
+  return findings;
+}
+
+/** Whether a JSON Schema declares a dotted field path (through `properties`, `allOf`/`anyOf`/`oneOf`). */
+export function schemaDeclares(schema: JsonObject, path: string): boolean {
+  const [head, ...rest] = path.split('.');
+  if (head === undefined) return true;
+  const candidates: JsonObject[] = [schema];
+  for (const key of ['allOf', 'anyOf', 'oneOf']) {
+    const list = schema[key];
+    if (Array.isArray(list))
+      candidates.push(...list.filter((s): s is JsonObject => typeof s === 'object' && s !== null && !Array.isArray(s)));
+  }
+  return candidates.some((candidate) => {
+    const properties = candidate.properties;
+    if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return false;
+    const child = properties[head];
+    if (child === undefined) return false;
+    if (rest.length === 0) return true;
+    return (
+      typeof child === 'object' && child !== null && !Array.isArray(child) && schemaDeclares(child, rest.join('.'))
+    );
+  });
+}
+
+/** `data.a.b` and `event.data.a.b` reads in a CEL expression (string literals skipped). */
+export function dataFieldsInExpression(source: string): string[] {
+  const code = source.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  const fields = new Set<string>();
+  for (const match of code.matchAll(/(?<![\w.])(?:event\.)?data((?:\.[A-Za-z_]\w*)+)/g)) fields.add(match[1]!.slice(1));
+  return [...fields];
+}
+
+/** Fields read by patterns and conditions that the triggering events' schemas do not declare. */
+function undeclaredFields(config: CompiledConfig): LintFinding[] {
+  const findings: LintFinding[] = [];
+  config.rules.forEach((rule, index) => {
+    rule.on.forEach((ref, refIndex) => {
+      const event = config.events[ref.type];
+      if (!event) return;
+      const fromPattern = ref.match ? dataFieldsOf(ref.match) : [];
+      const fromCondition = rule.if === undefined ? [] : dataFieldsInExpression(rule.if);
+      for (const field of new Set([...fromPattern, ...fromCondition])) {
+        if (schemaDeclares(event.schema, field)) continue;
+        findings.push({
+          path: fromPattern.includes(field) ? ['rules', index, 'on', refIndex] : ['rules', index, 'if'],
+          severity: 'warning',
+          message: `reads data.${field}, which the schema of "${ref.type}" does not declare: declare it under properties or fix the name`,
+        });
+      }
+    });
+  });
+  return findings;
+}
+
+/** Environment variables the configuration needs: source secrets and `env.NAME` in connector templates. */
+export function envVariables(config: CompiledConfig): Array<{ name: string; path: PathSegment[] }> {
+  const found: Array<{ name: string; path: PathSegment[] }> = [];
+  for (const source of Object.values(config.sources)) {
+    const auth = source.auth;
+    if (auth.type === 'apiKey') found.push({ name: auth.env, path: ['sources', source.name, 'auth'] });
+    if (auth.type === 'standardWebhooks' || auth.type === 'hubSignature')
+      found.push({ name: auth.secretEnv, path: ['sources', source.name, 'auth'] });
+  }
+  for (const connector of Object.values(config.connectors)) {
+    const text = JSON.stringify(connector.http);
+    for (const match of text.matchAll(/\benv\.([A-Za-z_]\w*)|\benv\[\\?["']([A-Za-z_]\w*)\\?["']\]/g)) {
+      found.push({ name: (match[1] ?? match[2])!, path: ['connectors', connector.name, 'http'] });
+    }
+  }
+  return found;
+}
+
+function unsetEnv(config: CompiledConfig, env: Readonly<Record<string, string | undefined>>): LintFinding[] {
+  const seen = new Set<string>();
+  return envVariables(config)
+    .filter(({ name }) => {
+      if (seen.has(name) || (env[name] ?? '') !== '') return false;
+      seen.add(name);
+      return true;
+    })
+    .map(({ name, path }) => ({
+      path,
+      severity: 'warning' as const,
+      message: `environment variable ${name} is referenced but not set here`,
+    }));
+}
