@@ -1,7 +1,8 @@
 /**
  * The expected simulation output of each scenario (`<name>.jsonl` → `<name>.expected.json`), shared
  * by the scenario test (which compares) and `npx tsx examples/treasure-hunt/scenarios/expected-output.ts`
- * (which regenerates them after an intended change of hunt.yaml or of the rules engine).
+ * (which regenerates them after an intended change of hunt.yaml or of the rules engine; run
+ * `npx prettier --write examples/treasure-hunt/scenarios` afterwards — the test compares parsed JSON).
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -21,7 +22,9 @@ export async function scenarioNames(): Promise<string[]> {
 }
 
 /** The simulation of one scenario, without the config version (a hash that changes with any config edit). */
-export async function scenarioOutput(name: string): Promise<Omit<SimulationResult, 'config'> & { config: { name: string } }> {
+export async function scenarioOutput(
+  name: string,
+): Promise<Omit<SimulationResult, 'config'> & { config: { name: string } }> {
   const { result } = await simulateFiles(referenceConfig, join(scenariosDir, `${name}.jsonl`));
   return { ...result, config: { name: result.config.name } };
 }
