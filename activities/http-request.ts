@@ -35,7 +35,9 @@ export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
   const method = (action.method ?? connector.http.method).toUpperCase();
 
   const base = asText(resolve(connector.http.url, `${where} url`), `${where} url`);
-  const path = action.path === undefined ? '' : asText(resolve(action.path, `${where} action path`), `${where} path`);
+  // Action fields were rendered from event data in the workflow: they are literal here. Only the
+  // connector's own settings may read `env`, so an event cannot smuggle `{{ env.SECRET }}` into a request.
+  const path = action.path === undefined ? '' : asText(action.path, `${where} path`);
   const url = joinUrl(base, path, where, scrubber);
 
   const headers = new Map<string, [string, string]>();
@@ -45,7 +47,7 @@ export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
     if (value !== undefined) setHeader(name, value);
   }
   for (const [name, template] of Object.entries(action.headers ?? {})) {
-    const value = headerValue(resolve(template, `${where} action header ${name}`));
+    const value = headerValue(template);
     if (value !== undefined) setHeader(name, value);
   }
 
@@ -55,7 +57,7 @@ export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
     if (BODYLESS_METHODS.has(method)) {
       throw new ConnectorConfigError(`${where}: a ${method} request cannot carry a body; drop the body or use POST`);
     }
-    body = JSON.stringify(resolve(bodyTemplate, `${where} body`));
+    body = JSON.stringify(action.body !== undefined ? action.body : resolve(bodyTemplate, `${where} body`));
     if (!headers.has('content-type')) setHeader('Content-Type', 'application/json');
   }
 

@@ -3,6 +3,7 @@
  * TEMPORAL_ADDRESS), the worker, the ingest API and the sandbox partner systems — with a clean
  * shutdown on Ctrl-C / SIGTERM.
  */
+import fs from 'node:fs/promises';
 import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { loadCompiledConfig } from './config/index.js';
@@ -10,7 +11,7 @@ import { EntityDelivery } from './client/delivery.js';
 import { startDevServer, type DevServer } from './dev/dev-server.js';
 import { ensureSearchAttributes } from './dev/search-attributes.js';
 import { devSecrets } from './dev/dev-secrets.js';
-import { buildIngestServer } from './ingest/server.js';
+import { buildIngestServer } from './ingest/ingest-server.js';
 import { createLogger, installTemporalLogger } from './logging/logger.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox-server.js';
 import { loadSettings, type Settings } from './settings/settings.js';
@@ -30,6 +31,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
   const config = await loadCompiledConfig(settings.configPath);
   logger.info({ config: config.name, version: config.version, file: settings.configPath }, 'configuration loaded');
 
+  await fs.mkdir(settings.stateDir, { recursive: true });
   const env: Record<string, string | undefined> = { ...process.env };
   let sandbox: Sandbox | undefined;
   if (settings.HUNT_SANDBOX && settings.HUNT_ROLE !== 'ingest') {
@@ -97,7 +99,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
   }
 
   if (settings.HUNT_ROLE !== 'worker') {
-    const app = await buildIngestServer({
+    const app = buildIngestServer({
       config,
       delivery,
       client,
@@ -106,13 +108,25 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       bodyLimit: settings.HUNT_BODY_LIMIT,
       maxBatch: settings.HUNT_MAX_BATCH,
     });
-    await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT });
+    await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT }).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new IngestPortInUseError(settings.HUNT_PORT);
+      throw err;
+    });
     cleanups.push(() => app.close());
   }
 
   process.stdout.write(startupBanner({ settings, config, env, devServer, sandbox }));
   // A worker that stops on its own (fatal error) ends the process too.
   await Promise.all(running);
+}
+
+/** The ingest API's port is taken. */
+class IngestPortInUseError extends Error {
+  override readonly name = 'IngestPortInUseError';
+  readonly code = 'PORT_IN_USE';
+  constructor(port: number) {
+    super(`Port ${port} (ingest API) is already in use. Stop that process, or choose another port with HUNT_PORT.`);
+  }
 }
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -27,7 +27,9 @@ interface Running {
   /** Index into the firing's main (non-onFailure) actions of the next one to run. */
   next: number;
   /** Set once a main action dead-lettered: only the onFailure actions remain. */
-  failed?: boolean;
+  failed: boolean;
+  /** Index into the onFailure actions of the next one to run. */
+  fallbackNext: number;
 }
 
 function failureMessage(err: unknown): { message: string; attempts?: number } {
@@ -47,6 +49,8 @@ export class ActionRunner {
   private nextFiringId = 0;
   private readonly letters: DeadLetter[];
   private nextLetter: number;
+  /** Applies an onFailure `set`/`end` through the machine (state only changes there). */
+  applyFallback: (planned: PlannedAction) => void = () => undefined;
   /** Called when the dead letters change (a call failed for good, or a redrive succeeded). */
   onDeadLettersChanged: () => void = () => undefined;
 
@@ -63,7 +67,7 @@ export class ActionRunner {
   /** Starts running a firing's actions in the background of the workflow. */
   start(firing: Firing): void {
     const id = `f${this.nextFiringId++}`;
-    const entry: Running = { firing, next: 0 };
+    const entry: Running = { firing, next: 0, failed: firing.failed === true, fallbackNext: 0 };
     this.running.set(id, entry);
     void this.run(entry).finally(() => this.running.delete(id));
   }
@@ -74,12 +78,12 @@ export class ActionRunner {
 
   /** Firings not finished yet, reduced to the actions still to run: carried across continue-as-new. */
   unfinished(): Firing[] {
-    return [...this.running.values()].map(({ firing, next, failed }) => {
+    return [...this.running.values()].map(({ firing, next, failed, fallbackNext }) => {
       const main = firing.actions.filter((a) => a.onFailure !== true);
       const fallback = firing.actions.filter((a) => a.onFailure === true);
-      // A failed firing carries only its fallbacks, marked as main so the next run performs them.
-      const actions = failed ? fallback.map((a) => ({ ...a, onFailure: false })) : [...main.slice(next), ...fallback];
-      return { ...firing, actions };
+      // A failed firing carries only the fallbacks still to run; the next run goes straight to them.
+      if (failed) return { ...firing, failed: true, actions: fallback.slice(fallbackNext) };
+      return { ...firing, actions: [...main.slice(next), ...fallback] };
     });
   }
 
@@ -128,8 +132,7 @@ export class ActionRunner {
     const { firing } = entry;
     const main = firing.actions.filter((a) => a.onFailure !== true);
     const onFailure = firing.actions.filter((a) => a.onFailure === true);
-    // `next` counts over the main actions: carried firings list the remaining ones first.
-    for (; entry.next < main.length; entry.next++) {
+    for (; !entry.failed && entry.next < main.length; entry.next++) {
       const planned = main[entry.next]!;
       try {
         await this.perform(planned);
@@ -138,15 +141,14 @@ export class ActionRunner {
         log.warn('action dead-lettered', { ruleId: planned.ruleId, eventId: planned.eventId, deadLetterId: letter.id });
         // Later actions of the rule may depend on this one, so the rule stops here; onFailure runs instead.
         entry.failed = true;
-        for (const fallback of onFailure) {
-          try {
-            await this.perform(fallback);
-          } catch (fallbackErr) {
-            this.deadLetter(fallback, fallbackErr);
-          }
-        }
-        entry.next = main.length;
-        return;
+      }
+    }
+    for (; entry.failed && entry.fallbackNext < onFailure.length; entry.fallbackNext++) {
+      const fallback = onFailure[entry.fallbackNext]!;
+      try {
+        await this.perform(fallback);
+      } catch (err) {
+        this.deadLetter(fallback, err);
       }
     }
   }
@@ -162,7 +164,8 @@ export class ActionRunner {
         return;
       case 'set':
       case 'end':
-        // Applied by the machine when the rule fired: state only changes through the machine.
+        // `then` ones were applied by the machine when the rule fired; onFailure ones apply now, through it.
+        if (planned.onFailure === true) this.applyFallback(planned);
         return;
     }
   }

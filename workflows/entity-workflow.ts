@@ -117,6 +117,14 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     firedSinceVisible = [];
   };
   runner.onDeadLettersChanged = () => publishVisibility();
+  runner.applyFallback = (planned) => {
+    try {
+      machine.applyFallback(planned, Date.now());
+    } catch (err) {
+      log.warn('onFailure action could not change state', { ruleId: planned.ruleId, error: String(err) });
+    }
+    publishVisibility();
+  };
   const remember = (firings: Firing[]) => {
     for (const firing of firings) {
       firedSinceVisible.push(firing.ruleId);

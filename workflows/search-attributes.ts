@@ -27,15 +27,7 @@ export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'Key
 };
 
 /** Any of the keys above (for lists of keys). */
-export type AnyKey =
-  | typeof HuntEntityType
-  | typeof HuntEntityKey
-  | typeof HuntLastEventType
-  | typeof HuntConfigVersion
-  | typeof HuntDeadLetters
-  | typeof HuntEventCount
-  | typeof HuntRulesFired
-  | typeof HuntEnded;
+export type AnyKey = typeof HuntEntityType | typeof HuntDeadLetters | typeof HuntRulesFired | typeof HuntEnded;
 
 /** Every key, for registering them with a server. */
 export const allSearchAttributeKeys: AnyKey[] = [

@@ -1,10 +1,10 @@
 /** Registers the engine's custom search attributes on a server that does not have them yet. */
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Logger } from 'pino';
 import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
 
-const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 const indexedTypes = {
   Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,

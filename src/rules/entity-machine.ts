@@ -338,6 +338,21 @@ export class EntityMachine {
     };
   }
 
+  /**
+   * Applies an `onFailure` `set` or `end`, which the workflow runs only after a call failed for good.
+   * Its values were rendered when the rule fired; a reducer failure throws (ReducerError) and changes nothing.
+   */
+  applyFallback(planned: PlannedAction, now: number): void {
+    const { action } = planned;
+    if (action.kind === 'set') {
+      const scope: ExpressionScope = { event: {}, data: {}, state: this.currentState, entity: this.entityScope };
+      this.currentState = applyReducers(this.currentState, action.reducers, scope);
+    } else if (action.kind === 'end') {
+      this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
+      this.applyEnd(now);
+    }
+  }
+
   // ---- rule evaluation -------------------------------------------------------------------------
 
   private evaluateRule(indexed: IndexedRule, event: EngineEvent, now: number): RuleOutcome {

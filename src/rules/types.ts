@@ -62,6 +62,8 @@ export interface Firing {
   /** 'event' when an arriving event fired it, 'timer' when a deadline did (unless, debounce, …). */
   cause: 'event' | 'timer';
   actions: PlannedAction[];
+  /** Set on a firing carried across continue-as-new after a call dead-lettered: only its onFailure actions remain. */
+  failed?: boolean;
 }
 
 /** Why a rule did or did not fire for one event: the explanation `hunt explain` prints. */

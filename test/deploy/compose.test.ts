@@ -70,7 +70,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes the ingest API on the port it listens on, bound to all interfaces', () => {
-    const settings = loadSettings(service('hunt-ingest').environment!, '/app');
+    const settings = loadSettings(service('hunt-ingest').environment, '/app');
     expect(settings.HUNT_HOST).toBe('0.0.0.0');
     expect(service('hunt-ingest').ports).toContain(`${settings.HUNT_PORT}:${settings.HUNT_PORT}`);
   });
