@@ -6,6 +6,7 @@ import { CliError, runCli } from './cli-error.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerSimulateCommands } from './simulate-commands.js';
 import { registerConnectorCommands } from './connector-commands.js';
+import { registerIngestCommands } from './ingest-commands.js';
 
 const program = new Command('hunt')
   .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
@@ -15,6 +16,7 @@ const program = new Command('hunt')
 registerConfigCommands(program);
 registerSimulateCommands(program);
 registerConnectorCommands(program);
+registerIngestCommands(program);
 
 runCli(program).catch((err: unknown) => {
   process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
