@@ -52,7 +52,7 @@ describe('ingest and SDK against a real Temporal server', () => {
   const team = () => uniqueName('team');
   const stateOf = async (key: string) => {
     const res = await app.inject(`/entities/team/${key}`);
-    return res.statusCode === 200 ? (res.json() as { eventCount: number; state: Record<string, unknown> }) : undefined;
+    return res.statusCode === 200 ? res.json<{ eventCount: number; state: Record<string, unknown> }>() : undefined;
   };
 
   it('takes a structured event over HTTP: 202, then the entity holds it', async () => {
