@@ -5,13 +5,13 @@
  */
 import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { CompiledAction, CompiledConfig, JsonObject } from '../src/config/compiled.js';
-import type { EngineEvent, EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
+import { emittedEvent } from '../src/rules/emitted-event.js';
+import type { EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
 import type { EngineActivities } from '../activities/index.js';
 import { connectorActivityOptions } from '../activities/connector-options.js';
 import type { DeadLetter } from './messages.js';
 
 type CallAction = Extract<CompiledAction, { kind: 'call' }>;
-type EmitAction = Extract<CompiledAction, { kind: 'emit' }>;
 
 /** Dead letters kept after they were redriven successfully (open ones are always kept). */
 const REDRIVEN_KEPT = 20;
@@ -74,6 +74,17 @@ export class ActionRunner {
 
   idle(): boolean {
     return this.running.size === 0;
+  }
+
+  /** Actions of running firings not performed yet (the one in progress included). */
+  pendingActions(): number {
+    let pending = 0;
+    for (const { firing, next, failed, fallbackNext } of this.running.values()) {
+      const main = firing.actions.filter((a) => a.onFailure !== true).length;
+      const fallback = firing.actions.length - main;
+      pending += failed ? fallback - fallbackNext : main - next;
+    }
+    return pending;
   }
 
   /** Firings not finished yet, reduced to the actions still to run: carried across continue-as-new. */
@@ -159,9 +170,12 @@ export class ActionRunner {
       case 'call':
         await this.call(planned, action);
         return;
-      case 'emit':
-        await emitEvents({ events: [this.emitted(planned, action)] });
+      case 'emit': {
+        // The same envelope the simulator builds; its id is the idempotency key, so the target dedupes a re-emit.
+        const event = emittedEvent(this.config, planned, Date.now());
+        if (event) await emitEvents({ events: [event] });
         return;
+      }
       case 'set':
       case 'end':
         // `then` ones were applied by the machine when the rule fired; onFailure ones apply now, through it.
@@ -185,20 +199,6 @@ export class ActionRunner {
       connector,
       action,
     });
-  }
-
-  private emitted(planned: PlannedAction, action: EmitAction): EngineEvent {
-    const source = action.source ?? this.config.events[action.type]?.sources[0] ?? 'engine';
-    return {
-      // The idempotency key is stable across retries and replays, so the target dedupes a re-emitted event.
-      id: planned.idempotencyKey,
-      source,
-      type: action.type,
-      specversion: '1.0',
-      ...(typeof action.subject === 'string' && { subject: action.subject }),
-      time: new Date(Date.now()).toISOString(),
-      data: action.data,
-    };
   }
 
   private deadLetter(planned: PlannedAction, err: unknown): DeadLetter {

@@ -102,6 +102,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     eventCount: machine.summary.eventCount,
     ended: machine.summary.ended,
     deadLetters: runner.openDeadLetters().length,
+    pendingActions: runner.pendingActions(),
   });
   setHandler(stateQuery, view);
   setHandler(eventsQuery, () => recentEvents);

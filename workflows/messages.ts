@@ -63,6 +63,8 @@ export interface EntityView {
   eventCount: number;
   ended?: { at: number; reason?: string };
   deadLetters: number;
+  /** Actions started and not finished yet (calls retrying, emits in flight). */
+  pendingActions: number;
 }
 
 /** Fire-and-forget delivery (signalWithStart). Several events for one entity may arrive in one signal. */

@@ -1,0 +1,69 @@
+/**
+ * `hunt simulate` and the entity workflow run the same EntityMachine: played through Temporal, each
+ * reference scenario must end in the same state per entity and the same actions (by idempotency key)
+ * as the offline simulation fed the same events at the times the workflows handled them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCompiledConfig } from '../../src/config/index.js';
+import type { CompiledConfig } from '../../src/config/compiled.js';
+import { simulate } from '../../src/rules/simulate.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
+import { firingsQuery, stateQuery, tracesQuery } from '../../workflows/messages.js';
+import { isolated, playScenario, readScenario, referenceEnv, routable } from '../helpers/scenario-runner.js';
+import { startTestEngine, uniqueName } from '../helpers/temporal.js';
+
+let sandbox: Sandbox;
+let config: CompiledConfig;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  config = await loadCompiledConfig('examples/treasure-hunt/hunt.yaml');
+});
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+describe.each(['happy-path', 'stuck-and-locked-out', 'cancelled-hunt'])('scenario %s', (scenario) => {
+  it('gives the same state and actions through Temporal as through the simulator', async () => {
+    const engine = await startTestEngine(config, { env: referenceEnv((s) => sandbox.url(s)) });
+    try {
+      // Ingest would refuse unroutable events (the simulator shows them as such): both sides get the routable ones.
+      const scenarioEvents = await readScenario(`examples/treasure-hunt/scenarios/${scenario}.jsonl`);
+      const events = isolated(config, routable(config, scenarioEvents), uniqueName('run'));
+      const ids = await playScenario(config, engine.delivery, engine.client, engine.taskQueue, events);
+      expect(ids.length).toBeGreaterThan(0);
+
+      const temporal: Record<string, { state: unknown; keys: string[] }> = {};
+      const handledAt = new Map<string, number>();
+      for (const id of ids) {
+        const handle = engine.client.workflow.getHandle(id);
+        const [view, traces, firings] = await Promise.all([
+          handle.query(stateQuery),
+          handle.query(tracesQuery, {}),
+          handle.query(firingsQuery),
+        ]);
+        for (const trace of traces) if (trace.cause !== 'timer') handledAt.set(trace.eventId, trace.at);
+        const keys = firings.flatMap((f) => f.actions.filter((a) => a.onFailure !== true).map((a) => a.idempotencyKey));
+        temporal[id] = { state: view.state, keys: keys.sort() };
+      }
+
+      const simulated = simulate(
+        config,
+        events.map((event) => ({ ...event, at: handledAt.get(event.id)! })),
+        { horizon: Date.now() },
+      );
+      const offline: Record<string, { state: unknown; keys: string[] }> = {};
+      for (const [id, entity] of Object.entries(simulated.entities)) offline[id] = { state: entity.state, keys: [] };
+      for (const step of simulated.steps) {
+        if (!step.entity) continue;
+        for (const action of step.actions) if (action.onFailure !== true) offline[step.entity]!.keys.push(action.idempotencyKey);
+      }
+      for (const entry of Object.values(offline)) entry.keys.sort();
+
+      expect(Object.keys(offline).sort(), JSON.stringify({ temporal, offline }, null, 1)).toEqual(ids);
+      expect(temporal).toEqual(offline);
+    } finally {
+      await engine.stop();
+    }
+  }, 120_000);
+});
