@@ -1,0 +1,100 @@
+/**
+ * Reads what an entity's event log really holds: every event delivered to the entity workflow by signal
+ * or accepted update, across its whole continue-as-new chain. This is the ground truth the reliability
+ * scenarios compare acknowledgements against.
+ */
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { EngineEvent } from '../../../src/rules/types.js';
+import type { EventBatch } from '../../../workflows/messages.js';
+
+type History = temporal.api.history.v1.IHistory;
+type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+
+export interface LoggedEvent {
+  eventId: string;
+  source: string;
+  runId: string;
+  via: 'signal' | 'update';
+}
+
+export interface EntityLog {
+  workflowId: string;
+  /** Run ids, oldest first. */
+  runs: string[];
+  events: LoggedEvent[];
+  histories: Array<{ runId: string; history: History }>;
+}
+
+function batchEvents(payloads: Payloads): EngineEvent[] {
+  const first = payloads?.payloads?.[0];
+  if (!first) return [];
+  const batch = defaultPayloadConverter.fromPayload<EventBatch>(first);
+  return Array.isArray(batch?.events) ? batch.events : [];
+}
+
+/** Event deliveries recorded in one run's history, in order. */
+export function loggedEvents(history: History, runId: string): LoggedEvent[] {
+  const out: LoggedEvent[] = [];
+  for (const entry of history.events ?? []) {
+    const signaled = entry.workflowExecutionSignaledEventAttributes;
+    if (signaled && signaled.signalName === 'event') {
+      for (const e of batchEvents(signaled.input)) out.push({ eventId: e.id, source: e.source, runId, via: 'signal' });
+    }
+    const accepted = entry.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    if (accepted && accepted.name === 'publish') {
+      for (const e of batchEvents(accepted.args)) out.push({ eventId: e.id, source: e.source, runId, via: 'update' });
+    }
+  }
+  return out;
+}
+
+/** The whole event log of one entity workflow: the latest run and every run it continued from. */
+export async function readEntityLog(client: Client, workflowId: string): Promise<EntityLog> {
+  const latest = await client.workflow.getHandle(workflowId).describe();
+  const histories: Array<{ runId: string; history: History }> = [];
+  for (let runId: string | undefined = latest.runId; runId;) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    histories.unshift({ runId, history });
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    runId = started?.continuedExecutionRunId || undefined;
+  }
+  return {
+    workflowId,
+    runs: histories.map((h) => h.runId),
+    events: histories.flatMap(({ runId, history }) => loggedEvents(history, runId)),
+    histories,
+  };
+}
+
+export interface LogAudit {
+  /** Acknowledged events found exactly once across all the logs. */
+  onceInHistory: number;
+  /** Acknowledged events found in no log. */
+  missing: string[];
+  /** Events found more than once (in one log or across logs), with their count. */
+  repeated: Array<{ eventId: string; count: number }>;
+  /** Events in the logs that were never sent (should be none). */
+  unknown: string[];
+}
+
+/** Compares acknowledged event ids against the entity logs: each must appear exactly once. */
+export function auditLogs(logs: EntityLog[], acknowledged: Iterable<string>, sent: Iterable<string>): LogAudit {
+  const counts = new Map<string, number>();
+  for (const log of logs) for (const e of log.events) counts.set(e.eventId, (counts.get(e.eventId) ?? 0) + 1);
+  const sentSet = new Set(sent);
+  const missing: string[] = [];
+  let onceInHistory = 0;
+  for (const id of acknowledged) {
+    const count = counts.get(id) ?? 0;
+    if (count === 0) missing.push(id);
+    if (count === 1) onceInHistory++;
+  }
+  return {
+    onceInHistory,
+    missing,
+    repeated: [...counts].filter(([, count]) => count > 1).map(([eventId, count]) => ({ eventId, count })),
+    unknown: [...counts.keys()].filter((id) => !sentSet.has(id)),
+  };
+}
