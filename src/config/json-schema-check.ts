@@ -2,6 +2,7 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { canonicalJson } from './canonical-json.js';
 
 // ajv-formats is CommonJS: under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -15,11 +16,28 @@ function createAjv(): Ajv {
 
 export type SchemaCheck = { ok: true; validate: (data: unknown) => string[] } | { ok: false; message: string };
 
+// Compiling a schema costs milliseconds; editors and tests recompile the same schemas over and over.
+const MAX_CACHED = 500;
+const cache = new Map<string, SchemaCheck>();
+let shared: Ajv | undefined;
+
 /** Compiles a JSON Schema; on success returns a validator giving readable errors. */
 export function checkJsonSchema(schema: unknown): SchemaCheck {
-  const ajv = createAjv();
+  const key = canonicalJson(schema);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const check = compileSchema(schema);
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  cache.set(key, check);
+  return check;
+}
+
+function compileSchema(schema: unknown): SchemaCheck {
+  const ajv = (shared ??= createAjv());
   try {
     const validate = ajv.compile(schema as object);
+    // The validator stays usable; dropping it from ajv's registry keeps memory bounded.
+    ajv.removeSchema(schema as object);
     return {
       ok: true,
       validate: (data) => (validate(data) ? [] : (validate.errors ?? []).map(formatAjvError)),
