@@ -51,7 +51,11 @@ export function routable(config: CompiledConfig, events: readonly SimulationEven
  * Gives every entity key in the events a suffix, so scenarios played on one shared server never meet
  * each other's entities (workflow ids are global to the namespace, not per task queue).
  */
-export function isolated(config: CompiledConfig, events: readonly SimulationEvent[], suffix: string): SimulationEvent[] {
+export function isolated(
+  config: CompiledConfig,
+  events: readonly SimulationEvent[],
+  suffix: string,
+): SimulationEvent[] {
   const keyFields = new Set(
     Object.values(config.entities)
       .map((e) => /^data\.([A-Za-z0-9_]+)$/.exec(e.key)?.[1])
@@ -92,10 +96,18 @@ export async function playScenario(
   let ids: string[] = [];
   // Quiet twice in a row: emitted events may start another entity between two looks.
   while (quietRounds < 2) {
-    if (Date.now() > deadline) throw new Error(`scenario did not settle in ${timeoutMs} ms (entities: ${ids.join(', ')})`);
+    if (Date.now() > deadline)
+      throw new Error(`scenario did not settle in ${timeoutMs} ms (entities: ${ids.join(', ')})`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     ids = await entitiesOn(client, taskQueue);
-    const views = await Promise.all(ids.map((id) => client.workflow.getHandle(id).query(stateQuery).catch(() => undefined)));
+    const views = await Promise.all(
+      ids.map((id) =>
+        client.workflow
+          .getHandle(id)
+          .query(stateQuery)
+          .catch(() => undefined),
+      ),
+    );
     const quiet = views.every((v) => v !== undefined && v.pendingActions === 0);
     // Visibility may lag behind a just-started entity: every emit target must be listed too.
     const targets = quiet ? (await Promise.all(ids.map((id) => emitTargets(client, config, id)))).flat() : [];

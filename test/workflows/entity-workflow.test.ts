@@ -17,67 +17,8 @@ import {
   timersQuery,
   tracesQuery,
 } from '../../workflows/messages.js';
+import { timingConfigYaml as yaml } from '../fixtures/timing-config.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
-
-const yaml = `
-name: workflow-test
-entities:
-  team:
-    key: data.teamId
-    initial: { paid: false, found: [], score: 0 }
-  board:
-    key: data.boardId
-    initial: { finishers: [] }
-sources:
-  test: { auth: none }
-events:
-  paid:
-    source: test
-    entity: team
-    schema: { type: object, required: [teamId], properties: { teamId: { type: string } } }
-    reduce: [ { set: { paid: true } } ]
-  scanned:
-    source: test
-    entity: team
-    schema: { type: object, required: [teamId, checkpoint] }
-    reduce: [ { append: { found: '{{ data.checkpoint }}' } }, { increment: { score: 1 } } ]
-  finished:
-    source: test
-    entity: board
-    schema: { type: object, required: [boardId, teamId] }
-    reduce: [ { append: { finishers: '{{ data.teamId }}' } } ]
-connectors:
-  mailer:
-    http: { url: '{{ env.MAILER_URL }}', method: POST }
-    timeout: 2s
-    retry: { initialInterval: 100ms, maximumInterval: 200ms, maximumAttempts: 2 }
-rules:
-  - id: welcome
-    on: paid
-    then:
-      - call: mailer
-        body: { template: welcome, team: '{{ entity.key }}' }
-  - id: nudge
-    on: scanned
-    unless: { event: scanned, window: 1500ms }
-    then:
-      - call: mailer
-        path: /nudge
-        body: { template: nudge, team: '{{ entity.key }}', found: '{{ size(state.found) }}' }
-  - id: finish
-    on: scanned
-    if: size(state.found) >= 3
-    once: true
-    then:
-      - emit: { type: finished, data: { boardId: main, teamId: '{{ entity.key }}' } }
-      - call: mailer
-        path: /finish
-        body: { template: finish }
-    onFailure:
-      - call: mailer
-        path: /alert
-        body: { template: alert }
-`;
 
 let sandbox: Sandbox;
 let engine: TestEngine;
@@ -97,7 +38,8 @@ async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => bool
   const deadline = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     last = await probe();
   }
@@ -186,9 +128,14 @@ describe('entity workflow', () => {
 
   it('emits to another entity, which folds the emitted event', async () => {
     const team = uniqueName('team');
-    await engine.delivery.send(['cp-1', 'cp-2', 'cp-3'].map((cp) => event('scanned', { teamId: team, checkpoint: cp })));
+    await engine.delivery.send(
+      ['cp-1', 'cp-2', 'cp-3'].map((cp) => event('scanned', { teamId: team, checkpoint: cp })),
+    );
     const board = await eventually(
-      () => handle('board/main').query(stateQuery).catch(() => undefined),
+      () =>
+        handle('board/main')
+          .query(stateQuery)
+          .catch(() => undefined),
       (v) => Array.isArray(v?.state.finishers) && v.state.finishers.includes(team),
     );
     expect(board?.entityType).toBe('board');
@@ -200,7 +147,9 @@ describe('entity workflow', () => {
     const team = uniqueName('team');
     sandbox.control('mailer', { kind: 'failWith', status: 500 });
     try {
-      await engine.delivery.send(['cp-1', 'cp-2', 'cp-3'].map((cp) => event('scanned', { teamId: team, checkpoint: cp })));
+      await engine.delivery.send(
+        ['cp-1', 'cp-2', 'cp-3'].map((cp) => event('scanned', { teamId: team, checkpoint: cp })),
+      );
       const letters = await eventually(
         () => handle(`team/${team}`).query(deadLettersQuery),
         (l) => l.some((d) => d.ruleId === 'finish'),
@@ -221,7 +170,9 @@ describe('entity workflow', () => {
       expect(result).toEqual({ ok: true });
       const after = await handle(`team/${team}`).query(deadLettersQuery);
       expect(after.find((d) => d.id === letter.id)?.redriven).toBeTypeOf('number');
-      const finishCalls = sandbox.requests().filter((r) => r.path.endsWith('/finish') && r.idempotencyKey === letter.idempotencyKey);
+      const finishCalls = sandbox
+        .requests()
+        .filter((r) => r.path.endsWith('/finish') && r.idempotencyKey === letter.idempotencyKey);
       expect(finishCalls.at(-1)?.status).toBeGreaterThanOrEqual(200);
       expect(finishCalls.at(-1)?.status).toBeLessThan(300);
     } finally {

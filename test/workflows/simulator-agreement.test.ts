@@ -56,7 +56,8 @@ describe.each(['happy-path', 'stuck-and-locked-out', 'cancelled-hunt'])('scenari
       for (const [id, entity] of Object.entries(simulated.entities)) offline[id] = { state: entity.state, keys: [] };
       for (const step of simulated.steps) {
         if (!step.entity) continue;
-        for (const action of step.actions) if (action.onFailure !== true) offline[step.entity]!.keys.push(action.idempotencyKey);
+        for (const action of step.actions)
+          if (action.onFailure !== true) offline[step.entity]!.keys.push(action.idempotencyKey);
       }
       for (const entry of Object.values(offline)) entry.keys.sort();
 

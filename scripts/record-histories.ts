@@ -1,0 +1,150 @@
+/**
+ * Records the replay fixtures in test/fixtures/histories/: the reference scenarios, timers and dead
+ * letters, and a continue-as-new, each played on a fresh dev server. Run it after a deliberate,
+ * patched() workflow change to add histories of the new code (keep the old ones: they prove old runs replay).
+ *   npm run record-histories
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { EntityDelivery } from '../src/client/delivery.js';
+import { compileConfigText, loadCompiledConfig } from '../src/config/index.js';
+import type { CompiledConfig } from '../src/config/compiled.js';
+import { provisionTemporalCli } from '../src/dev/temporal-cli.js';
+import type { EngineEvent } from '../src/rules/types.js';
+import { startSandbox } from '../src/sandbox/sandbox-server.js';
+import { ConfigStore } from '../src/worker/config-store.js';
+import { createEngineWorkers } from '../src/worker/worker.js';
+import { workflowsPath } from '../src/worker/workflows-path.js';
+import { allSearchAttributeKeys } from '../workflows/search-attributes.js';
+import { deadLettersQuery, redriveUpdate, stateQuery } from '../workflows/messages.js';
+import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
+import { timingConfigYaml } from '../test/fixtures/timing-config.js';
+
+const outDir = 'test/fixtures/histories';
+
+async function save(client: Client, name: string, workflowIds: string[]): Promise<void> {
+  for (const workflowId of workflowIds) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const file = path.join(outDir, `${name}--${workflowId.replace(/[^A-Za-z0-9-]+/g, '_')}.json`);
+    await fs.writeFile(file, `${historyToJSON(history)}\n`);
+    process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
+  }
+}
+
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && ok(value)) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const ev = (type: string, data: Record<string, unknown>, id: string): EngineEvent => ({
+  id,
+  source: 'test',
+  type,
+  specversion: '1.0',
+  data: data as EngineEvent['data'],
+});
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const cli = await provisionTemporalCli();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: cli.path }, searchAttributes: allSearchAttributeKeys },
+  });
+  const sandbox = await startSandbox();
+  const bundle = await bundleWorkflowCode({ workflowsPath });
+  const run = async (config: CompiledConfig, taskQueue: string, body: (delivery: EntityDelivery) => Promise<void>) => {
+    const delivery = new EntityDelivery({ client: env.client, taskQueue, config, coalesceWindowMs: 0 });
+    const workers = await createEngineWorkers({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      configStore: new ConfigStore(config),
+      logger: pino({ level: 'warn' }),
+      env: { ...referenceEnv((s) => sandbox.url(s)), MAILER_URL: sandbox.url('mailer') },
+      deliverer: delivery,
+      workflowBundle: bundle,
+    });
+    const running = workers.run();
+    try {
+      await body(delivery);
+    } finally {
+      workers.shutdown();
+      await running;
+    }
+  };
+  try {
+    await fs.mkdir(outDir, { recursive: true });
+    const reference = await loadCompiledConfig('examples/treasure-hunt/hunt.yaml');
+    for (const scenario of ['happy-path', 'stuck-and-locked-out', 'cancelled-hunt']) {
+      const taskQueue = `record-${scenario}`;
+      await run(reference, taskQueue, async (delivery) => {
+        const events = isolated(
+          reference,
+          routable(reference, await readScenario(`examples/treasure-hunt/scenarios/${scenario}.jsonl`)),
+          `rec-${scenario}`,
+        );
+        const ids = await playScenario(reference, delivery, env.client, taskQueue, events);
+        await save(env.client, scenario, ids);
+      });
+    }
+
+    const compiled = compileConfigText(timingConfigYaml, 'timing-config.yaml');
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
+    const timing = compiled.config;
+    await run(timing, 'record-timers', async (delivery) => {
+      // An `unless` timer that fires, a dead letter (partner down), onFailure, and a redrive.
+      await delivery.publish([ev('scanned', { teamId: 'timer', checkpoint: 'cp-1' }, 'scan-1')]);
+      await until(
+        () => env.client.workflow.getHandle('team/timer').query(stateQuery),
+        (v) => v.pendingActions === 0 && sandbox.requests().some((r) => r.path.endsWith('/nudge')),
+      );
+      sandbox.control('mailer', { kind: 'failWith', status: 500 });
+      await delivery.publish(
+        ['cp-2', 'cp-3'].map((cp, i) => ev('scanned', { teamId: 'timer', checkpoint: cp }, `scan-${i + 2}`)),
+      );
+      const letters = await until(
+        () => env.client.workflow.getHandle('team/timer').query(deadLettersQuery),
+        (l) => l.length >= 2,
+      );
+      sandbox.control('mailer', { kind: 'reset' });
+      await env.client.workflow
+        .getHandle('team/timer')
+        .executeUpdate(redriveUpdate, { args: [{ deadLetterId: letters[0]!.id }] });
+      await save(env.client, 'timers-dead-letters', ['team/timer', 'board/main']);
+    });
+
+    await run(timing, 'record-can', async (delivery) => {
+      // 2,100 events in batches of 100: one continue-as-new after 2,000.
+      for (let batch = 0; batch < 21; batch++) {
+        await delivery.publish(
+          Array.from({ length: 100 }, (_, i) => ev('ping', { teamId: 'busy' }, `ping-${batch * 100 + i}`)),
+        );
+      }
+      const runs: string[] = [];
+      for await (const wf of env.client.workflow.list({ query: 'WorkflowId = "team/busy"' })) runs.push(wf.runId);
+      const firstRun = runs.at(-1)!;
+      const history = await env.client.workflow.getHandle('team/busy', firstRun).fetchHistory();
+      const file = path.join(outDir, 'continue-as-new--team_busy.json');
+      await fs.writeFile(file, `${historyToJSON(history)}\n`);
+      process.stdout.write(`  ${file} (${history.events?.length ?? 0} events, ${runs.length} runs)\n`);
+    });
+  } finally {
+    await sandbox.close();
+    await env.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
