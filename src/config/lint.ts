@@ -13,6 +13,7 @@ import type { PathSegment } from './paths.js';
 import { formatPath } from './paths.js';
 import type { ConfigProblem } from './problems.js';
 import { sortProblems } from './problems.js';
+import { valueAt } from './zod-problems.js';
 
 export interface LintOptions {
   /** The environment to check variables against (the CLI passes process.env); omit to skip that check. */
@@ -34,13 +35,24 @@ export function lintConfigText(text: string, file: string, options: LintOptions 
 }
 
 function locate(finding: LintFinding, doc: LoadedDocument): ConfigProblem {
+  const path = sourcePath(finding.path, doc.value);
   return {
     file: doc.file,
-    ...doc.locate(finding.path),
-    path: formatPath(finding.path),
+    ...doc.locate(path),
+    path: formatPath(path),
     message: finding.message,
     severity: finding.severity,
   };
+}
+
+/** Compiled lists may come from a shorthand (`on: a.b` → `on: [a.b]`): drop indexes into what is not a list in the source. */
+function sourcePath(path: PathSegment[], root: unknown): PathSegment[] {
+  const result: PathSegment[] = [];
+  for (const segment of path) {
+    if (typeof segment === 'number' && !Array.isArray(valueAt(root, result))) break;
+    result.push(segment);
+  }
+  return result;
 }
 
 /** The analysis proper, over a compiled configuration. Paths point into the source document. */
