@@ -10,7 +10,6 @@ import type { ConfigStore } from './config-store.js';
 import { connectorWorkerOptions } from './connector-workers.js';
 import { workflowsPath } from './workflows-path.js';
 
-
 export interface EngineWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -24,8 +23,17 @@ export interface EngineWorkerOptions {
   /** A prebuilt bundle (tests build one per run); default: bundle `workflows/` at start. */
   workflowBundle?: { codePath: string } | { code: string };
   maxCachedWorkflows?: number;
-  /** Extra worker options (benchmarks tune slots and pollers). */
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions'>>;
+  /** Extra worker options (benchmarks tune slots and pollers, and observe workflows through sinks). */
+  tuning?: Partial<
+    Pick<
+      WorkerOptions,
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentWorkflowTaskPolls'
+      | 'maxConcurrentActivityTaskPolls'
+      | 'sinks'
+    >
+  >;
 }
 
 export interface EngineWorkers {

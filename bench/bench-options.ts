@@ -1,0 +1,59 @@
+/**
+ * Sizes of every scenario for the full and the quick run, and the worker options every target
+ * (engine and baselines alike) runs with.
+ */
+import type { WorkerOptions } from '@temporalio/worker';
+
+export interface BenchWorkerOptions {
+  maxCachedWorkflows: number;
+  tuning: Partial<
+    Pick<
+      WorkerOptions,
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentWorkflowTaskPolls'
+      | 'maxConcurrentActivityTaskPolls'
+    >
+  >;
+}
+
+export interface BenchSizes {
+  repeats: number;
+  throughput: { keys: number; concurrency: number; durationMs: number };
+  hot: { keys: number; senders: number; burst: number; durationMs: number };
+  latency: { keys: number; probeMs: number; durationMs: number; concurrency: number };
+  continueAsNew: { events: number; concurrency: number; window: number };
+  memory: { steps: number[] };
+  replay: { historyLength: number; repeats: number };
+  rules: { repeats: number };
+}
+
+/** The full run: under 15 minutes on 2 cores. */
+export const FULL: BenchSizes = {
+  repeats: 3,
+  throughput: { keys: 1_000, concurrency: 32, durationMs: 15_000 },
+  hot: { keys: 10, senders: 10, burst: 20, durationMs: 10_000 },
+  latency: { keys: 1_000, probeMs: 8_000, durationMs: 15_000, concurrency: 32 },
+  continueAsNew: { events: 20_000, concurrency: 16, window: 1_000 },
+  memory: { steps: [0, 1_000, 2_000, 3_000] },
+  replay: { historyLength: 5_000, repeats: 5 },
+  rules: { repeats: 3 },
+};
+
+/** `--quick`: every scenario, smaller, one repeat; under 3 minutes. */
+export const QUICK: BenchSizes = {
+  repeats: 1,
+  throughput: { keys: 200, concurrency: 32, durationMs: 4_000 },
+  hot: { keys: 10, senders: 10, burst: 20, durationMs: 4_000 },
+  latency: { keys: 200, probeMs: 3_000, durationMs: 5_000, concurrency: 32 },
+  continueAsNew: { events: 3_000, concurrency: 16, window: 500 },
+  memory: { steps: [0, 500, 1_000] },
+  replay: { historyLength: 5_000, repeats: 3 },
+  rules: { repeats: 1 },
+};
+
+/** The worker options of every target: the SDK's defaults except a cache large enough for every entity. */
+export const BENCH_WORKER_OPTIONS: BenchWorkerOptions = {
+  maxCachedWorkflows: 10_000,
+  tuning: {},
+};

@@ -1,0 +1,51 @@
+/**
+ * The bench's own Temporal dev server: the provisioned CLI, a temporary state directory and free
+ * ports, with the same flags `npm start` uses (src/dev/dev-server.ts), so a fresh machine can run
+ * the bench after `npm ci`.
+ */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { devServerArgs, startDevServer, type DevServer } from '../src/dev/dev-server.js';
+
+export interface BenchServer {
+  address: string;
+  /** The `temporal server start-dev` flags, recorded in the results. */
+  flags: string[];
+  stop(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a dev server in a fresh temporary directory on free ports. */
+export async function startBenchServer(logger: Logger): Promise<BenchServer> {
+  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-'));
+  const options = { stateDir, port: await freePort(), uiPort: await freePort(), namespace: 'default' };
+  let server: DevServer;
+  try {
+    server = await startDevServer({ ...options, logger, allowDownload: false });
+  } catch (err) {
+    await fs.rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    address: server.address,
+    flags: devServerArgs(options).map((arg) => arg.replace(stateDir, '<tmp>')),
+    stop: async () => {
+      await server.stop();
+      await fs.rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}

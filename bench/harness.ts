@@ -1,0 +1,116 @@
+/**
+ * The bench harness: starts its own Temporal dev server, bundles the engine's and the baselines'
+ * workflows, runs the selected scenarios in order and returns every figure (run.ts prints and saves).
+ */
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { startBenchServer } from './bench-server.js';
+import { BENCH_WORKER_OPTIONS, type BenchSizes } from './bench-options.js';
+import { buildBenchBundles } from './bundles.js';
+import { ProcessedTrackers } from './probe/processed-tracker.js';
+import type { BenchResults, ScenarioResult } from './results-model.js';
+import { runContinueAsNew } from './scenarios/continue-as-new.js';
+import { runLatency } from './scenarios/latency.js';
+import { runMemory } from './scenarios/memory.js';
+import { runReplay } from './scenarios/replay.js';
+import { runRuleEvaluation } from './scenarios/rule-evaluation.js';
+import { runHotEntities, runManyEntities } from './scenarios/throughput.js';
+import type { BenchContext } from './targets.js';
+
+export interface HarnessOptions {
+  mode: BenchResults['mode'];
+  sizes: BenchSizes;
+  /** Scenario numbers to run (default all, 1–7). */
+  only?: number[];
+  /** Progress lines (stderr by default). */
+  log?: (message: string) => void;
+}
+
+type Scenario = (ctx: BenchContext, sizes: BenchSizes) => Promise<ScenarioResult>;
+
+const SCENARIOS: Record<number, Scenario> = {
+  1: runManyEntities,
+  2: runHotEntities,
+  3: runLatency,
+  4: runContinueAsNew,
+  5: runMemory,
+  6: runReplay,
+  7: (_ctx, sizes) => runRuleEvaluation(sizes),
+};
+
+const require = createRequire(import.meta.url);
+
+function versions(): Record<string, string> {
+  const of = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
+  return {
+    node: process.version,
+    '@temporalio/worker': of('@temporalio/worker'),
+    '@temporalio/client': of('@temporalio/client'),
+    engine: (require('../package.json') as { version: string }).version,
+  };
+}
+
+/** Runs the bench; throws if the server, the bundles or a scenario fails. */
+export async function runBench(options: HarnessOptions): Promise<BenchResults> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const started = Date.now();
+  const logger = pino({ level: 'warn' });
+  // Core warns about slow workflow tasks when the bench saturates the machine on purpose: keep errors only.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7];
+
+  log('starting a Temporal dev server and bundling workflows…');
+  const server = await startBenchServer(logger);
+  const bundles = await buildBenchBundles();
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const ctx: BenchContext = {
+    address: server.address,
+    client: new Client({ connection }),
+    nativeConnection,
+    namespace: 'default',
+    bundles,
+    trackers: new ProcessedTrackers(),
+    logger,
+    workerOptions: BENCH_WORKER_OPTIONS,
+  };
+  const scenarios: ScenarioResult[] = [];
+  try {
+    for (const id of only) {
+      const scenario = SCENARIOS[id];
+      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–7`);
+      const t0 = Date.now();
+      log(`scenario ${id}…`);
+      scenarios.push(await scenario(ctx, options.sizes));
+      log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await nativeConnection.close();
+    await connection.close();
+    await bundles.remove();
+    await server.stop();
+  }
+  const cpus = os.cpus();
+  return {
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    mode: options.mode,
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
+    versions: versions(),
+    server: { flags: server.flags },
+    workerOptions: BENCH_WORKER_OPTIONS,
+    scenarios,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file]`: the engine against raw-Temporal
+ * baselines on one dev server started for the run. Prints a table; writes bench/results/latest.json.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FULL, QUICK } from './bench-options.js';
+import { runBench } from './harness.js';
+import { renderTable } from './report.js';
+
+const defaultOut = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string', default: defaultOut },
+    },
+  });
+  const only = values.only?.split(',').map((s) => Number(s.trim()));
+  const results = await runBench({
+    mode: values.quick ? 'quick' : 'full',
+    sizes: values.quick ? QUICK : FULL,
+    ...(only && { only }),
+  });
+  process.stdout.write(renderTable(results));
+  await fs.mkdir(path.dirname(values.out), { recursive: true });
+  await fs.writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`results written to ${path.relative(process.cwd(), values.out)}\n`);
+}
+
+main().then(
+  // Native connections and the runtime keep the event loop alive; the bench is done.
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

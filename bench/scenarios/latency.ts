@@ -1,0 +1,137 @@
+/**
+ * Scenario 3: event → action latency at half the sustainable rate, engine versus B1, split into
+ * ack (publish start → Temporal accepted), workflow task (ack → the workflow handled the event) and
+ * activity (→ the destination received the call: the sandbox for the engine, the no-op activity for B1).
+ */
+import { benchConfig } from '../bench-config.js';
+import { EventFactory, seededRandom } from '../bench-events.js';
+import type { BenchSizes } from '../bench-options.js';
+import { closedLoop, openLoop, sendAll, type LoadRecord } from '../load.js';
+import { figure, ratio, type Figure, type ScenarioResult } from '../results-model.js';
+import { percentile } from '../stats.js';
+import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
+
+const DRAIN_TIMEOUT_MS = 180_000;
+
+/** Resolves with the time the last action of `ids` arrived. */
+async function lastAction(target: Target, ids: string[], timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const times = ids.map((id) => target.actionAt.get(id));
+    if (times.every((t) => t !== undefined)) return Math.max(0, ...times);
+    if (performance.now() > deadline) {
+      const missing = times.filter((t) => t === undefined).length;
+      throw new Error(`${target.name}: ${missing} of ${ids.length} actions did not arrive within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function warm(target: Target, events: EventFactory, keys: number, concurrency: number): Promise<void> {
+  const record = await sendAll(
+    target,
+    Array.from({ length: keys }, (_, i) => [events.event(i)]),
+    concurrency,
+  );
+  await lastAction(target, [...record.ackedAt.keys()], DRAIN_TIMEOUT_MS);
+}
+
+interface Split {
+  total: number[];
+  ack: number[];
+  workflowTask: number[];
+  activity: number[];
+}
+
+async function splitOf(target: Target, record: LoadRecord): Promise<Split> {
+  const ids = [...record.ackedAt.keys()];
+  await lastAction(target, ids, DRAIN_TIMEOUT_MS);
+  const split: Split = { total: [], ack: [], workflowTask: [], activity: [] };
+  for (const id of ids) {
+    const sent = record.sentAt.get(id)!;
+    const acked = record.ackedAt.get(id)!;
+    const processed = target.tracker.processedAt.get(id) ?? acked;
+    const action = target.actionAt.get(id)!;
+    split.total.push(action - sent);
+    split.ack.push(acked - sent);
+    split.workflowTask.push(Math.max(0, processed - acked));
+    split.activity.push(action - processed);
+  }
+  return split;
+}
+
+/** Scenario 3. */
+export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<ScenarioResult> {
+  const { keys, probeMs, durationMs, concurrency } = sizes.latency;
+  const config = benchConfig({ withAction: true });
+  const b1 = await startBaselineTarget(ctx, 'B1');
+  const engine = await startEngineTarget(ctx, config, 'sdk');
+  const p = { engine: { p50: [] as number[], p99: [] as number[] }, b1: { p50: [] as number[], p99: [] as number[] } };
+  const parts: Record<string, { p50: number[]; p99: number[] }> = {};
+  const addPart = (name: string, values: number[]) => {
+    parts[name] ??= { p50: [], p99: [] };
+    parts[name].p50.push(percentile(values, 50));
+    parts[name].p99.push(percentile(values, 99));
+  };
+  let rate: number;
+  try {
+    // Sustainable rate: the engine's end-to-end action rate under a closed loop of `concurrency`.
+    const probeEvents = new EventFactory('s3probe');
+    await warm(engine, probeEvents, keys, concurrency);
+    const random = seededRandom(11);
+    const probe = await closedLoop(engine, {
+      concurrency,
+      durationMs: probeMs,
+      nextSends: () => [[probeEvents.event(Math.floor(random() * keys))]],
+    });
+    const last = await lastAction(engine, [...probe.ackedAt.keys()], DRAIN_TIMEOUT_MS);
+    const sustainable = probe.ackedAt.size / ((last - probe.startedAt) / 1000);
+    rate = Math.max(1, Math.round(sustainable / 2));
+
+    for (let r = 0; r < sizes.repeats; r++) {
+      for (const target of [b1, engine]) {
+        const events = new EventFactory(`s3${target === b1 ? 'b1' : 'eng'}r${r}`);
+        await warm(target, events, keys, concurrency);
+        const pick = seededRandom(13 + r);
+        const record = await openLoop(target, {
+          ratePerSecond: rate,
+          durationMs,
+          nextSend: () => [events.event(Math.floor(pick() * keys))],
+        });
+        const split = await splitOf(target, record);
+        const side = target === b1 ? 'b1' : 'engine';
+        p[side].p50.push(percentile(split.total, 50));
+        p[side].p99.push(percentile(split.total, 99));
+        addPart(`${side} ack`, split.ack);
+        addPart(`${side} workflow task`, split.workflowTask);
+        addPart(`${side} activity`, split.activity);
+      }
+    }
+  } finally {
+    await Promise.all([b1.stop(), engine.stop()]);
+  }
+  const partFigures: Figure[] = Object.entries(parts).flatMap(([name, v]) => [
+    figure(`${name} p50`, 'ms', v.p50),
+    figure(`${name} p99`, 'ms', v.p99),
+  ]);
+  return {
+    id: 3,
+    title: 'event → action latency at half the sustainable rate',
+    parameters: { keys, rate, durationMs, repeats: sizes.repeats },
+    figures: [
+      figure('B1 p50', 'ms', p.b1.p50),
+      figure('B1 p99', 'ms', p.b1.p99),
+      figure('engine p50', 'ms', p.engine.p50),
+      figure('engine p99', 'ms', p.engine.p99),
+      ...partFigures,
+    ],
+    ratios: [
+      ratio(
+        'engine p99 ÷ B1 p99',
+        p.engine.p99.map((v, i) => v / p.b1.p99[i]!),
+        { atMost: 1.5 },
+      ),
+    ],
+    notes: [`offered rate ${rate} events/s (half the engine's measured sustainable action rate)`],
+  };
+}
