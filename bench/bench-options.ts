@@ -31,11 +31,11 @@ export interface BenchSizes {
 /** The full run: under 15 minutes on 2 cores. */
 export const FULL: BenchSizes = {
   repeats: 3,
-  throughput: { keys: 1_000, concurrency: 32, durationMs: 15_000 },
-  hot: { keys: 10, senders: 10, burst: 20, durationMs: 10_000 },
-  latency: { keys: 1_000, probeMs: 8_000, durationMs: 15_000, concurrency: 32 },
+  throughput: { keys: 1_000, concurrency: 32, durationMs: 10_000 },
+  hot: { keys: 10, senders: 10, burst: 20, durationMs: 8_000 },
+  latency: { keys: 1_000, probeMs: 8_000, durationMs: 10_000, concurrency: 32 },
   continueAsNew: { events: 20_000, concurrency: 16, window: 1_000 },
-  memory: { steps: [0, 1_000, 2_000, 3_000] },
+  memory: { steps: [0, 500, 1_000, 1_500] },
   replay: { historyLength: 5_000, repeats: 5 },
   rules: { repeats: 3 },
 };
@@ -47,7 +47,7 @@ export const QUICK: BenchSizes = {
   hot: { keys: 10, senders: 10, burst: 20, durationMs: 4_000 },
   latency: { keys: 200, probeMs: 3_000, durationMs: 5_000, concurrency: 32 },
   continueAsNew: { events: 3_000, concurrency: 16, window: 500 },
-  memory: { steps: [0, 500, 1_000] },
+  memory: { steps: [0, 250, 500] },
   replay: { historyLength: 5_000, repeats: 3 },
   rules: { repeats: 1 },
 };

@@ -54,7 +54,7 @@ export async function startEngineTarget(
   ctx: BenchContext,
   config: CompiledConfig,
   path: EnginePath,
-  options: { coalesceWindowMs?: number } = {},
+  options: { coalesceWindowMs?: number; visibilityOff?: boolean } = {},
 ): Promise<Target> {
   const taskQueue = `bench-engine-${randomUUID().slice(0, 8)}`;
   const tracker = ctx.trackers.track(taskQueue);
@@ -81,7 +81,7 @@ export async function startEngineTarget(
     logger: ctx.logger,
     env: { SINK_URL: sandbox.url('sink') },
     deliverer: delivery,
-    workflowBundle: ctx.bundles.engine,
+    workflowBundle: options.visibilityOff ? ctx.bundles.engineVisibilityOff : ctx.bundles.engine,
     maxCachedWorkflows: ctx.workerOptions.maxCachedWorkflows,
     tuning: { ...ctx.workerOptions.tuning, sinks: ctx.trackers.sinks() },
   });
@@ -111,7 +111,7 @@ export async function startEngineTarget(
   }
 
   return {
-    name: path === 'sdk' ? 'engine (SDK)' : 'engine (HTTP)',
+    name: `engine (${path === 'sdk' ? 'SDK' : 'HTTP'}${options.visibilityOff ? ', visibility off' : ''})`,
     taskQueue,
     tracker,
     actionAt,

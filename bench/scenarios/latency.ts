@@ -88,10 +88,14 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
     const sustainable = probe.ackedAt.size / ((last - probe.startedAt) / 1000);
     rate = Math.max(1, Math.round(sustainable / 2));
 
+    const keyed = new Map<Target, EventFactory>([
+      [b1, new EventFactory('s3b1')],
+      [engine, probeEvents],
+    ]);
+    await warm(b1, keyed.get(b1)!, keys, concurrency);
     for (let r = 0; r < sizes.repeats; r++) {
       for (const target of [b1, engine]) {
-        const events = new EventFactory(`s3${target === b1 ? 'b1' : 'eng'}r${r}`);
-        await warm(target, events, keys, concurrency);
+        const events = keyed.get(target)!;
         const pick = seededRandom(13 + r);
         const record = await openLoop(target, {
           ratePerSecond: rate,
