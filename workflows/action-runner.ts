@@ -109,7 +109,8 @@ export class ActionRunner {
   /** Re-runs one dead letter's call with its original idempotency key. */
   async redrive(deadLetterId: string): Promise<{ ok: boolean; error?: string }> {
     const letter = this.letters.find((l) => l.id === deadLetterId);
-    if (!letter) throw ApplicationFailure.nonRetryable(`no dead letter "${deadLetterId}" in ${this.entityId()}`, 'NotFound');
+    if (!letter)
+      throw ApplicationFailure.nonRetryable(`no dead letter "${deadLetterId}" in ${this.entityId()}`, 'NotFound');
     if (letter.redriven !== undefined) return { ok: true };
     const planned = letter.request as unknown as PlannedAction;
     try {
@@ -186,7 +187,8 @@ export class ActionRunner {
 
   private async call(planned: PlannedAction, action: CallAction): Promise<void> {
     const connector = this.config.connectors[action.connector];
-    if (!connector) throw ApplicationFailure.nonRetryable(`unknown connector "${action.connector}"`, 'UnknownConnector');
+    if (!connector)
+      throw ApplicationFailure.nonRetryable(`unknown connector "${action.connector}"`, 'UnknownConnector');
     const { callConnector } = proxyActivities<EngineActivities>({
       ...connectorActivityOptions(connector, this.baseTaskQueue),
       summary: action.summary ?? `${planned.ruleId} → ${connector.name}`,
@@ -205,7 +207,8 @@ export class ActionRunner {
     const failure = failureMessage(err);
     const action = planned.action;
     const connector = action.kind === 'call' ? action.connector : action.kind;
-    const maxAttempts = action.kind === 'call' ? this.config.connectors[action.connector]?.retry.maximumAttempts : undefined;
+    const maxAttempts =
+      action.kind === 'call' ? this.config.connectors[action.connector]?.retry.maximumAttempts : undefined;
     const letter: DeadLetter = {
       id: `dl-${this.nextLetter++}`,
       ruleId: planned.ruleId,

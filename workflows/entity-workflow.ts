@@ -76,6 +76,8 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   setHandler(eventSignal, ({ events }) => {
     for (const event of events) inbox.push({ event });
   });
+  // Events the previous run received but left to this one come before anything delivered since.
+  inbox.unshift(...(carried?.inbox ?? []).map((event) => ({ event })));
   setHandler(publishUpdate, async ({ events }) => {
     const results = await Promise.all(
       events.map((event) => new Promise<DeliveryResult>((resolve) => inbox.push({ event, resolve }))),
@@ -83,9 +85,47 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     return results;
   });
 
+  // Queries answer from the carried state until the config is loaded (right after continue-as-new).
+  let loaded: { config: CompiledConfig; machine: EntityMachine; runner: ActionRunner } | undefined;
+  const view = (): EntityView => {
+    if (!loaded) {
+      const previous = carried?.machine;
+      return {
+        entityType: entity.type,
+        key: entity.key,
+        configVersion: input.configVersion ?? 'loading',
+        state: previous?.state ?? {},
+        eventCount: previous?.eventCount ?? 0,
+        ...(previous?.ended && { ended: previous.ended }),
+        deadLetters: (carried?.deadLetters ?? []).filter((l) => l.redriven === undefined).length,
+        pendingActions: (carried?.pendingFirings ?? []).reduce((n, f) => n + f.actions.length, 0),
+      };
+    }
+    const { config, machine, runner } = loaded;
+    return {
+      entityType: entity.type,
+      key: entity.key,
+      configVersion: config.version,
+      state: machine.state,
+      eventCount: machine.summary.eventCount,
+      ...(machine.summary.ended && { ended: machine.summary.ended }),
+      deadLetters: runner.openDeadLetters().length,
+      pendingActions: runner.pendingActions(),
+    };
+  };
+  setHandler(stateQuery, view);
+  setHandler(eventsQuery, () => recentEvents);
+  setHandler(tracesQuery, (filter) =>
+    loaded ? loaded.machine.traces(filter?.eventId) : (carried?.machine.traces ?? []),
+  );
+  setHandler(firingsQuery, () => recentFirings);
+  setHandler(deadLettersQuery, () => (loaded ? loaded.runner.deadLetters() : (carried?.deadLetters ?? [])));
+  setHandler(timersQuery, () => (loaded ? loaded.machine.timers() : []));
+
   const config: CompiledConfig = await getConfig({ version: input.configVersion });
   const machine = new EntityMachine(config, entity, carried?.machine);
   const runner = new ActionRunner(entity, config, workflowInfo().taskQueue, carried?.deadLetters ?? []);
+  loaded = { config, machine, runner };
 
   setHandler(redriveUpdate, ({ deadLetterId }) => runner.redrive(deadLetterId));
   setHandler(migrateUpdate, async ({ configVersion }) => {
@@ -94,22 +134,6 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     // The new version is resolved by the next run; report what it will be when known.
     return { from, to: configVersion ?? 'current' };
   });
-  const view = (): EntityView => ({
-    entityType: entity.type,
-    key: entity.key,
-    configVersion: config.version,
-    state: machine.state,
-    eventCount: machine.summary.eventCount,
-    ended: machine.summary.ended,
-    deadLetters: runner.openDeadLetters().length,
-    pendingActions: runner.pendingActions(),
-  });
-  setHandler(stateQuery, view);
-  setHandler(eventsQuery, () => recentEvents);
-  setHandler(tracesQuery, (filter) => machine.traces(filter?.eventId));
-  setHandler(firingsQuery, () => recentFirings);
-  setHandler(deadLettersQuery, () => runner.deadLetters());
-  setHandler(timersQuery, () => machine.timers());
 
   const visibility = new VisibilityPublisher();
   let firedSinceVisible: string[] = [];
@@ -145,77 +169,95 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     workflowInfo().historyLength >= MAX_HISTORY_PER_RUN ||
     workflowInfo().continueAsNewSuggested;
 
-  for (;;) {
-    for (;;) {
-      // Timers: the machine owns deadlines (unless, debounce, windows); the workflow only sleeps until the next one.
-      const deadline = machine.nextDeadline();
-      const now = Date.now();
-      if (deadline !== undefined && deadline <= now) {
-        for (const decision of machine.fireDue(now)) remember(decision.firings);
-        publishVisibility();
-        continue;
-      }
-      if (inbox.length === 0 && shouldContinueAsNew()) break;
-      if (machine.ended && inbox.length === 0 && Date.now() - machine.summary.ended!.at >= ENDED_LINGER_MS) break;
-
-      const lingerLeft = machine.ended ? machine.summary.ended!.at + ENDED_LINGER_MS - now : undefined;
-      const wait = Math.min(deadline !== undefined ? deadline - now : Infinity, lingerLeft ?? Infinity);
-      await condition(() => inbox.length > 0 || shouldContinueAsNew(), Number.isFinite(wait) ? wait : undefined);
-
-      if (inbox.length === 0) continue;
-      let lastType: string | undefined;
-      // Drain everything delivered so far in arrival order; the batch shares one visibility update.
-      while (inbox.length > 0) {
-        const item = inbox.shift()!;
-        const decision = machine.handleEvent(item.event, Date.now());
-        const delivery: DeliveryResult = decision.delivery ?? {
-          eventId: item.event.id,
-          source: item.event.source,
-          status: 'rejected',
-          reason: 'no decision',
-          fired: [],
-        };
-        eventsThisRun++;
-        recentEvents.push({
-          id: item.event.id,
-          source: item.event.source,
-          type: item.event.type,
-          at: Date.now(),
-          status: delivery.status,
-          ...(delivery.reason !== undefined && { reason: delivery.reason }),
-        });
-        if (delivery.status === 'accepted') lastType = item.event.type;
-        if (delivery.status === 'rejected') {
-          log.warn('event rejected', { eventId: item.event.id, eventType: item.event.type, reason: delivery.reason });
-        }
-        remember(decision.firings);
-        item.resolve?.(delivery);
-      }
-      if (recentEvents.length > RECENT_LIMIT) recentEvents.splice(0, recentEvents.length - RECENT_LIMIT);
-      publishVisibility(lastType);
+  /** Folds one delivered event and starts the rules it fired. */
+  const handle = (item: InboxItem): string | undefined => {
+    const decision = machine.handleEvent(item.event, Date.now());
+    const delivery: DeliveryResult = decision.delivery ?? {
+      eventId: item.event.id,
+      source: item.event.source,
+      status: 'rejected',
+      reason: 'no decision',
+      fired: [],
+    };
+    eventsThisRun++;
+    recentEvents.push({
+      id: item.event.id,
+      source: item.event.source,
+      type: item.event.type,
+      at: Date.now(),
+      status: delivery.status,
+      ...(delivery.reason !== undefined && { reason: delivery.reason }),
+    });
+    if (delivery.status === 'rejected') {
+      log.warn('event rejected', { eventId: item.event.id, eventType: item.event.type, reason: delivery.reason });
     }
+    remember(decision.firings);
+    item.resolve?.(delivery);
+    return delivery.status === 'accepted' ? item.event.type : undefined;
+  };
 
-    if (machine.ended && !shouldContinueAsNew()) {
-      // Wait for the last actions and handlers; an event arriving meanwhile is answered by the loop.
+  /**
+   * Handles the inbox in arrival order. Once the run should continue as new, only what must be answered
+   * here is handled — every event up to the last waiting `publish` update — and the rest is carried over.
+   */
+  const drain = () => {
+    let lastUpdate = -1;
+    for (let i = inbox.length - 1; i >= 0; i--) {
+      if (inbox[i]!.resolve) {
+        lastUpdate = i;
+        break;
+      }
+    }
+    let handled = 0;
+    let lastType: string | undefined;
+    // Stop at the run's bound, except to reach the last waiting update (it must be answered by this run).
+    while (handled < inbox.length && (handled <= lastUpdate || !shouldContinueAsNew())) {
+      lastType = handle(inbox[handled]!) ?? lastType;
+      handled++;
+    }
+    if (handled === 0) return;
+    inbox.splice(0, handled);
+    if (recentEvents.length > RECENT_LIMIT) recentEvents.splice(0, recentEvents.length - RECENT_LIMIT);
+    publishVisibility(lastType);
+  };
+
+  for (;;) {
+    // Timers: the machine owns deadlines (unless, debounce, windows); the workflow only sleeps until the next one.
+    const deadline = machine.nextDeadline();
+    const now = Date.now();
+    if (deadline !== undefined && deadline <= now) {
+      for (const decision of machine.fireDue(now)) remember(decision.firings);
+      publishVisibility();
+      continue;
+    }
+    if (shouldContinueAsNew()) {
+      // Answer waiting updates, let handlers finish (a redrive waits for its call), then continue as new.
+      drain();
+      if (allHandlersFinished()) break;
+      await condition(() => allHandlersFinished() || inbox.some((item) => item.resolve !== undefined));
+      continue;
+    }
+    const endedAt = machine.summary.ended?.at;
+    if (endedAt !== undefined && inbox.length === 0 && now >= endedAt + ENDED_LINGER_MS) {
+      // Done: wait for the last actions and handlers; an event arriving meanwhile is still answered.
       await condition(() => inbox.length > 0 || (runner.idle() && allHandlersFinished()));
       if (inbox.length > 0) continue;
-      const ended = machine.summary.ended!;
-      return { ended, eventCount: machine.summary.eventCount, configVersion: config.version };
+      return { ended: machine.summary.ended!, eventCount: machine.summary.eventCount, configVersion: config.version };
     }
-
-    // Continue as new: let handlers finish (publish updates wait for their events, already processed; a
-    // redrive waits for its call). Anything delivered meanwhile goes back through the loop first, so nothing
-    // is left behind. Unfinished firings are re-run by the next run with the same idempotency keys.
-    await condition(() => inbox.length > 0 || allHandlersFinished());
-    if (inbox.length > 0) continue;
-    break;
+    const lingerLeft = endedAt !== undefined ? endedAt + ENDED_LINGER_MS - now : Infinity;
+    const wait = Math.min(deadline !== undefined ? deadline - now : Infinity, lingerLeft);
+    await condition(() => inbox.length > 0 || shouldContinueAsNew(), Number.isFinite(wait) ? wait : undefined);
+    drain();
   }
 
+  // Unfinished firings are re-run by the next run with the same idempotency keys; signalled events not
+  // handled yet are handled first by the next run, in order.
   const next: CarriedState = {
     machine: machine.snapshot(),
     deadLetters: runner.deadLetters(),
     pendingFirings: runner.unfinished(),
     recentEvents,
+    inbox: inbox.map((item) => item.event),
     runCount: (carried?.runCount ?? 0) + 1,
   };
   return continueAsNew<typeof entityWorkflow>({

@@ -39,6 +39,8 @@ export interface CarriedState {
   pendingFirings: Firing[];
   /** Recent events (bounded) for inspection. */
   recentEvents: RecentEvent[];
+  /** Signalled events received but not handled before continue-as-new: the next run handles them first. */
+  inbox?: EngineEvent[];
   runCount: number;
 }
 
