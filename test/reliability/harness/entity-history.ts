@@ -55,9 +55,10 @@ export async function readEntityLog(client: Client, workflowId: string): Promise
   const latest = await client.workflow.getHandle(workflowId).describe();
   const histories: Array<{ runId: string; history: History }> = [];
   for (let runId: string | undefined = latest.runId; runId;) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     histories.unshift({ runId, history });
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | null | undefined =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes;
     runId = started?.continuedExecutionRunId || undefined;
   }
   return {
