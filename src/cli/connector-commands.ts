@@ -3,13 +3,14 @@
  * connector calls that failed for good, and re-run one of them with its original idempotency key.
  */
 import { once } from 'node:events';
-import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { parseEntityWorkflowId } from '../rules/routing.js';
 import { startSandbox, type RecordedRequest } from '../sandbox/sandbox-server.js';
 import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../../workflows/messages.js';
 import { HuntDeadLetters } from '../../workflows/search-attributes.js';
 import { CliError } from './cli-error.js';
+import { withTemporalClient } from './temporal-client.js';
 
 /** The sandbox port `npm start` uses too (HUNT_SANDBOX_PORT's default). */
 const DEFAULT_SANDBOX_PORT = 3100;
@@ -112,24 +113,8 @@ function entityId(text: string): string {
 }
 
 /** Connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), runs `fn`, and closes the connection. */
-async function withClient(fn: (client: Client) => Promise<void>): Promise<void> {
-  const address = process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000 });
-  } catch (err) {
-    throw new CliError(
-      `cannot reach Temporal at ${address} (${err instanceof Error ? err.message : String(err)}); ` +
-        'start the engine (npm start) or set TEMPORAL_ADDRESS',
-    );
-  }
-  try {
-    await fn(new Client({ connection, namespace }));
-  } finally {
-    await connection.close();
-  }
-}
+/** Connects like the engine does (settings from the environment). */
+const withClient = (fn: (client: Client) => Promise<void>): Promise<void> => withTemporalClient(fn);
 
 /** One dead letter with the entity it belongs to. */
 export interface DeadLetterRow {

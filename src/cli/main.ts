@@ -7,6 +7,7 @@ import { registerConfigCommands } from './config-commands.js';
 import { registerSimulateCommands } from './simulate-commands.js';
 import { registerConnectorCommands } from './connector-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
+import { registerEntityCommands } from './entity-commands.js';
 
 const program = new Command('hunt')
   .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
@@ -17,6 +18,7 @@ registerConfigCommands(program);
 registerSimulateCommands(program);
 registerConnectorCommands(program);
 registerIngestCommands(program);
+registerEntityCommands(program);
 
 runCli(program).catch((err: unknown) => {
   process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
