@@ -19,6 +19,7 @@ import { connectClient, connectWorker } from './settings/temporal-connection.js'
 import { ConfigStore } from './worker/config-store.js';
 import { createEngineWorkers } from './worker/worker.js';
 import { startupBanner } from './startup-banner.js';
+import { compressDurations } from './demo/demo-speed.js';
 
 /** Sandbox systems and the environment variable the example config reads each one's URL from. */
 const sandboxUrlVariables: Record<string, string> = {
@@ -28,8 +29,10 @@ const sandboxUrlVariables: Record<string, string> = {
 };
 
 async function main(settings: Settings, logger: Logger, cleanups: Array<() => Promise<void>>): Promise<void> {
-  const config = await loadCompiledConfig(settings.configPath);
+  const config = compressDurations(await loadCompiledConfig(settings.configPath), settings.HUNT_DEMO_SPEED);
   logger.info({ config: config.name, version: config.version, file: settings.configPath }, 'configuration loaded');
+  if (config.demoSpeed)
+    logger.warn({ demoSpeed: config.demoSpeed }, 'rule windows compressed for a demo (HUNT_DEMO_SPEED)');
 
   await fs.mkdir(settings.stateDir, { recursive: true });
   const env: Record<string, string | undefined> = { ...process.env };
@@ -86,7 +89,9 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       logger,
       env,
       deliverer: delivery,
-      ...(settings.HUNT_MAX_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: settings.HUNT_MAX_CACHED_WORKFLOWS }),
+      ...(settings.HUNT_MAX_CACHED_WORKFLOWS !== undefined && {
+        maxCachedWorkflows: settings.HUNT_MAX_CACHED_WORKFLOWS,
+      }),
     });
     const run = workers.run();
     running.push(run);
@@ -107,6 +112,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       env,
       bodyLimit: settings.HUNT_BODY_LIMIT,
       maxBatch: settings.HUNT_MAX_BATCH,
+      webUiUrl: settings.TEMPORAL_UI_URL ?? devServer?.uiUrl,
     });
     await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new IngestPortInUseError(settings.HUNT_PORT);

@@ -46,7 +46,13 @@ export const settingsSchema = z
     HUNT_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(5),
     HUNT_BODY_LIMIT: z.coerce.number().int().min(1_024).default(1_048_576),
     HUNT_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** Bearer token the ingest API's /entities endpoints require; unset leaves them open (warned at startup). */
+    HUNT_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
     HUNT_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+    /** Divides every rule window (nudge after 45m, lock-out within 10m, …) for demos: 60 turns a minute into a second. */
+    HUNT_DEMO_SPEED: z.coerce.number().int('a whole number, e.g. 60').min(1).max(3_600).default(1),
+    /** Base URL of the Temporal Web UI, for links from the live map (default: the embedded dev server's UI). */
+    TEMPORAL_UI_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
   })
