@@ -16,6 +16,7 @@ export class ProcessedTracker {
   lastAt = 0;
   maxHistoryLength = 0;
   private waiters: Array<{ count: number; resolve: () => void }> = [];
+  private readonly idWaiters = new Map<string, () => void>();
 
   record(eventIds: string[], historyLength: number, runId: string): void {
     const now = performance.now();
@@ -25,6 +26,8 @@ export class ProcessedTracker {
       if (this.processedAt.has(id)) continue;
       this.processedAt.set(id, now);
       this.count++;
+      this.idWaiters.get(id)?.();
+      this.idWaiters.delete(id);
     }
     this.lastAt = now;
     this.maxHistoryLength = Math.max(this.maxHistoryLength, historyLength);
@@ -33,6 +36,12 @@ export class ProcessedTracker {
       waiter.resolve();
       return false;
     });
+  }
+
+  /** Resolves when the event `id` was processed (no timeout: callers bound the whole run). */
+  processed(id: string): Promise<void> {
+    if (this.processedAt.has(id)) return Promise.resolve();
+    return new Promise((resolve) => this.idWaiters.set(id, resolve));
   }
 
   /** Resolves with the time the last of `ids` was processed, once all were; rejects after `timeoutMs`. */

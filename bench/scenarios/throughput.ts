@@ -101,7 +101,7 @@ export async function runManyEntities(ctx: BenchContext, sizes: BenchSizes): Pro
     .reduce((sum, t) => sum + t.errors, 0);
   return {
     id: 1,
-    title: 'sustained events/s, 1,000 entities',
+    title: `sustained events/s, ${keys.toLocaleString('en')} entities`,
     parameters: { keys, concurrency, durationMs, repeats: sizes.repeats },
     figures: [
       figure(
@@ -118,6 +118,16 @@ export async function runManyEntities(ctx: BenchContext, sizes: BenchSizes): Pro
         'engine HTTP processed',
         'events/s',
         values('http', (t) => t.processed),
+      ),
+      figure(
+        'engine SDK, visibility off (ablation)',
+        'events/s',
+        values('quiet', (t) => t.processed),
+      ),
+      figure(
+        'visibility off ÷ B0 (ablation)',
+        'ratio',
+        runs.quiet!.map((t, i) => t.processed / runs.B0![i]!.processed),
       ),
       figure(
         'B0 acked',

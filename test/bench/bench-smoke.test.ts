@@ -1,0 +1,43 @@
+/**
+ * Keeps the benchmark harness working: runs every scenario in quick mode on tiny sizes against the
+ * bench's own dev server and checks that each reports finite figures. Not a performance test: no
+ * figure is compared with a target here.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BenchSizes } from '../../bench/bench-options.js';
+import { runBench } from '../../bench/harness.js';
+import { renderTable } from '../../bench/report.js';
+
+const TINY: BenchSizes = {
+  repeats: 1,
+  throughput: { keys: 5, concurrency: 4, durationMs: 800 },
+  hot: { keys: 2, senders: 2, burst: 3, durationMs: 800 },
+  latency: { keys: 5, probeMs: 800, durationMs: 800, concurrency: 4 },
+  continueAsNew: { events: 60, concurrency: 4, window: 10 },
+  memory: { steps: [0, 10] },
+  replay: { historyLength: 60, repeats: 1 },
+  rules: { repeats: 1 },
+};
+
+describe('bench harness (quick mode, tiny sizes)', () => {
+  it('runs every scenario and reports finite figures and ratios', { timeout: 240_000 }, async () => {
+    const lines: string[] = [];
+    const results = await runBench({ mode: 'quick', sizes: TINY, log: (line) => lines.push(line) });
+
+    expect(results.scenarios.map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const scenario of results.scenarios) {
+      expect(scenario.figures.length, `scenario ${scenario.id} has figures`).toBeGreaterThan(0);
+      for (const f of scenario.figures) {
+        expect(Number.isFinite(f.spread.median), `${scenario.id}: ${f.label} = ${f.spread.median}`).toBe(true);
+      }
+      for (const r of scenario.ratios) {
+        expect(Number.isFinite(r.spread.median), `${scenario.id}: ${r.label} = ${r.spread.median}`).toBe(true);
+      }
+    }
+    const throughput = results.scenarios[0]!.figures.find((f) => f.label === 'engine SDK processed')!;
+    expect(throughput.spread.median).toBeGreaterThan(0);
+    expect(results.server.flags).toContain('start-dev');
+    expect(renderTable(results)).toContain('engine SDK ÷ B0');
+    expect(lines).toContain('scenario 7…');
+  });
+});
