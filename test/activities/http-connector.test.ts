@@ -305,7 +305,7 @@ describe('callConnector: idempotency and auth', () => {
     expect(server.requests[0]?.headers.authorization).toBe(expected);
   });
 
-  it('resolves env placeholders in URL, path, headers and body, and leaves non-env placeholders alone', async () => {
+  it('resolves env in the connector settings only: action fields (rendered from event data) stay literal', async () => {
     const server = await serve((_req, res) => res.end());
     const connector = makeConnector({
       http: { url: '{{ env.BASE }}/v{{ env.API_VERSION }}', headers: { 'X-Key': 'key-{{ env.KEY }}' } },
@@ -318,7 +318,19 @@ describe('callConnector: idempotency and auth', () => {
     const seen = server.requests[0]!;
     expect(seen.url).toBe('/v2/teams/red');
     expect(seen.headers['x-key']).toBe('key-abcdef');
-    expect(JSON.parse(seen.body)).toEqual({ greeting: 'Hello {{ firstName }}', port: '2', raw: '{{#if x}}y{{/if}}' });
+    // An event value that looks like `{{ env.X }}` must never make the activity read the environment.
+    expect(JSON.parse(seen.body)).toEqual({
+      greeting: 'Hello {{ firstName }}',
+      port: '{{ env.API_VERSION }}',
+      raw: '{{#if x}}y{{/if}}',
+    });
+  });
+
+  it("resolves env in the connector's own body when the action has none", async () => {
+    const server = await serve((_req, res) => res.end());
+    const connector = makeConnector({ http: { url: '{{ env.BASE }}', body: { account: '{{ env.ACCOUNT }}' } } });
+    await call(makeCallInput(connector, {}), { env: { BASE: server.url, ACCOUNT: 'acct-7' } });
+    expect(JSON.parse(server.requests[0]!.body)).toEqual({ account: 'acct-7' });
   });
 });
 
@@ -349,7 +361,12 @@ describe('callConnector: secrets', () => {
 
   it('keeps env values and credentials out of the result, failures and logs, even when the partner echoes them', async () => {
     const server = await serve((req, res) => {
-      const echoed = JSON.stringify({ got: req.headers.authorization, body: req.body, url: req.url });
+      const echoed = JSON.stringify({
+        got: req.headers.authorization,
+        password: req.headers['x-password'],
+        body: req.body,
+        url: req.url,
+      });
       res.writeHead(req.url?.includes('fail') ? 400 : 200, { 'x-echo': String(req.headers.authorization) });
       res.end(echoed);
     });
@@ -365,17 +382,14 @@ describe('callConnector: secrets', () => {
     });
     const activities = createHttpConnectorActivities({ logger, env });
 
-    const input = makeCallInput(connector, { path: `/ok?t={{ env.TOKEN }}`, body: { password: '{{ env.PASSWORD }}' } });
+    const input = makeCallInput(connector, { path: '/ok', body: { note: 'hello' } });
     const result = await runActivity(mockActivityEnvironment(), activities.callConnector, input);
-    const failing = makeCallInput(connector, {
-      path: `/fail?t={{ env.TOKEN }}`,
-      body: { password: '{{ env.PASSWORD }}' },
-    });
+    const failing = makeCallInput(connector, { path: '/fail', body: { note: 'hello' } });
     const failure = await failureOf(runActivity(mockActivityEnvironment(), activities.callConnector, failing));
 
     // The partner did receive the secrets…
     expect(server.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(server.requests[0]?.body).toContain(PASSWORD);
+    expect(server.requests[0]?.headers['x-password']).toBe(PASSWORD);
     // …but nothing recorded or logged holds them.
     const recorded = [JSON.stringify(result), failure.message, JSON.stringify(failure.details), output()];
     for (const text of recorded) {
