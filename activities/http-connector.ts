@@ -23,6 +23,7 @@ import {
 import { buildHttpRequest, type HttpRequestPlan } from './http-request.js';
 import { readLimitedBody, truncateUtf8 } from './http-response-body.js';
 import { SecretScrubber } from './http-secrets.js';
+import { recordConnectorCall } from '../src/metrics/engine-metrics.js';
 
 export interface CallInput {
   entity: EntityRef;
@@ -154,7 +155,11 @@ export function createHttpConnectorActivities(deps: HttpConnectorDeps): HttpConn
       log.info({ status, durationMs }, `${target} answered ${status}`);
       const result: CallResult = { status, durationMs, headers, bodyTruncated: recorded.truncated, attempt };
       if (connector.recordBodyBytes > 0) result.body = body;
+      recordConnectorCall(connector.name, 'ok');
       return result;
+    } catch (err) {
+      recordConnectorCall(connector.name, 'failed');
+      throw err;
     } finally {
       clearInterval(heartbeat);
     }

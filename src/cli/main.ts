@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { CliError, runCli } from './cli-error.js';
 // command registrations (one import and one call per command module):
+import { registerDemoCommands } from './demo-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerSimulateCommands } from './simulate-commands.js';
 import { registerConnectorCommands } from './connector-commands.js';
@@ -14,6 +15,7 @@ const program = new Command('hunt')
   .showHelpAfterError();
 
 // registerXCommands(program);
+registerDemoCommands(program);
 registerConfigCommands(program);
 registerSimulateCommands(program);
 registerConnectorCommands(program);

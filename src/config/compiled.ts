@@ -28,6 +28,8 @@ export interface CompiledConfig {
   rules: CompiledRule[];
   /** Event type → ids of the rules that must see it (as trigger, `within`/`unless` partner, `count`, `all`). */
   rulesByEvent: Record<string, string[]>;
+  /** Set when rule windows were compressed for a demo (`HUNT_DEMO_SPEED`): every rule duration was divided by it. */
+  demoSpeed?: number;
 }
 
 export interface CompiledEntity {

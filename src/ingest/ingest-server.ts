@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { EventDeliverer } from '../client/delivery.js';
 import { asEngineUnavailable } from '../client/engine-unavailable-error.js';
 import type { CompiledConfig } from '../config/compiled.js';
+import { registerLiveMap } from '../live-map/live-map-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { registerEntityRoutes } from './entity-routes.js';
 import { createEventValidator } from './event-validator.js';
@@ -44,6 +45,8 @@ export interface IngestServerOptions {
   queryTimeoutMs?: number;
   /** Clock for webhook replay memo and rate limits (tests). */
   now?: () => number;
+  /** Temporal Web UI base URL, for the live map's links. */
+  webUiUrl?: string;
 }
 
 /** Builds the ingest server (not listening). Throws IngestSetupError when a source's secret is missing. */
@@ -170,6 +173,12 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     timeoutMs: queryTimeoutMs,
   });
 
+  registerLiveMap(app, {
+    config,
+    metrics,
+    ...(options.client && { client: options.client }),
+    webUiUrl: options.webUiUrl,
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks = { config: config.version, temporal: 'unknown' };

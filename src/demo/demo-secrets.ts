@@ -1,0 +1,46 @@
+/**
+ * The signing secrets the demo needs, one per source it plays: from the environment first, else from
+ * `<state dir>/dev-secrets.json`, which `npm start` writes with generated secrets on a developer machine.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** Environment variables of the reference config's sources that the demo sends from. */
+export const DEMO_SECRET_VARIABLES = {
+  payments: 'PAYMENTS_WEBHOOK_SECRET',
+  scanners: 'SCANNER_API_KEY',
+  game: 'GAME_SIGNING_SECRET',
+} as const;
+
+export type DemoSecrets = Record<keyof typeof DEMO_SECRET_VARIABLES, string>;
+
+/** A secret the demo needs is nowhere to be found. */
+export class DemoSecretsError extends Error {
+  override readonly name = 'DemoSecretsError';
+  readonly code = 'DEMO_SECRETS_MISSING';
+}
+
+/** Reads the demo's secrets; throws DemoSecretsError naming each missing variable and where it looked. */
+export async function readDemoSecrets(stateDir: string, env: Record<string, string | undefined>): Promise<DemoSecrets> {
+  const file = path.join(stateDir, 'dev-secrets.json');
+  let stored: Record<string, string> = {};
+  try {
+    stored = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const out: Partial<DemoSecrets> = {};
+  const missing: string[] = [];
+  for (const [source, variable] of Object.entries(DEMO_SECRET_VARIABLES) as Array<[keyof DemoSecrets, string]>) {
+    const value = env[variable] || stored[variable];
+    if (value) out[source] = value;
+    else missing.push(variable);
+  }
+  if (missing.length > 0) {
+    throw new DemoSecretsError(
+      `no value for ${missing.join(', ')}: neither in the environment nor in ${file}. ` +
+        'Start the engine with `npm start` first (it writes that file), pass --state-dir, or set the variables.',
+    );
+  }
+  return out as DemoSecrets;
+}
