@@ -19,7 +19,8 @@ export function exampleCurl(input: BannerInput): string | undefined {
     for (const sourceName of event.sources) {
       const source = input.config.sources[sourceName];
       if (!source || (source.auth.type !== 'apiKey' && source.auth.type !== 'none')) continue;
-      const header = source.auth.type === 'apiKey' ? ` -H '${source.auth.header}: ${input.env[source.auth.env] ?? ''}'` : '';
+      const header =
+        source.auth.type === 'apiKey' ? ` -H '${source.auth.header}: ${input.env[source.auth.env] ?? ''}'` : '';
       const body = JSON.stringify({
         specversion: '1.0',
         id: 'evt-1',
@@ -45,7 +46,9 @@ export function startupBanner(input: BannerInput): string {
     `  Temporal server   ${settings.temporalAddress}${devServer ? ` (${devServer.mode}, data in ${settings.stateDir})` : ''}`,
   ];
   if (settings.HUNT_ROLE !== 'worker') {
-    lines.push(`  Ingest API        http://${settings.HUNT_HOST}:${settings.HUNT_PORT}  (live map at /, API docs at /docs)`);
+    lines.push(
+      `  Ingest API        http://${settings.HUNT_HOST}:${settings.HUNT_PORT}  (live map at /, API docs at /docs)`,
+    );
   }
   if (sandbox) lines.push(`  Sandbox partners  ${sandbox.url('mailer').replace(/\/mailer$/, '')}/_requests`);
   const curl = exampleCurl(input);

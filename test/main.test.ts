@@ -123,7 +123,11 @@ describe('startup failures give one clear message', () => {
 
   it('explains an unreachable TEMPORAL_ADDRESS', async () => {
     const port = await freePort();
-    const engine = startEngine({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, HUNT_STATE_DIR: stateDir, HUNT_SANDBOX: 'false' });
+    const engine = startEngine({
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      HUNT_STATE_DIR: stateDir,
+      HUNT_SANDBOX: 'false',
+    });
     expect(await engine.exited).toBe(1);
     expect(engine.output()).toContain(`Cannot reach Temporal at 127.0.0.1:${port} (TEMPORAL_ADDRESS)`);
   }, 60_000);

@@ -86,8 +86,9 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   });
 
   // Queries answer from the carried state until the config is loaded (right after continue-as-new).
-  let loaded: { config: CompiledConfig; machine: EntityMachine; runner: ActionRunner } | undefined;
+  const run: { loaded?: { config: CompiledConfig; machine: EntityMachine; runner: ActionRunner } } = {};
   const view = (): EntityView => {
+    const loaded = run.loaded;
     if (!loaded) {
       const previous = carried?.machine;
       return {
@@ -116,16 +117,16 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   setHandler(stateQuery, view);
   setHandler(eventsQuery, () => recentEvents);
   setHandler(tracesQuery, (filter) =>
-    loaded ? loaded.machine.traces(filter?.eventId) : (carried?.machine.traces ?? []),
+    run.loaded ? run.loaded.machine.traces(filter?.eventId) : (carried?.machine.traces ?? []),
   );
   setHandler(firingsQuery, () => recentFirings);
-  setHandler(deadLettersQuery, () => (loaded ? loaded.runner.deadLetters() : (carried?.deadLetters ?? [])));
-  setHandler(timersQuery, () => (loaded ? loaded.machine.timers() : []));
+  setHandler(deadLettersQuery, () => (run.loaded ? run.loaded.runner.deadLetters() : (carried?.deadLetters ?? [])));
+  setHandler(timersQuery, () => (run.loaded ? run.loaded.machine.timers() : []));
 
   const config: CompiledConfig = await getConfig({ version: input.configVersion });
   const machine = new EntityMachine(config, entity, carried?.machine);
   const runner = new ActionRunner(entity, config, workflowInfo().taskQueue, carried?.deadLetters ?? []);
-  loaded = { config, machine, runner };
+  run.loaded = { config, machine, runner };
 
   setHandler(redriveUpdate, ({ deadLetterId }) => runner.redrive(deadLetterId));
   setHandler(migrateUpdate, async ({ configVersion }) => {

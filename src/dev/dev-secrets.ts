@@ -11,12 +11,15 @@ import type { Logger } from 'pino';
 import type { CompiledConfig } from '../config/compiled.js';
 
 /** The environment variables holding each source's secret. */
-export function sourceSecretVariables(config: CompiledConfig): Array<{ source: string; variable: string; kind: string }> {
+export function sourceSecretVariables(
+  config: CompiledConfig,
+): Array<{ source: string; variable: string; kind: string }> {
   const out: Array<{ source: string; variable: string; kind: string }> = [];
   for (const source of Object.values(config.sources)) {
     const auth = source.auth;
     if (auth.type === 'apiKey') out.push({ source: source.name, variable: auth.env, kind: 'apiKey' });
-    if (auth.type === 'standardWebhooks') out.push({ source: source.name, variable: auth.secretEnv, kind: 'standardWebhooks' });
+    if (auth.type === 'standardWebhooks')
+      out.push({ source: source.name, variable: auth.secretEnv, kind: 'standardWebhooks' });
     if (auth.type === 'hubSignature') out.push({ source: source.name, variable: auth.secretEnv, kind: 'hubSignature' });
   }
   return out;
@@ -25,7 +28,8 @@ export function sourceSecretVariables(config: CompiledConfig): Array<{ source: s
 /** Variables the connectors read through `{{ env.X }}` (URLs, tokens, passwords). */
 export function connectorEnvVariables(config: CompiledConfig): string[] {
   const names = new Set<string>();
-  for (const match of JSON.stringify(config.connectors).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(match[1]!);
+  for (const match of JSON.stringify(config.connectors).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g))
+    names.add(match[1]!);
   return [...names];
 }
 

@@ -120,7 +120,8 @@ export function devServerArgs(options: Pick<DevServerOptions, 'stateDir' | 'port
     'synchronous=normal',
   ];
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
-  for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(searchAttributeDefinitions))
+    args.push('--search-attribute', `${name}=${type}`);
   return args;
 }
 
@@ -135,7 +136,9 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
     if (await isTemporalServing(address, 1_000)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new DevServerStartError(`The Temporal dev server did not answer on ${address} within ${timeoutMs} ms:\n${output()}`);
+  throw new DevServerStartError(
+    `The Temporal dev server did not answer on ${address} within ${timeoutMs} ms:\n${output()}`,
+  );
 }
 
 function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
@@ -177,7 +180,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
 
   const args = devServerArgs(options);
-  logger.info({ cli: cli.path, origin: cli.origin, db: path.join(options.stateDir, 'temporal.db') }, 'starting the Temporal dev server');
+  logger.info(
+    { cli: cli.path, origin: cli.origin, db: path.join(options.stateDir, 'temporal.db') },
+    'starting the Temporal dev server',
+  );
   const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -201,7 +207,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 }
 
 /** Last resort: the SDK downloads a dev server (needs the internet, which many machines lack). */
-async function startDownloadedServer(options: DevServerOptions, cause: TemporalCliUnavailableError): Promise<DevServer> {
+async function startDownloadedServer(
+  options: DevServerOptions,
+  cause: TemporalCliUnavailableError,
+): Promise<DevServer> {
   options.logger.warn('no Temporal CLI found or built; trying the Temporal SDK download (needs the internet)');
   try {
     const env = await TestWorkflowEnvironment.createLocal({

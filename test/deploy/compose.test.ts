@@ -103,7 +103,8 @@ describe('docker-compose.yml', () => {
 
   it('builds an image that contains what the engine loads', async () => {
     const dockerfile = await fs.readFile('Dockerfile', 'utf8');
-    for (const dir of ['src', 'workflows', 'activities', 'examples']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    for (const dir of ['src', 'workflows', 'activities', 'examples'])
+      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
     expect(dockerfile).toMatch(/CMD \["node", "--import", "tsx", "src\/main.ts"\]/);
   });
 });

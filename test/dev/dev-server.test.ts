@@ -50,7 +50,15 @@ describe('startDevServer', () => {
   beforeAll(async () => {
     port = await freePort();
     uiPort = await freePort();
-    server = await startDevServer({ stateDir, port, uiPort, namespace: 'default', logger, env: cliEnv, allowDownload: false });
+    server = await startDevServer({
+      stateDir,
+      port,
+      uiPort,
+      namespace: 'default',
+      logger,
+      env: cliEnv,
+      allowDownload: false,
+    });
   }, 120_000);
 
   it('starts the CLI dev server with the UI, the database file and the search attributes', async () => {
@@ -62,7 +70,9 @@ describe('startDevServer', () => {
     const connection = await Connection.connect({ address: server.address });
     try {
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-      expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(Object.keys(searchAttributeDefinitions)));
+      expect(Object.keys(customAttributes ?? {})).toEqual(
+        expect.arrayContaining(Object.keys(searchAttributeDefinitions)),
+      );
     } finally {
       await connection.close();
     }
@@ -96,9 +106,14 @@ describe('port conflicts', () => {
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const { port } = squatter.address() as net.AddressInfo;
     try {
-      const error = await startDevServer({ stateDir, port, uiPort: await freePort(), namespace: 'default', logger, env: cliEnv }).catch(
-        (err: unknown) => err,
-      );
+      const error = await startDevServer({
+        stateDir,
+        port,
+        uiPort: await freePort(),
+        namespace: 'default',
+        logger,
+        env: cliEnv,
+      }).catch((err: unknown) => err);
       expect(error).toBeInstanceOf(PortInUseError);
       expect((error as Error).message).toContain(`Port ${port}`);
       expect((error as Error).message).toContain('TEMPORAL_DEV_PORT');

@@ -38,34 +38,51 @@ describe('provisionTemporalCli', () => {
 
   it('fails clearly when TEMPORAL_CLI_PATH is not an executable', async () => {
     await expect(
-      provisionTemporalCli({ env: { TEMPORAL_CLI_PATH: path.join(dir, 'missing') }, cacheRoot: dir, log: () => undefined }),
+      provisionTemporalCli({
+        env: { TEMPORAL_CLI_PATH: path.join(dir, 'missing') },
+        cacheRoot: dir,
+        log: () => undefined,
+      }),
     ).rejects.toThrow(/TEMPORAL_CLI_PATH=.*not an executable file/);
   });
 
   it('then `temporal` on PATH', async () => {
     const onPath = await executable(path.join(dir, 'bin', 'temporal'));
-    const cli = await provisionTemporalCli({ env: { PATH: path.dirname(onPath) }, cacheRoot: dir, log: () => undefined });
+    const cli = await provisionTemporalCli({
+      env: { PATH: path.dirname(onPath) },
+      cacheRoot: dir,
+      log: () => undefined,
+    });
     expect(cli).toEqual({ path: onPath, origin: 'path' });
   });
 
   it('then the cached build for its version', async () => {
     const cached = await executable(path.join(cliCacheDir({ cacheRoot: dir }), 'temporal'));
     expect(cached).toContain(TEMPORAL_CLI_VERSION);
-    const cli = await provisionTemporalCli({ env: { PATH: path.join(dir, 'empty') }, cacheRoot: dir, log: () => undefined });
+    const cli = await provisionTemporalCli({
+      env: { PATH: path.join(dir, 'empty') },
+      cacheRoot: dir,
+      log: () => undefined,
+    });
     expect(cli).toEqual({ path: cached, origin: 'cache' });
   });
 
   it('builds with Go into the cache, telling what it does', async () => {
     // A `go` that behaves like `go install` (writes $GOBIN/temporal): the lookup and caching are under test here.
     const goDir = path.join(dir, 'go-bin');
-    await executable(path.join(goDir, 'go'), '#!/bin/sh\nprintf "#!/bin/sh\\n" > "$GOBIN/temporal"; /bin/chmod +x "$GOBIN/temporal"\n');
+    await executable(
+      path.join(goDir, 'go'),
+      '#!/bin/sh\nprintf "#!/bin/sh\\n" > "$GOBIN/temporal"; /bin/chmod +x "$GOBIN/temporal"\n',
+    );
     const lines: string[] = [];
     const cli = await provisionTemporalCli({ env: { PATH: goDir }, cacheRoot: dir, log: (m) => lines.push(m) });
     expect(cli.origin).toBe('go-build');
     expect(cli.path).toBe(path.join(cliCacheDir({ cacheRoot: dir }), 'temporal'));
     expect(lines.join('\n')).toMatch(/Building the Temporal CLI/);
     // A second call finds the cached build without Go.
-    expect((await provisionTemporalCli({ env: { PATH: '' }, cacheRoot: dir, log: () => undefined })).origin).toBe('cache');
+    expect((await provisionTemporalCli({ env: { PATH: '' }, cacheRoot: dir, log: () => undefined })).origin).toBe(
+      'cache',
+    );
   });
 
   it('reports a failed Go build with its output', async () => {
@@ -77,9 +94,11 @@ describe('provisionTemporalCli', () => {
   });
 
   it('without a Go toolchain, fails with one message that lists the options', async () => {
-    const error = await provisionTemporalCli({ env: { PATH: path.join(dir, 'empty') }, cacheRoot: dir, log: () => undefined }).catch(
-      (err: unknown) => err,
-    );
+    const error = await provisionTemporalCli({
+      env: { PATH: path.join(dir, 'empty') },
+      cacheRoot: dir,
+      log: () => undefined,
+    }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TemporalCliUnavailableError);
     const message = (error as Error).message;
     expect(message).toMatch(/Go toolchain \(`go`\) is not on PATH/);

@@ -9,7 +9,6 @@ import type { CompiledConfig } from '../../src/config/compiled.js';
 import { emittedEvent } from '../../src/rules/emitted-event.js';
 import { entityWorkflowId, routeEvent } from '../../src/rules/routing.js';
 import type { SimulationEvent } from '../../src/rules/simulate.js';
-import type { EngineEvent } from '../../src/rules/types.js';
 import { firingsQuery, stateQuery } from '../../workflows/messages.js';
 
 /** Reads a scenario file: one event per line (with optional `at`). */
@@ -90,7 +89,7 @@ export async function playScenario(
   events: readonly SimulationEvent[],
   timeoutMs = 60_000,
 ): Promise<string[]> {
-  for (const { at: _at, ...event } of events) await delivery.publish([event as EngineEvent]);
+  for (const { at: _at, ...event } of events) await delivery.publish([event]);
   const deadline = Date.now() + timeoutMs;
   let quietRounds = 0;
   let ids: string[] = [];

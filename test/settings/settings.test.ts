@@ -46,7 +46,9 @@ describe('loadSettings', () => {
   });
 
   it('reports every wrong variable at once', () => {
-    expect(() => loadSettings({ HUNT_PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/HUNT_PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*HUNT_PORT/);
+    expect(() => loadSettings({ HUNT_PORT: 'x', LOG_LEVEL: 'y' })).toThrow(
+      /HUNT_PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*HUNT_PORT/,
+    );
   });
 
   it('requires the mTLS certificate and key together', () => {
