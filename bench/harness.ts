@@ -27,6 +27,8 @@ export interface HarnessOptions {
   only?: number[];
   /** Progress lines (stderr by default). */
   log?: (message: string) => void;
+  /** Called with the results so far after each scenario (run.ts saves them, so a crash keeps them). */
+  onProgress?: (partial: BenchResults) => Promise<void>;
 }
 
 type Scenario = (ctx: BenchContext, sizes: BenchSizes) => Promise<ScenarioResult>;
@@ -89,6 +91,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
       log(`scenario ${id}…`);
       scenarios.push(await scenario(ctx, options.sizes));
       log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await options.onProgress?.(summary(options.mode, started, server.flags, scenarios));
     }
   } finally {
     await nativeConnection.close();
@@ -96,11 +99,20 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
     await bundles.remove();
     await server.stop();
   }
+  return summary(options.mode, started, server.flags, scenarios);
+}
+
+function summary(
+  mode: BenchResults['mode'],
+  started: number,
+  flags: string[],
+  scenarios: ScenarioResult[],
+): BenchResults {
   const cpus = os.cpus();
   return {
     startedAt: new Date(started).toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
-    mode: options.mode,
+    mode,
     machine: {
       cpus: cpus.length,
       cpuModel: cpus[0]?.model ?? 'unknown',
@@ -109,8 +121,8 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
       node: process.version,
     },
     versions: versions(),
-    server: { flags: server.flags },
+    server: { flags },
     workerOptions: BENCH_WORKER_OPTIONS,
-    scenarios,
+    scenarios: [...scenarios],
   };
 }

@@ -25,6 +25,10 @@ async function main(): Promise<void> {
     mode: values.quick ? 'quick' : 'full',
     sizes: values.quick ? QUICK : FULL,
     ...(only && { only }),
+    onProgress: async (partial) => {
+      await fs.mkdir(path.dirname(values.out), { recursive: true });
+      await fs.writeFile(values.out, `${JSON.stringify(partial, null, 2)}\n`);
+    },
   });
   process.stdout.write(renderTable(results));
   await fs.mkdir(path.dirname(values.out), { recursive: true });
