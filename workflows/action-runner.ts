@@ -3,7 +3,7 @@
  * run in order; different firings run concurrently. A call that exhausts its retries becomes a dead
  * letter (kept, queryable, redrivable) and the rule's `onFailure` actions run.
  */
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities } from '@temporalio/workflow';
 import type { CompiledAction, CompiledConfig, JsonObject } from '../src/config/compiled.js';
 import { emittedEvent } from '../src/rules/emitted-event.js';
 import type { EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
@@ -12,6 +12,12 @@ import { connectorActivityOptions } from '../activities/connector-options.js';
 import type { DeadLetter } from './messages.js';
 
 type CallAction = Extract<CompiledAction, { kind: 'call' }>;
+
+/**
+ * Firings performing actions at once; more wait their turn. Keeps an entity well under the server's
+ * limit of pending activities per workflow (2,000 by default).
+ */
+export const MAX_ACTIVE_FIRINGS = 500;
 
 /** Dead letters kept after they were redriven successfully (open ones are always kept). */
 const REDRIVEN_KEPT = 20;
@@ -49,6 +55,7 @@ export class ActionRunner {
   private nextFiringId = 0;
   private readonly letters: DeadLetter[];
   private nextLetter: number;
+  private active = 0;
   /** Applies an onFailure `set`/`end` through the machine (state only changes there). */
   applyFallback: (planned: PlannedAction) => void = () => undefined;
   /** Called when the dead letters change (a call failed for good, or a redrive succeeded). */
@@ -141,6 +148,17 @@ export class ActionRunner {
   }
 
   private async run(entry: Running): Promise<void> {
+    // Only wait when at the cap: below it, actions are scheduled at once, as they always were.
+    if (this.active >= MAX_ACTIVE_FIRINGS) await condition(() => this.active < MAX_ACTIVE_FIRINGS);
+    this.active++;
+    try {
+      await this.performAll(entry);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async performAll(entry: Running): Promise<void> {
     const { firing } = entry;
     const main = firing.actions.filter((a) => a.onFailure !== true);
     const onFailure = firing.actions.filter((a) => a.onFailure === true);

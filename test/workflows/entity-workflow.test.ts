@@ -126,6 +126,21 @@ describe('entity workflow', () => {
     expect(callsTo(team, '/nudge')).toHaveLength(1);
   });
 
+  it('fires a `debounce` rule once, after the quiet period that follows the last matching event', async () => {
+    const team = uniqueName('team');
+    for (let i = 0; i < 3; i++) {
+      await engine.delivery.publish([event('ping', { teamId: team })]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const settled = await eventually(
+      async () => callsTo(team, '/settled'),
+      (c) => c.length === 1,
+    );
+    expect(JSON.parse(settled[0]!.body)).toMatchObject({ pings: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(callsTo(team, '/settled')).toHaveLength(1);
+  });
+
   it('emits to another entity, which folds the emitted event', async () => {
     const team = uniqueName('team');
     await engine.delivery.send(
