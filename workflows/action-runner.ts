@@ -123,6 +123,9 @@ export class ActionRunner {
     try {
       await this.call(planned, planned.action as CallAction);
       letter.redriven = Date.now();
+      if (letter.rest && letter.rest.length > 0) {
+        this.start({ ruleId: letter.ruleId, eventId: letter.eventId, at: Date.now(), cause: 'event', actions: letter.rest });
+      }
       this.trimRedriven();
       this.onDeadLettersChanged();
       log.info('dead letter redriven', { deadLetterId, ruleId: letter.ruleId, eventId: letter.eventId });
@@ -167,7 +170,8 @@ export class ActionRunner {
       try {
         await this.perform(planned);
       } catch (err) {
-        const letter = this.deadLetter(planned, err);
+        // The rule's later actions wait in the dead letter: a successful redrive runs them.
+        const letter = this.deadLetter(planned, err, main.slice(entry.next + 1));
         log.warn('action dead-lettered', { ruleId: planned.ruleId, eventId: planned.eventId, deadLetterId: letter.id });
         // Later actions of the rule may depend on this one, so the rule stops here; onFailure runs instead.
         entry.failed = true;
@@ -221,7 +225,7 @@ export class ActionRunner {
     });
   }
 
-  private deadLetter(planned: PlannedAction, err: unknown): DeadLetter {
+  private deadLetter(planned: PlannedAction, err: unknown, rest: PlannedAction[] = []): DeadLetter {
     const failure = failureMessage(err);
     const action = planned.action;
     const connector = action.kind === 'call' ? action.connector : action.kind;
@@ -237,6 +241,7 @@ export class ActionRunner {
       lastFailure: failure.message,
       attempts: failure.attempts ?? maxAttempts ?? 1,
       at: Date.now(),
+      ...(rest.length > 0 && { rest }),
     };
     this.letters.push(letter);
     this.onDeadLettersChanged();

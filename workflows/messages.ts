@@ -4,7 +4,14 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JsonObject } from '../src/config/compiled.js';
-import type { DecisionTrace, DeliveryResult, EngineEvent, Firing, MachineSnapshot } from '../src/rules/types.js';
+import type {
+  DecisionTrace,
+  DeliveryResult,
+  EngineEvent,
+  Firing,
+  MachineSnapshot,
+  PlannedAction,
+} from '../src/rules/types.js';
 
 export const ENTITY_WORKFLOW_TYPE = 'entityWorkflow';
 
@@ -30,6 +37,8 @@ export interface DeadLetter {
   attempts: number;
   at: number;
   redriven?: number;
+  /** The rule's actions after the failed one, run once a redrive succeeds. */
+  rest?: PlannedAction[];
 }
 
 export interface CarriedState {

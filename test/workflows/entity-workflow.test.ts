@@ -180,6 +180,12 @@ describe('entity workflow', () => {
       );
       const described = await engine.client.workflow.getHandle(`team/${team}`).describe();
       expect(described.typedSearchAttributes.get({ name: 'HuntDeadLetters', type: 'INT' } as never)).toBeGreaterThan(0);
+      // The rule stopped at the failed call: its emit waits in the dead letter.
+      expect(letter.rest?.map((a) => a.action.kind)).toEqual(['emit']);
+      const boardBefore = await handle('board/main')
+        .query(stateQuery)
+        .catch(() => undefined);
+      expect((boardBefore?.state.finishers as string[] | undefined) ?? []).not.toContain(team);
       sandbox.control('mailer', { kind: 'reset' });
       const result = await handle(`team/${team}`).executeUpdate(redriveUpdate, { args: [{ deadLetterId: letter.id }] });
       expect(result).toEqual({ ok: true });
@@ -190,6 +196,14 @@ describe('entity workflow', () => {
         .filter((r) => r.path.endsWith('/finish') && r.idempotencyKey === letter.idempotencyKey);
       expect(finishCalls.at(-1)?.status).toBeGreaterThanOrEqual(200);
       expect(finishCalls.at(-1)?.status).toBeLessThan(300);
+      // …and a successful redrive runs the rest of the rule.
+      await eventually(
+        () =>
+          handle('board/main')
+            .query(stateQuery)
+            .catch(() => undefined),
+        (v) => Array.isArray(v?.state.finishers) && v.state.finishers.includes(team),
+      );
     } finally {
       sandbox.control('mailer', { kind: 'reset' });
     }
