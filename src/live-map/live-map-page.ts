@@ -88,10 +88,11 @@ export function renderLiveMapPage(config: CompiledConfig, options: LiveMapPageOp
   dl.totals div.alert dd { color: var(--alert); }
   .status { color: var(--muted); font-size: 0.85rem; }
   .status.problem { color: var(--alert); }
-  .layout { display: grid; grid-template-columns: minmax(0, 1fr) 22rem; gap: 20px; align-items: start; }
-  @media (max-width: 1100px) { .layout { grid-template-columns: 1fr; } }
+  .layout { display: grid; grid-template-columns: minmax(0, 1fr) 18rem; gap: 20px; align-items: start; }
+  @media (max-width: 1000px) { .layout { grid-template-columns: 1fr; } }
   #graph { overflow: auto; border: 1px solid #ddd; border-radius: 8px; }
-  #graph svg { display: block; }
+  /* Scale the drawing to the column so a laptop screen shows all four columns at once. */
+  #graph svg { display: block; width: 100%; height: auto; min-width: 900px; }
   svg text { font-size: 12px; text-anchor: middle; font-family: ui-monospace, monospace; fill: #111; }
   svg text.heading { font-family: system-ui, sans-serif; font-weight: bold; fill: #333; }
   svg text.count { font-size: 11px; text-anchor: end; font-family: system-ui, sans-serif; font-weight: 600; fill: #111;
@@ -165,6 +166,8 @@ ${speed}
   const svgNs = 'http://www.w3.org/2000/svg';
   const nodeById = new Map([...root.querySelectorAll('.node')].map((n) => [n.dataset.id, n]));
   let last = {};
+  // Column headings move up a little so the count above a first-row node never overlaps them.
+  for (const heading of root.querySelectorAll('text.heading')) heading.setAttribute('y', '3');
 
   for (const [id, node] of nodeById) {
     const kind = id.slice(0, id.indexOf(':'));
