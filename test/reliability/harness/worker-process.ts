@@ -45,7 +45,8 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       HUNT_CONFIG: options.configPath,
       HUNT_STATE_DIR: options.stateDir,
       LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
+      // Info, so a failure report shows why the worker stopped (kept in memory, printed only on failure).
+      LOG_LEVEL: 'info',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
