@@ -1,5 +1,6 @@
 /** The short banner `npm start` prints once everything is up: where to look and one event to send. */
 import type { CompiledConfig } from './config/compiled.js';
+import { formatDuration } from './config/durations.js';
 import type { DevServer } from './dev/dev-server.js';
 import type { Sandbox } from './sandbox/sandbox-server.js';
 import type { Settings } from './settings/settings.js';
@@ -51,8 +52,17 @@ export function startupBanner(input: BannerInput): string {
     );
   }
   if (sandbox) lines.push(`  Sandbox partners  ${sandbox.url('mailer').replace(/\/mailer$/, '')}/_requests`);
+  if (settings.HUNT_ROLE !== 'worker') {
+    lines.push(`  Live map          http://${settings.HUNT_HOST}:${settings.HUNT_PORT}/`);
+    lines.push('', '  Play the demo (another terminal):  npm run demo');
+    lines.push(
+      config.demoSpeed
+        ? `    rule windows are ${config.demoSpeed}× shorter (HUNT_DEMO_SPEED): an hour of rule time lasts ${formatDuration(Math.max(1, Math.round(3_600_000 / config.demoSpeed)))}`
+        : '    to see every rule in ~2 minutes, start with HUNT_DEMO_SPEED=60 npm start (rule windows 60× shorter)',
+    );
+  }
   const curl = exampleCurl(input);
   if (curl && settings.HUNT_ROLE !== 'worker') lines.push('', '  Send an event:', `    ${curl}`);
-  lines.push('', '  Stop with Ctrl-C.', '');
+  lines.push('', '  Stop with Ctrl-C (data stays in the state directory; delete it to start afresh).', '');
   return `${lines.join('\n')}\n`;
 }
