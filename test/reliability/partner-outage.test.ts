@@ -20,7 +20,7 @@ import { auditPartner, expectedKey } from './harness/partner-audit.js';
 
 const ENTITIES = chaosSize(10, 50);
 const PER_PHASE = chaosSize(4, 10);
-const DOWN_MS = chaosSize(12_000, 30_000);
+const DOWN_MS = chaosSize(15_000, 30_000);
 const SEED = Number(process.env.CHAOS_SEED ?? 20_260_501);
 const TIMEOUT_MS = chaosSize(120_000, 300_000);
 
