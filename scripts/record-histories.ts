@@ -2,7 +2,7 @@
  * Records the replay fixtures in test/fixtures/histories/: the reference scenarios, timers and dead
  * letters, and a continue-as-new, each played on a fresh dev server. Run it after a deliberate,
  * patched() workflow change to add histories of the new code (keep the old ones: they prove old runs replay).
- *   npm run record-histories
+ *   npm run record-histories -- --tag v2
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -26,11 +26,14 @@ import { isolated, playScenario, readScenario, referenceEnv, routable } from '..
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
 
 const outDir = 'test/fixtures/histories';
+/** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
+const tagIndex = process.argv.indexOf('--tag');
+const tag = tagIndex > 0 ? `${process.argv[tagIndex + 1]}-` : '';
 
 async function save(client: Client, name: string, workflowIds: string[]): Promise<void> {
   for (const workflowId of workflowIds) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const file = path.join(outDir, `${name}--${workflowId.replace(/[^A-Za-z0-9-]+/g, '_')}.json`);
+    const file = path.join(outDir, `${tag}${name}--${workflowId.replace(/[^A-Za-z0-9-]+/g, '_')}.json`);
     await fs.writeFile(file, `${historyToJSON(history)}\n`);
     process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
   }
@@ -134,7 +137,7 @@ async function main() {
       for await (const wf of env.client.workflow.list({ query: 'WorkflowId = "team/busy"' })) runs.push(wf.runId);
       const firstRun = runs.at(-1)!;
       const history = await env.client.workflow.getHandle('team/busy', firstRun).fetchHistory();
-      const file = path.join(outDir, 'continue-as-new--team_busy.json');
+      const file = path.join(outDir, `${tag}continue-as-new--team_busy.json`);
       await fs.writeFile(file, `${historyToJSON(history)}\n`);
       process.stdout.write(`  ${file} (${history.events?.length ?? 0} events, ${runs.length} runs)\n`);
     });

@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
@@ -40,6 +41,8 @@ import { VisibilityPublisher } from './visibility.js';
 export const MAX_EVENTS_PER_RUN = 2_000;
 /** Continue as new before history reaches this many events, whatever `continueAsNewSuggested` says. */
 export const MAX_HISTORY_PER_RUN = 8_000;
+/** Patch id: a run stops handling signalled events at its bound and carries the rest to the next run. */
+export const BOUNDED_RUNS_PATCH = 'bounded-runs-carry-inbox';
 /** How many recent events and firings queries keep. */
 const RECENT_LIMIT = 100;
 /** After an `end` action, the workflow lingers this long to answer late and re-delivered events (as rejected/duplicate). */
@@ -202,7 +205,9 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
    * here is handled — every event up to the last waiting `publish` update — and the rest is carried over.
    */
   const drain = () => {
-    let lastUpdate = -1;
+    // Runs that started before bounded runs were introduced keep handling the whole inbox (replay-safe).
+    const bounded = patched(BOUNDED_RUNS_PATCH);
+    let lastUpdate = bounded ? -1 : inbox.length - 1;
     for (let i = inbox.length - 1; i >= 0; i--) {
       if (inbox[i]!.resolve) {
         lastUpdate = i;
