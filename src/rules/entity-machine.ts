@@ -212,16 +212,22 @@ export class EntityMachine {
     this.begin();
     const verdicts: RuleVerdict[] = [];
     const firings: Firing[] = [];
+    let current: string | undefined;
     try {
       this.currentState = applyReducers(this.currentState, eventType.reduce, this.scope(event));
       for (const indexed of this.index.byType.get(event.type) ?? []) {
+        current = indexed.rule.id;
         const outcome = this.evaluateRule(indexed, event, now);
         verdicts.push(outcome.verdict);
         if (outcome.firing) firings.push(outcome.firing);
       }
     } catch (err) {
       this.rollback();
-      return this.refuse(event, now, 'rejected', err instanceof Error ? err.message : String(err), earlyFirings);
+      const message = err instanceof Error ? err.message : String(err);
+      // Name the rule whose actions failed (a reducer failure has none), so the rejection explains itself.
+      if (current === undefined) return this.refuse(event, now, 'rejected', message, earlyFirings);
+      const failed: RuleVerdict = { ruleId: current, fired: false, clause: 'then', reason: message };
+      return this.refuse(event, now, 'rejected', `rule ${current}: ${message}`, earlyFirings, [...verdicts, failed]);
     }
     this.commit();
     this.seen.set(key, now);
@@ -760,13 +766,14 @@ export class EntityMachine {
     status: 'duplicate' | 'rejected',
     reason: string,
     firings: Firing[],
+    verdicts: RuleVerdict[] = [],
   ): Decision {
     const trace: DecisionTrace = {
       eventId: event.id,
       eventType: event.type,
       at: now,
       status,
-      verdicts: [],
+      verdicts,
       reason,
       cause: 'event',
     };

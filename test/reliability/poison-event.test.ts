@@ -102,7 +102,14 @@ describe('scenario 7: poison events', () => {
           }
         }
         const [trace] = await handle.query(tracesQuery, { eventId: `${teamId}-r0-template-poison` });
-        expect(trace).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/No such key: name/) });
+        expect(trace).toMatchObject({
+          status: 'rejected',
+          reason: expect.stringMatching(/^rule tag: .*No such key: name/),
+        });
+        // The trace names the rule whose action failed, and the clause.
+        expect(trace!.verdicts).toContainEqual(
+          expect.objectContaining({ ruleId: 'tag', fired: false, clause: 'then' }),
+        );
       }
 
       const scans = planned.filter((p) => p.kind === 'scan').map((p) => p.event);
