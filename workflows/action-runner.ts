@@ -22,11 +22,11 @@ export const MAX_ACTIVE_FIRINGS = 500;
 /** Dead letters kept after they were redriven successfully (open ones are always kept). */
 const REDRIVEN_KEPT = 20;
 
-const { emitEvents } = proxyActivities<EngineActivities>({
+/** Options of the emit activity (its summary is set per call). */
+const emitOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  summary: 'emit events',
-});
+} as const;
 
 interface Running {
   firing: Firing;
@@ -124,7 +124,13 @@ export class ActionRunner {
       await this.call(planned, planned.action as CallAction);
       letter.redriven = Date.now();
       if (letter.rest && letter.rest.length > 0) {
-        this.start({ ruleId: letter.ruleId, eventId: letter.eventId, at: Date.now(), cause: 'event', actions: letter.rest });
+        this.start({
+          ruleId: letter.ruleId,
+          eventId: letter.eventId,
+          at: Date.now(),
+          cause: 'event',
+          actions: letter.rest,
+        });
       }
       this.trimRedriven();
       this.onDeadLettersChanged();
@@ -196,7 +202,13 @@ export class ActionRunner {
       case 'emit': {
         // The same envelope the simulator builds; its id is the idempotency key, so the target dedupes a re-emit.
         const event = emittedEvent(this.config, planned, Date.now());
-        if (event) await emitEvents({ events: [event] });
+        if (event) {
+          const { emitEvents } = proxyActivities<EngineActivities>({
+            ...emitOptions,
+            summary: `${planned.ruleId} → emit ${event.type}`,
+          });
+          await emitEvents({ events: [event] });
+        }
         return;
       }
       case 'set':
@@ -213,7 +225,8 @@ export class ActionRunner {
       throw ApplicationFailure.nonRetryable(`unknown connector "${action.connector}"`, 'UnknownConnector');
     const { callConnector } = proxyActivities<EngineActivities>({
       ...connectorActivityOptions(connector, this.baseTaskQueue),
-      summary: action.summary ?? `${planned.ruleId} → ${connector.name}`,
+      // The Web UI shows this beside the activity: the rule and the connector, then the config's own words.
+      summary: `${planned.ruleId} → ${connector.name}${action.summary ? ` (${action.summary})` : ''}`,
     });
     await callConnector({
       entity: this.entity,
