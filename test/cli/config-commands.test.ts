@@ -17,7 +17,7 @@ interface CliResult {
 /** Runs `hunt …` as a child process, the way a person does. */
 async function hunt(...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/main.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['bin/hunt.js', ...args], {
       env: { ...process.env, NO_COLOR: '1' },
     });
     return { code: 0, stdout, stderr };
