@@ -29,7 +29,8 @@ export function registerLiveMap(app: FastifyInstance, options: LiveMapOptions): 
   const cacheMs = options.cacheMs ?? 1000;
   if (!metrics.registry.getSingleMetric(CONNECTOR_CALLS_METRIC)) metrics.registry.registerMetric(connectorCalls);
   const page = renderLiveMapPage(config, {
-    namespace: client?.options.namespace ?? 'default',
+    // Stand-in clients (tests) may lack options.
+    namespace: (client?.options as { namespace?: string } | undefined)?.namespace ?? 'default',
     refreshMs: options.refreshMs ?? 2000,
     ...(options.webUiUrl !== undefined && { webUiUrl: options.webUiUrl }),
   });

@@ -157,13 +157,27 @@ describe('the Temporal Web UI', () => {
     const winner = summary.teams.find((t) => t.role === 'winner')!;
     await page.goto(winner.webUiUrl);
     // Activity summaries name what each call was for; `publish` is an event delivered with update-with-start.
-    await expect
-      .poll(() => page.locator('body').innerText(), { timeout: 30_000 })
-      .toContain('callConnector • next clue');
-    const text = await page.locator('body').innerText();
-    expect(text).toContain('callConnector • first clue');
-    expect(text).toContain('publish');
+    // (The timeline shows `callConnector • next clue`, the table `callConnector` … `next clue`.)
+    const shows = async (...words: string[]) => {
+      const text = await page.locator('body').innerText();
+      return words.every((word) => text.includes(word)) ? 'yes' : text.slice(0, 3000);
+    };
+    await expect.poll(() => shows('callConnector', 'next clue', 'publish'), { timeout: 60_000 }).toBe('yes');
     await page.screenshot({ path: path.join(IMAGES, 'web-ui-team.png') });
+    // The memo carries the entity summary; the search attributes tab shows the engine's attributes.
+    await page
+      .getByRole('link', { name: 'Memo' })
+      .or(page.getByRole('tab', { name: 'Memo' }))
+      .first()
+      .click();
+    await expect.poll(() => page.locator('body').innerText(), { timeout: 15_000 }).toContain('configVersion');
+    expect(await page.locator('body').innerText()).toContain(winner.workflowId);
+    await page
+      .getByRole('link', { name: 'Search Attributes' })
+      .or(page.getByRole('tab', { name: 'Search Attributes' }))
+      .first()
+      .click();
+    await expect.poll(() => page.locator('body').innerText(), { timeout: 15_000 }).toContain('HuntRulesFired');
     await page.close();
   }, 240_000);
 });
