@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,16 +14,9 @@ import { playDemo, type DemoSummary } from '../../src/demo/demo-hunt.js';
 import { readDemoSecrets } from '../../src/demo/demo-secrets.js';
 import { sandboxRemote } from '../../src/demo/sandbox-remote.js';
 import { launchChromium, type Chromium } from './chromium.js';
+import { freePort } from '../helpers/free-port.js';
 
 const IMAGES = path.resolve('docs/images');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let chromium: Chromium;
 let engine: ChildProcess;

@@ -8,15 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { devServerArgs, isPortOpen, PortInUseError, startDevServer, type DevServer } from '../../src/dev/dev-server.js';
 import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
-
-/** A free TCP port on 127.0.0.1 (bound and released). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../helpers/free-port.js';
 
 const logger = pino({ level: 'silent' });
 let stateDir: string;

@@ -23,7 +23,7 @@ import { readEntityLog } from './harness/entity-history.js';
 import { entitiesBehind } from './harness/entity-progress.js';
 import { scanBurst } from './harness/event-burst.js';
 import { eventually } from './harness/eventually.js';
-import { freePort } from './harness/free-port.js';
+import { freePort } from '../helpers/free-port.js';
 import { auditPartner, expectedKey } from './harness/partner-audit.js';
 import { postUntilAcknowledged, type RetriedPost } from './harness/retrying-sender.js';
 import { startWorkerProcess, type WorkerProcess } from './harness/worker-process.js';
