@@ -60,6 +60,29 @@ interface InboxItem {
   resolve?: (result: DeliveryResult) => void;
 }
 
+/**
+ * Compiled configs by version, shared by the workflows of this worker thread: a config is immutable and
+ * pinned per run, so a thousand cached entities hold one copy instead of a thousand. Bounded.
+ */
+const sharedConfigs = new Map<string, CompiledConfig>();
+const SHARED_CONFIGS_MAX = 8;
+
+function shared(config: CompiledConfig): CompiledConfig {
+  const known = sharedConfigs.get(config.version);
+  if (known) return known;
+  if (sharedConfigs.size >= SHARED_CONFIGS_MAX) sharedConfigs.delete(sharedConfigs.keys().next().value!);
+  sharedConfigs.set(config.version, deepFreeze(config));
+  return config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 const { getConfig } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 10, initialInterval: '200 milliseconds' },
@@ -126,7 +149,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   setHandler(deadLettersQuery, () => (run.loaded ? run.loaded.runner.deadLetters() : (carried?.deadLetters ?? [])));
   setHandler(timersQuery, () => (run.loaded ? run.loaded.machine.timers() : []));
 
-  const config: CompiledConfig = await getConfig({ version: input.configVersion });
+  const config: CompiledConfig = shared(await getConfig({ version: input.configVersion }));
   const machine = new EntityMachine(config, entity, carried?.machine);
   const runner = new ActionRunner(entity, config, workflowInfo().taskQueue, carried?.deadLetters ?? []);
   run.loaded = { config, machine, runner };
@@ -141,8 +164,8 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
 
   const visibility = new VisibilityPublisher();
   let firedSinceVisible: string[] = [];
-  const publishVisibility = (lastType?: string) => {
-    visibility.publish(config, view(), runner.openDeadLetters().length, firedSinceVisible, lastType);
+  const publishVisibility = (lastType?: string, force = false) => {
+    visibility.publish(config, view(), runner.openDeadLetters().length, firedSinceVisible, lastType, force);
     firedSinceVisible = [];
   };
   runner.onDeadLettersChanged = () => publishVisibility();
@@ -248,6 +271,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
       // Done: wait for the last actions and handlers; an event arriving meanwhile is still answered.
       await condition(() => inbox.length > 0 || (runner.idle() && allHandlersFinished()));
       if (inbox.length > 0) continue;
+      publishVisibility(undefined, true);
       return { ended: machine.summary.ended!, eventCount: machine.summary.eventCount, configVersion: config.version };
     }
     const lingerLeft = endedAt !== undefined ? endedAt + ENDED_LINGER_MS - now : Infinity;
@@ -258,6 +282,8 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
 
   // Unfinished firings are re-run by the next run with the same idempotency keys; signalled events not
   // handled yet are handled first by the next run, in order.
+  // Bring the count and last event type up to date: continue-as-new carries the search attributes over.
+  publishVisibility(undefined, true);
   const next: CarriedState = {
     machine: machine.snapshot(),
     deadLetters: runner.deadLetters(),

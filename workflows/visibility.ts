@@ -3,7 +3,7 @@
  * UI's search box) and a memo summary. Only changed values are written, so quiet entities add nothing
  * to history.
  */
-import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import type { EntityView } from './messages.js';
@@ -18,13 +18,38 @@ import {
   HuntRulesFired,
 } from './search-attributes.js';
 
+/** Patch id: search attributes and memo are written when what people search by changes, not per event. */
+export const SPARSE_VISIBILITY_PATCH = 'sparse-visibility';
+/** With sparse visibility, HuntEventCount and HuntLastEventType are refreshed at least this often (events). */
+export const COUNT_REFRESH_EVENTS = 50;
+
 export class VisibilityPublisher {
   private last = new Map<string, string>();
-  private readonly rulesFired = new Set<string>();
+  private readonly rulesFired: Set<string>;
+  private publishedCount = 0;
 
-  /** Writes search attributes and memo when anything a person searches by has changed. */
-  publish(config: CompiledConfig, view: EntityView, deadLetters: number, firedRules: string[], lastEventType?: string) {
+  constructor() {
+    // Continue-as-new carries the search attributes over: keep the rules fired in earlier runs.
+    const carried = workflowInfo().typedSearchAttributes.get(HuntRulesFired) ?? [];
+    this.rulesFired = new Set(carried);
+  }
+
+  /**
+   * Writes search attributes and the memo. Every write is a history event and a visibility write, so
+   * (behind SPARSE_VISIBILITY_PATCH) only a change of what people search by — type, key, config version,
+   * dead letters, ended, rules fired — writes at once; the event count and last event type ride along,
+   * and are refreshed on their own every COUNT_REFRESH_EVENTS events and when `force` is set (end of a run).
+   */
+  publish(
+    config: CompiledConfig,
+    view: EntityView,
+    deadLetters: number,
+    firedRules: string[],
+    lastEventType?: string,
+    force = false,
+  ) {
     for (const rule of firedRules) this.rulesFired.add(rule);
+    const sparse = patched(SPARSE_VISIBILITY_PATCH);
     const updates: SearchAttributeUpdatePair[] = [];
     const set = <T>(key: { name: string }, pair: SearchAttributeUpdatePair, value: T) => {
       const encoded = JSON.stringify(value);
@@ -35,26 +60,36 @@ export class VisibilityPublisher {
     set(HuntEntityType, { key: HuntEntityType, value: view.entityType }, view.entityType);
     set(HuntEntityKey, { key: HuntEntityKey, value: view.key }, view.key);
     set(HuntConfigVersion, { key: HuntConfigVersion, value: config.version }, config.version);
-    set(HuntEventCount, { key: HuntEventCount, value: view.eventCount }, view.eventCount);
+    if (!sparse) set(HuntEventCount, { key: HuntEventCount, value: view.eventCount }, view.eventCount);
     set(HuntDeadLetters, { key: HuntDeadLetters, value: deadLetters }, deadLetters);
     set(HuntEnded, { key: HuntEnded, value: view.ended !== undefined }, view.ended !== undefined);
     const rules = [...this.rulesFired].sort();
     set(HuntRulesFired, { key: HuntRulesFired, value: rules }, rules);
-    if (lastEventType !== undefined) {
+    if (lastEventType !== undefined) this.last.set('pendingLastEventType', lastEventType);
+    const pendingType = this.last.get('pendingLastEventType');
+    if (!sparse && lastEventType !== undefined) {
       set(HuntLastEventType, { key: HuntLastEventType, value: lastEventType }, lastEventType);
     }
+    if (sparse) {
+      const due = updates.length > 0 || force || view.eventCount - this.publishedCount >= COUNT_REFRESH_EVENTS;
+      if (!due) return;
+      set(HuntEventCount, { key: HuntEventCount, value: view.eventCount }, view.eventCount);
+      if (pendingType !== undefined)
+        set(HuntLastEventType, { key: HuntLastEventType, value: pendingType }, pendingType);
+    }
     if (updates.length === 0) return;
+    this.publishedCount = view.eventCount;
     upsertSearchAttributes(updates);
-    upsertMemo({
-      summary: {
-        entity: `${view.entityType}/${view.key}`,
-        events: view.eventCount,
-        lastEventType: lastEventType ?? null,
-        deadLetters,
-        configVersion: config.version,
-        ended: view.ended ?? null,
-        state: view.state,
-      },
-    });
+    const summary = {
+      entity: `${view.entityType}/${view.key}`,
+      events: view.eventCount,
+      lastEventType: (sparse ? pendingType : lastEventType) ?? null,
+      deadLetters,
+      configVersion: config.version,
+      ended: view.ended ?? null,
+      rulesFired: rules,
+    };
+    // The full state stays in the `state` query: a memo copy of it would be rewritten with every change.
+    upsertMemo({ summary: sparse ? summary : { ...summary, state: view.state } });
   }
 }
