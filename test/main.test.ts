@@ -87,6 +87,15 @@ describe('npm start', () => {
         if (r.ok) entity = (await r.json()) as typeof entity;
       }
       expect(entity.state?.found).toEqual(['cp-1']);
+      // …and its rule called a partner (the sandbox mailer) through an activity.
+      let calls: Array<{ body: string }> = [];
+      for (let i = 0; i < 50 && !calls.some((c) => c.body.includes('pay-to-play')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const r = await fetch(`http://127.0.0.1:${ports.HUNT_SANDBOX_PORT}/_requests`);
+        const listed = (await r.json()) as Array<{ body: string }> | { requests: Array<{ body: string }> };
+        calls = Array.isArray(listed) ? listed : listed.requests;
+      }
+      expect(calls.some((c) => c.body.includes('pay-to-play'))).toBe(true);
       const ui = await fetch(`http://127.0.0.1:${ports.TEMPORAL_DEV_UI_PORT}/`);
       expect(ui.status).toBe(200);
     } finally {
