@@ -18,7 +18,10 @@ export interface DeliveryOptions {
   client: Client;
   taskQueue: string;
   config: CompiledConfig;
-  /** Events for one entity arriving within this many ms of the first go out in one signal. Default 5. */
+  /**
+   * Extra ms to wait for more events for one entity before sending. Default 0: the first event goes at once,
+   * and events arriving while a signal for that entity is in flight go together in the next one.
+   */
   coalesceWindowMs?: number;
   /** Most events in one signal or update; a fuller batch goes out at once. Default 100. */
   maxEventsPerSignal?: number;
@@ -80,7 +83,7 @@ export class EntityDelivery implements EventDeliverer {
 
   constructor(private readonly options: DeliveryOptions) {
     this.client = options.client;
-    this.windowMs = options.coalesceWindowMs ?? 5;
+    this.windowMs = options.coalesceWindowMs ?? 0;
     this.maxEvents = options.maxEventsPerSignal ?? 100;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
   }

@@ -43,7 +43,7 @@ export const settingsSchema = z
     HUNT_SANDBOX: booleanFlag.default(true),
     HUNT_SANDBOX_PORT: port.default(3100),
     /** Events for one entity arriving within this many ms are delivered in one signal. */
-    HUNT_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(5),
+    HUNT_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(0),
     HUNT_BODY_LIMIT: z.coerce.number().int().min(1_024).default(1_048_576),
     HUNT_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
     /** Bearer token the ingest API's /entities endpoints require; unset leaves them open (warned at startup). */
