@@ -8,6 +8,7 @@
  */
 import type { Json } from '../config/compiled.js';
 import { compileCel } from './cel-environment.js';
+import { setOwn } from './own-property.js';
 
 /** A CEL expression that failed to parse or evaluate, or returned something a caller cannot use. */
 export class ExpressionError extends Error {
@@ -85,14 +86,14 @@ export function toJson(value: unknown, source = ''): Json {
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Map) {
     const out: Record<string, Json> = {};
-    for (const [k, v] of value as Map<unknown, unknown>) out[String(k)] = toJson(v, source);
+    for (const [k, v] of value as Map<unknown, unknown>) setOwn(out, String(k), toJson(v, source));
     return out;
   }
   if (value instanceof Uint8Array) return Array.from(value);
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, Json> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toJson(v, source);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, toJson(v, source));
     return out;
   }
   // cel-js Duration (seconds + nanos) → milliseconds, the unit durations use everywhere else.

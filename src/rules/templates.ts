@@ -8,6 +8,7 @@ import type { Json, Template } from '../config/compiled.js';
 import { ExpressionError, evaluateExpression } from './conditions.js';
 import type { ExpressionScope } from './conditions.js';
 import { placeholderSpans, rootsOf } from './expressions.js';
+import { setOwn } from './own-property.js';
 
 /** A template placeholder that failed to evaluate; `where` names the spot in the template. */
 export class TemplateError extends Error {
@@ -59,7 +60,8 @@ function render(template: Template, scope: ExpressionScope, keep: readonly strin
   if (Array.isArray(template)) return template.map((item, i) => render(item, scope, keep, `${where}[${i}]`));
   if (template !== null && typeof template === 'object') {
     const out: Record<string, Json> = {};
-    for (const [key, value] of Object.entries(template)) out[key] = render(value, scope, keep, `${where}.${key}`);
+    for (const [key, value] of Object.entries(template))
+      setOwn(out, key, render(value, scope, keep, `${where}.${key}`));
     return out;
   }
   return template;

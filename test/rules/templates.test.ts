@@ -38,6 +38,14 @@ describe('renderTemplate', () => {
     expect((error as TemplateError).message).toContain('rule r then[0].body[0]');
   });
 
+  it('keeps a `__proto__` key as data (found by the property below)', () => {
+    const template = JSON.parse('{"__proto__": 0, "a": "{{ 1 + 1 }}"}') as Json;
+    const rendered = renderTemplate(template, scope) as Record<string, Json>;
+    expect(Object.keys(rendered)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(rendered)).toBe(Object.prototype);
+    expect(rendered.a).toBe(2);
+  });
+
   it('a template without placeholders renders to itself', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
