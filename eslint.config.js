@@ -20,8 +20,8 @@ const deterministicRestrictions = {
       message: 'No Node built-ins in deterministic code.',
     },
     {
-      group: ['**/activities/*', '!**/activities/index.js', '!**/activities/connector-options.js'],
-      message: 'Workflows import activities as types only (connector-options.js is workflow-safe).',
+      group: ['**/activities/*'],
+      message: 'Workflows import activities as types only.',
       allowTypeImports: true,
     },
   ],
@@ -59,11 +59,16 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'No randomness in deterministic code.' },
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Read workflow time through workflowNow() (workflows/workflow-time.ts).',
+        },
       ],
     },
   },
   {
-    // Workflows may read Date.now() (Temporal makes it deterministic); the pure rules take time as an argument.
+    // The pure rules take time as an argument; workflows read it only through workflows/workflow-time.ts.
     files: ['src/rules/**/*.ts'],
     rules: {
       'no-restricted-properties': [

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CompiledAction, CompiledConnector } from '../src/config/compiled.js';
 import { entityWorkflowId } from '../src/rules/routing.js';
 import type { EntityRef } from '../src/rules/types.js';
-import { CONNECTOR_HEARTBEAT_INTERVAL_MS } from './connector-options.js';
+import { CONNECTOR_HEARTBEAT_INTERVAL_MS } from '../workflows/connector-options.js';
 import { ConnectorConfigError, createEnvResolver } from './connector-env.js';
 import {
   configFailure,

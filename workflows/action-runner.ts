@@ -8,8 +8,9 @@ import type { CompiledAction, CompiledConfig, JsonObject } from '../src/config/c
 import { emittedEvent } from '../src/rules/emitted-event.js';
 import type { EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
 import type { EngineActivities } from '../activities/index.js';
-import { connectorActivityOptions } from '../activities/connector-options.js';
+import { connectorActivityOptions } from './connector-options.js';
 import type { DeadLetter } from './messages.js';
+import { workflowNow } from './workflow-time.js';
 
 type CallAction = Extract<CompiledAction, { kind: 'call' }>;
 
@@ -122,12 +123,12 @@ export class ActionRunner {
     const planned = letter.request as unknown as PlannedAction;
     try {
       await this.call(planned, planned.action as CallAction);
-      letter.redriven = Date.now();
+      letter.redriven = workflowNow();
       if (letter.rest && letter.rest.length > 0) {
         this.start({
           ruleId: letter.ruleId,
           eventId: letter.eventId,
-          at: Date.now(),
+          at: workflowNow(),
           cause: 'event',
           actions: letter.rest,
         });
@@ -140,7 +141,7 @@ export class ActionRunner {
       const failure = failureMessage(err);
       letter.lastFailure = failure.message;
       letter.attempts += failure.attempts ?? 1;
-      letter.at = Date.now();
+      letter.at = workflowNow();
       return { ok: false, error: failure.message };
     }
   }
@@ -201,7 +202,7 @@ export class ActionRunner {
         return;
       case 'emit': {
         // The same envelope the simulator builds; its id is the idempotency key, so the target dedupes a re-emit.
-        const event = emittedEvent(this.config, planned, Date.now());
+        const event = emittedEvent(this.config, planned, workflowNow());
         if (event) {
           const { emitEvents } = proxyActivities<EngineActivities>({
             ...emitOptions,
@@ -253,7 +254,7 @@ export class ActionRunner {
       request: planned as unknown as JsonObject,
       lastFailure: failure.message,
       attempts: failure.attempts ?? maxAttempts ?? 1,
-      at: Date.now(),
+      at: workflowNow(),
       ...(rest.length > 0 && { rest }),
     };
     this.letters.push(letter);

@@ -36,6 +36,7 @@ import {
   tracesQuery,
 } from './messages.js';
 import { VisibilityPublisher } from './visibility.js';
+import { workflowNow } from './workflow-time.js';
 
 /** Continue as new before this many events in one run (the server's hard limit is 10,000 signals). */
 export const MAX_EVENTS_PER_RUN = 2_000;
@@ -171,7 +172,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   runner.onDeadLettersChanged = () => publishVisibility();
   runner.applyFallback = (planned) => {
     try {
-      machine.applyFallback(planned, Date.now());
+      machine.applyFallback(planned, workflowNow());
     } catch (err) {
       log.warn('onFailure action could not change state', { ruleId: planned.ruleId, error: String(err) });
     }
@@ -198,7 +199,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
 
   /** Folds one delivered event and starts the rules it fired. */
   const handle = (item: InboxItem): string | undefined => {
-    const decision = machine.handleEvent(item.event, Date.now());
+    const decision = machine.handleEvent(item.event, workflowNow());
     const delivery: DeliveryResult = decision.delivery ?? {
       eventId: item.event.id,
       source: item.event.source,
@@ -211,7 +212,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
       id: item.event.id,
       source: item.event.source,
       type: item.event.type,
-      at: Date.now(),
+      at: workflowNow(),
       status: delivery.status,
       ...(delivery.reason !== undefined && { reason: delivery.reason }),
     });
@@ -253,7 +254,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   for (;;) {
     // Timers: the machine owns deadlines (unless, debounce, windows); the workflow only sleeps until the next one.
     const deadline = machine.nextDeadline();
-    const now = Date.now();
+    const now = workflowNow();
     if (deadline !== undefined && deadline <= now) {
       for (const decision of machine.fireDue(now)) remember(decision.firings);
       publishVisibility();

@@ -5,9 +5,9 @@
  * without limits share the engine's base queue. See docs/connectors.md for why.
  */
 import type { CompiledConfig } from '../config/compiled.js';
-import { connectorTaskQueue, hasFlowControl } from '../../activities/connector-options.js';
+import { connectorTaskQueue, hasFlowControl } from '../../workflows/connector-options.js';
 
-export { connectorTaskQueue } from '../../activities/connector-options.js';
+export { connectorTaskQueue } from '../../workflows/connector-options.js';
 
 /** Worker options for one connector's dedicated task queue. */
 export interface ConnectorWorkerOptions {

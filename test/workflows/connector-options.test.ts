@@ -4,8 +4,8 @@ import {
   connectorActivityOptions,
   connectorTaskQueue,
   DEFAULT_CONNECTOR_MAXIMUM_ATTEMPTS,
-} from '../../activities/connector-options.js';
-import { makeConnector } from './connector-fixtures.js';
+} from '../../workflows/connector-options.js';
+import { makeConnector } from '../activities/connector-fixtures.js';
 
 describe('connectorActivityOptions', () => {
   it('maps the connector retry policy and leaves room beyond the HTTP timeout', () => {
