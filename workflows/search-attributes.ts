@@ -14,18 +14,6 @@ export const HuntEventCount = defineSearchAttributeKey('HuntEventCount', SearchA
 export const HuntRulesFired = defineSearchAttributeKey('HuntRulesFired', SearchAttributeType.KEYWORD_LIST);
 export const HuntEnded = defineSearchAttributeKey('HuntEnded', SearchAttributeType.BOOL);
 
-/** Name → CLI type for `temporal server start-dev --search-attribute name=Type`. */
-export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'KeywordList' | 'Bool'> = {
-  HuntEntityType: 'Keyword',
-  HuntEntityKey: 'Keyword',
-  HuntLastEventType: 'Keyword',
-  HuntConfigVersion: 'Keyword',
-  HuntDeadLetters: 'Int',
-  HuntEventCount: 'Int',
-  HuntRulesFired: 'KeywordList',
-  HuntEnded: 'Bool',
-};
-
 /** Any of the keys above (for lists of keys). */
 export type AnyKey = typeof HuntEntityType | typeof HuntDeadLetters | typeof HuntRulesFired | typeof HuntEnded;
 
@@ -40,3 +28,14 @@ export const allSearchAttributeKeys: AnyKey[] = [
   HuntRulesFired,
   HuntEnded,
 ];
+
+const cliTypes: Record<AnyKey['type'], 'Keyword' | 'Int' | 'KeywordList' | 'Bool'> = {
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  KEYWORD_LIST: 'KeywordList',
+  BOOL: 'Bool',
+};
+
+/** Name → CLI type for `temporal server start-dev --search-attribute name=Type`, from the keys above. */
+export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'KeywordList' | 'Bool'> =
+  Object.fromEntries(allSearchAttributeKeys.map((key) => [key.name, cliTypes[key.type]]));

@@ -27,6 +27,8 @@ export class VisibilityPublisher {
   private last = new Map<string, string>();
   private readonly rulesFired: Set<string>;
   private publishedCount = 0;
+  /** Last accepted event type, written with the next due publish. */
+  private pendingType: string | undefined;
 
   constructor() {
     // Continue-as-new carries the search attributes over: keep the rules fired in earlier runs.
@@ -65,8 +67,8 @@ export class VisibilityPublisher {
     set(HuntEnded, { key: HuntEnded, value: view.ended !== undefined }, view.ended !== undefined);
     const rules = [...this.rulesFired].sort();
     set(HuntRulesFired, { key: HuntRulesFired, value: rules }, rules);
-    if (lastEventType !== undefined) this.last.set('pendingLastEventType', lastEventType);
-    const pendingType = this.last.get('pendingLastEventType');
+    if (lastEventType !== undefined) this.pendingType = lastEventType;
+    const pendingType = this.pendingType;
     if (!sparse && lastEventType !== undefined) {
       set(HuntLastEventType, { key: HuntLastEventType, value: lastEventType }, lastEventType);
     }

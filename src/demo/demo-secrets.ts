@@ -2,8 +2,7 @@
  * The signing secrets the demo needs, one per source it plays: from the environment first, else from
  * `<state dir>/dev-secrets.json`, which `npm start` writes with generated secrets on a developer machine.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { devSecretsFile, readDevSecrets } from '../dev/dev-secrets.js';
 
 /** Environment variables of the reference config's sources that the demo sends from. */
 export const DEMO_SECRET_VARIABLES = {
@@ -22,13 +21,8 @@ export class DemoSecretsError extends Error {
 
 /** Reads the demo's secrets; throws DemoSecretsError naming each missing variable and where it looked. */
 export async function readDemoSecrets(stateDir: string, env: Record<string, string | undefined>): Promise<DemoSecrets> {
-  const file = path.join(stateDir, 'dev-secrets.json');
-  let stored: Record<string, string> = {};
-  try {
-    stored = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const file = devSecretsFile(stateDir);
+  const stored = await readDevSecrets(stateDir);
   const out: Partial<DemoSecrets> = {};
   const missing: string[] = [];
   for (const [source, variable] of Object.entries(DEMO_SECRET_VARIABLES) as Array<[keyof DemoSecrets, string]>) {

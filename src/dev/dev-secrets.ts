@@ -38,6 +38,21 @@ function generate(kind: string): string {
   return kind === 'standardWebhooks' ? `whsec_${randomBytes(24).toString('base64')}` : randomBytes(18).toString('hex');
 }
 
+/** Where `npm start` keeps generated development secrets. */
+export function devSecretsFile(stateDir: string): string {
+  return path.join(stateDir, 'dev-secrets.json');
+}
+
+/** The generated development secrets (empty when none were generated yet). */
+export async function readDevSecrets(stateDir: string): Promise<Record<string, string>> {
+  try {
+    return JSON.parse(await fs.readFile(devSecretsFile(stateDir), 'utf8')) as Record<string, string>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return {};
+  }
+}
+
 /** Returns values for the secrets missing from `env`, generating and persisting them on first use. */
 export async function devSecrets(
   config: CompiledConfig,
@@ -45,13 +60,8 @@ export async function devSecrets(
   env: Record<string, string | undefined>,
   logger: Logger,
 ): Promise<Record<string, string>> {
-  const file = path.join(stateDir, 'dev-secrets.json');
-  let stored: Record<string, string> = {};
-  try {
-    stored = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const file = devSecretsFile(stateDir);
+  const stored = await readDevSecrets(stateDir);
   const wanted = [
     ...sourceSecretVariables(config),
     ...connectorEnvVariables(config).map((variable) => ({ source: '', variable, kind: 'connector' })),

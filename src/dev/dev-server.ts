@@ -98,6 +98,14 @@ export async function isTemporalServing(address: string, timeoutMs = 3_000): Pro
   }
 }
 
+/** `--search-attribute name=Type` for each of the engine's search attributes. */
+function searchAttributeArgs(): string[] {
+  return Object.entries(searchAttributeDefinitions).flatMap(([name, type]) => [
+    '--search-attribute',
+    `${name}=${type}`,
+  ]);
+}
+
 /** CLI arguments for `temporal server start-dev` (exported for tests and `--dry-run`). */
 export function devServerArgs(options: Pick<DevServerOptions, 'stateDir' | 'port' | 'uiPort' | 'namespace'>): string[] {
   const args = [
@@ -221,7 +229,7 @@ async function startDownloadedServer(
         uiPort: options.uiPort,
         dbFilename: path.join(options.stateDir, 'temporal.db'),
         namespace: options.namespace,
-        extraArgs: Object.entries(searchAttributeDefinitions).flatMap(([n, t]) => ['--search-attribute', `${n}=${t}`]),
+        extraArgs: searchAttributeArgs(),
       },
     });
     return {
