@@ -304,7 +304,7 @@ export function formatDemoSummary(summary: DemoSummary): string {
       : '  calls made    (no sandbox reachable: not counted)',
     `  nudge         ${summary.nudge === 'seen' ? 'sent to the stuck team' : `due ${formatDuration(summary.nudge.dueInMs)} after its last scan`}`,
     '',
-    '  Each team in the Temporal Web UI (events, calls, state in the memo):',
+    '  Each team in the Temporal Web UI (events, calls, its summary in the memo):',
     ...summary.teams.map((t) => `    ${t.role.padEnd(10)} ${t.webUiUrl}`),
     `  Live map: ${summary.liveMapUrl}`,
     '',
