@@ -51,6 +51,15 @@ function failureMessage(err: unknown): { message: string; attempts?: number } {
   return { message: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
 }
 
+/**
+ * Whether a firing has anything to perform: a call or emit among its main actions, or (once failed)
+ * onFailure actions. Main `set`/`end` actions were applied by the machine when the rule fired.
+ */
+function hasWork(firing: Firing): boolean {
+  if (firing.failed === true) return firing.actions.some((a) => a.onFailure === true);
+  return firing.actions.some((a) => a.onFailure !== true && (a.action.kind === 'call' || a.action.kind === 'emit'));
+}
+
 export class ActionRunner {
   private readonly running = new Map<string, Running>();
   private nextFiringId = 0;
@@ -74,6 +83,9 @@ export class ActionRunner {
 
   /** Starts running a firing's actions in the background of the workflow. */
   start(firing: Firing): void {
+    // A firing of only `set`/`end` actions was applied by the machine when it fired: nothing runs here.
+    // Skipping it creates no promise; every workflow promise costs the SDK a captured stack trace.
+    if (!hasWork(firing)) return;
     const id = `f${this.nextFiringId++}`;
     const entry: Running = { firing, next: 0, failed: firing.failed === true, fallbackNext: 0 };
     this.running.set(id, entry);

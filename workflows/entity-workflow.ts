@@ -44,6 +44,12 @@ export const MAX_EVENTS_PER_RUN = 2_000;
 export const MAX_HISTORY_PER_RUN = 8_000;
 /** Patch id: a run stops handling signalled events at its bound and carries the rest to the next run. */
 export const BOUNDED_RUNS_PATCH = 'bounded-runs-carry-inbox';
+/**
+ * Patch id: while the main loop waits, a delivered event is handled in its signal or update handler
+ * (as raw Temporal code would), instead of waking the loop. Same commands for a lone delivery; fewer
+ * timer restarts and workflow promises per event (each costs the SDK a captured stack trace).
+ */
+export const INLINE_DELIVERY_PATCH = 'inline-delivery';
 /** How many recent events and firings queries keep. */
 const RECENT_LIMIT = 100;
 /** After an `end` action, the workflow lingers this long to answer late and re-delivered events (as rejected/duplicate). */
@@ -98,18 +104,22 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   const recentFirings: Firing[] = [];
   let eventsThisRun = 0;
   let migrateTo: { version?: string } | undefined;
+  /** Handles what was just delivered, if the main loop is waiting (behind INLINE_DELIVERY_PATCH). */
+  let delivered = () => undefined as void;
 
   // Handlers first, before any await: signals and updates that came with the start are not lost.
   setHandler(eventSignal, ({ events }) => {
     for (const event of events) inbox.push({ event });
+    delivered();
   });
   // Events the previous run received but left to this one come before anything delivered since.
   inbox.unshift(...(carried?.inbox ?? []).map((event) => ({ event })));
   setHandler(publishUpdate, async ({ events }) => {
-    const results = await Promise.all(
+    const results = Promise.all(
       events.map((event) => new Promise<DeliveryResult>((resolve) => inbox.push({ event, resolve }))),
     );
-    return results;
+    delivered();
+    return await results;
   });
 
   // Queries answer from the carried state until the config is loaded (right after continue-as-new).
@@ -251,6 +261,20 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     publishVisibility(lastType);
   };
 
+  // Decided once per run, so a run that started before inline delivery keeps the loop's way (replay-safe).
+  const inline = patched(INLINE_DELIVERY_PATCH);
+  /** Set while the main loop waits at its bottom: what it waits for. */
+  let parked: { deadline: number | undefined; endedAt: number | undefined } | undefined;
+  if (inline) {
+    delivered = () => {
+      if (parked !== undefined && !shouldContinueAsNew()) drain();
+    };
+  }
+  /** Inline handling changed a deadline or ended the entity: the loop must wake and wait anew. */
+  const scheduleMoved = () =>
+    parked !== undefined &&
+    (machine.nextDeadline() !== parked.deadline || machine.summary.ended?.at !== parked.endedAt);
+
   for (;;) {
     // Timers: the machine owns deadlines (unless, debounce, windows); the workflow only sleeps until the next one.
     const deadline = machine.nextDeadline();
@@ -277,7 +301,12 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     }
     const lingerLeft = endedAt !== undefined ? endedAt + ENDED_LINGER_MS - now : Infinity;
     const wait = Math.min(deadline !== undefined ? deadline - now : Infinity, lingerLeft);
-    await condition(() => inbox.length > 0 || shouldContinueAsNew(), Number.isFinite(wait) ? wait : undefined);
+    if (inline) parked = { deadline, endedAt };
+    await condition(
+      () => inbox.length > 0 || shouldContinueAsNew() || (inline && scheduleMoved()),
+      Number.isFinite(wait) ? wait : undefined,
+    );
+    parked = undefined;
     drain();
   }
 

@@ -108,6 +108,22 @@ describe('entity workflow', () => {
     expect(JSON.parse(nudges[0]!.body)).toMatchObject({ template: 'nudge', found: 1 });
   });
 
+  it('keeps one timer while events that do not move the deadline arrive (handled without waking the loop)', async () => {
+    const team = uniqueName('team');
+    await engine.delivery.publish([event('scanned', { teamId: team, checkpoint: 'cp-1' })]);
+    // `paid` leaves the nudge window alone: each is handled where it is delivered, and the timer stays.
+    for (let i = 0; i < 5; i++) await engine.delivery.publish([event('paid', { teamId: team })]);
+    await eventually(
+      async () => callsTo(team, '/nudge'),
+      (c) => c.length === 1,
+    );
+    const history = await handle(`team/${team}`).fetchHistory();
+    const timersStarted = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).length;
+    expect(timersStarted).toBe(1);
+    const view = await handle(`team/${team}`).query(stateQuery);
+    expect(view.eventCount).toBe(6);
+  });
+
   it('does not fire `unless` when the partner event arrives in time, and explains why', async () => {
     const team = uniqueName('team');
     const scans = ['cp-1', 'cp-2'].map((cp) => event('scanned', { teamId: team, checkpoint: cp }));

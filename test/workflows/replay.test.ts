@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BOUNDED_RUNS_PATCH } from '../../workflows/entity-workflow.js';
+import { BOUNDED_RUNS_PATCH, INLINE_DELIVERY_PATCH } from '../../workflows/entity-workflow.js';
+import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
 import { workflowBundle } from '../helpers/temporal.js';
 
 const dir = 'test/fixtures/histories';
@@ -43,19 +44,22 @@ describe('replay of recorded histories', () => {
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
   }, 120_000);
 
-  it('covers runs from before and after the bounded-runs patch (patched() keeps both replaying)', async () => {
-    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-    const marked = await Promise.all(
-      files.map(async (f) => {
-        const text = await fs.readFile(path.join(dir, f), 'utf8');
-        return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
-          Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${BOUNDED_RUNS_PATCH}"`),
-        );
-      }),
-    );
-    expect(marked.filter(Boolean).length).toBeGreaterThan(0);
-    expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
-  });
+  it.each([BOUNDED_RUNS_PATCH, SPARSE_VISIBILITY_PATCH, INLINE_DELIVERY_PATCH])(
+    'covers runs from before and after patch %s (patched() keeps both replaying)',
+    async (patchId) => {
+      const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
+      const marked = await Promise.all(
+        files.map(async (f) => {
+          const text = await fs.readFile(path.join(dir, f), 'utf8');
+          return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
+            Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
+          );
+        }),
+      );
+      expect(marked.filter(Boolean).length).toBeGreaterThan(0);
+      expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
+    },
+  );
 
   it('fails replay when the workflow code changes non-deterministically', async () => {
     const bundle = await bundleWorkflowCode({
