@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Compiler } from 'webpack';
-import { workflowsPath } from '../src/worker/workflows-path.js';
+import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
 
 export interface BenchBundles {
   engine: { codePath: string };
@@ -37,6 +37,7 @@ export async function buildBenchBundles(): Promise<BenchBundles> {
   const write = async (name: string, entry: string, visibilityOff: boolean) => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: entry,
+      ...(entry === workflowsPath && { preloadModules: workflowPreloadModules }),
       workflowInterceptorModules: [probePath],
       logger: quiet,
       ...(visibilityOff && {

@@ -19,7 +19,7 @@ import type { EngineEvent } from '../src/rules/types.js';
 import { startSandbox } from '../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
-import { workflowsPath } from '../src/worker/workflows-path.js';
+import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
 import { allSearchAttributeKeys } from '../workflows/search-attributes.js';
 import { deadLettersQuery, redriveUpdate, stateQuery } from '../workflows/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
@@ -64,7 +64,7 @@ async function main() {
     server: { executable: { type: 'existing-path', path: cli.path }, searchAttributes: allSearchAttributeKeys },
   });
   const sandbox = await startSandbox();
-  const bundle = await bundleWorkflowCode({ workflowsPath });
+  const bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: workflowPreloadModules });
   const run = async (config: CompiledConfig, taskQueue: string, body: (delivery: EntityDelivery) => Promise<void>) => {
     const delivery = new EntityDelivery({ client: env.client, taskQueue, config, coalesceWindowMs: 0 });
     const workers = await createEngineWorkers({

@@ -8,7 +8,7 @@ import { createActivities } from '../../activities/index.js';
 import type { EngineEvent } from '../rules/types.js';
 import type { ConfigStore } from './config-store.js';
 import { connectorWorkerOptions } from './connector-workers.js';
-import { workflowsPath } from './workflows-path.js';
+import { workflowPreloadModules, workflowsPath } from './workflows-path.js';
 
 export interface EngineWorkerOptions {
   connection: NativeConnection;
@@ -52,7 +52,9 @@ export async function createEngineWorkers(options: EngineWorkerOptions): Promise
     configStore: options.configStore,
     deliverer: options.deliverer,
   });
-  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath, bundlerOptions: { preloadModules: workflowPreloadModules } };
   const main = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,

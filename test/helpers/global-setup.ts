@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { provisionTemporalCli } from '../../src/dev/temporal-cli.js';
-import { workflowsPath } from '../../src/worker/workflows-path.js';
+import { workflowPreloadModules, workflowsPath } from '../../src/worker/workflows-path.js';
 import { allSearchAttributeKeys } from '../../workflows/search-attributes.js';
 
 declare module 'vitest' {
@@ -40,7 +40,11 @@ export default async function setup(project: TestProject) {
     project.provide('temporal', { error: message(err) });
   }
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath,
+      preloadModules: workflowPreloadModules,
+      logger: quietBundlerLogger,
+    });
     const codePath = path.join(dir, 'workflow-bundle.js');
     await fs.writeFile(codePath, bundle.code);
     project.provide('workflowBundle', { codePath });
