@@ -22,7 +22,7 @@ export interface BenchSizes {
   throughput: { keys: number; concurrency: number; durationMs: number };
   hot: { keys: number; senders: number; burst: number; durationMs: number };
   latency: { keys: number; probeMs: number; durationMs: number; concurrency: number };
-  continueAsNew: { events: number; concurrency: number; window: number };
+  continueAsNew: { events: number; baselineEvents: number; concurrency: number; window: number };
   memory: { steps: number[] };
   replay: { historyLength: number; repeats: number };
   rules: { repeats: number };
@@ -34,7 +34,7 @@ export const FULL: BenchSizes = {
   throughput: { keys: 1_000, concurrency: 32, durationMs: 10_000 },
   hot: { keys: 10, senders: 10, burst: 20, durationMs: 8_000 },
   latency: { keys: 1_000, probeMs: 8_000, durationMs: 10_000, concurrency: 32 },
-  continueAsNew: { events: 20_000, concurrency: 16, window: 1_000 },
+  continueAsNew: { events: 20_000, baselineEvents: 6_000, concurrency: 16, window: 1_000 },
   memory: { steps: [0, 500, 1_000, 1_500] },
   replay: { historyLength: 5_000, repeats: 5 },
   rules: { repeats: 3 },
@@ -46,7 +46,7 @@ export const QUICK: BenchSizes = {
   throughput: { keys: 200, concurrency: 32, durationMs: 4_000 },
   hot: { keys: 10, senders: 10, burst: 20, durationMs: 4_000 },
   latency: { keys: 200, probeMs: 3_000, durationMs: 5_000, concurrency: 32 },
-  continueAsNew: { events: 3_000, concurrency: 16, window: 500 },
+  continueAsNew: { events: 3_000, baselineEvents: 2_000, concurrency: 16, window: 500 },
   memory: { steps: [0, 250, 500] },
   replay: { historyLength: 2_000, repeats: 3 },
   rules: { repeats: 1 },

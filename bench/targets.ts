@@ -5,6 +5,7 @@
  * actions, when each action was received.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -12,10 +13,12 @@ import type { Logger } from 'pino';
 import { EntityDelivery } from '../src/client/delivery.js';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import { buildIngestServer } from '../src/ingest/ingest-server.js';
+import { entityWorkflowId } from '../src/rules/routing.js';
 import type { EngineEvent } from '../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
+import { stateQuery } from '../workflows/messages.js';
 import { createBaselineActivities } from './baselines/baseline-activities.js';
 import { baselineEventSignal } from './baselines/baseline-workflows.js';
 import { keyOf } from './bench-events.js';
@@ -44,6 +47,13 @@ export interface Target {
   readonly actionAt: Map<string, number>;
   /** Delivers events of one entity; resolves when Temporal holds them (the ack). */
   send(events: EngineEvent[]): Promise<void>;
+  /**
+   * Resolves once the workflows of these entity keys have each handled at least one event and are idle.
+   * The probe reports an event when the signal handler ran; the engine's handler only queues it, and a
+   * new entity handles it after its config was loaded (a local activity, a further workflow task).
+   * Warm-ups wait for this, so measurements start with every entity fully started and cached.
+   */
+  settled(keys: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +98,7 @@ export async function startEngineTarget(
   const running = workers.run();
 
   let app: FastifyInstance | undefined;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   let send: (events: EngineEvent[]) => Promise<void>;
   if (path === 'sdk') {
     send = async (events) => {
@@ -95,18 +106,14 @@ export async function startEngineTarget(
     };
   } else {
     app = buildIngestServer({ config, delivery, logger: ctx.logger, env: {}, client: ctx.client });
-    const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/events`;
+    const post = keepAlivePoster(`${await app.listen({ host: '127.0.0.1', port: 0 })}/events`, agent);
     send = async (events) => {
       const single = events.length === 1;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': single ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
-        },
-        body: JSON.stringify(single ? events[0] : events),
-      });
-      if (response.status >= 300) throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
-      await response.arrayBuffer();
+      const { status, body } = await post(
+        single ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
+        JSON.stringify(single ? events[0] : events),
+      );
+      if (status >= 300) throw new Error(`ingest answered ${status}: ${body}`);
     };
   }
 
@@ -116,7 +123,9 @@ export async function startEngineTarget(
     tracker,
     actionAt,
     send,
+    settled: (keys) => engineSettled(ctx.client, config, keys),
     stop: async () => {
+      agent.destroy();
       await app?.close();
       await delivery.flush();
       workers.shutdown();
@@ -124,6 +133,54 @@ export async function startEngineTarget(
       await sandbox.close();
     },
   };
+}
+
+const SETTLE_CONCURRENCY = 32;
+const SETTLE_TIMEOUT_MS = 180_000;
+
+/** Waits until each entity's `state` query shows a loaded config and at least one handled event. */
+export async function engineSettled(client: Client, config: CompiledConfig, keys: string[]): Promise<void> {
+  const [entityType] = Object.keys(config.entities);
+  if (entityType === undefined) return;
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: SETTLE_CONCURRENCY }, async () => {
+      while (next < keys.length) {
+        const handle = client.workflow.getHandle(entityWorkflowId({ type: entityType, key: keys[next++]! }));
+        for (;;) {
+          const view = await handle.query(stateQuery);
+          if (view.configVersion !== 'loading' && view.eventCount >= 1) break;
+          if (performance.now() > deadline) throw new Error(`${handle.workflowId} did not settle`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    }),
+  );
+}
+
+/**
+ * POSTs over keep-alive connections with node:http. The load generator shares the bench's process and
+ * CPU with what it measures: `fetch` (web streams) spent more CPU per request than ingest itself.
+ */
+function keepAlivePoster(url: string, agent: http.Agent) {
+  return (contentType: string, body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
 }
 
 export type BaselineKind = 'B0' | 'B1';
@@ -160,6 +217,8 @@ export async function startBaselineTarget(ctx: BenchContext, kind: BaselineKind)
         signalArgs: [{ events }],
       });
     },
+    // The baselines' signal handler is all their handling: the probe's report is final.
+    settled: async () => undefined,
     stop: async () => {
       worker.shutdown();
       await running;

@@ -14,7 +14,7 @@ import type { BenchSizes } from '../bench-options.js';
 import type { MemoryReading, MemoryWorkerInput } from '../memory-worker.js';
 import { figure, ratio, type ScenarioResult } from '../results-model.js';
 import { round, slope } from '../stats.js';
-import type { BenchContext } from '../targets.js';
+import { engineSettled, type BenchContext } from '../targets.js';
 
 const childPath = fileURLToPath(new URL('../memory-worker.ts', import.meta.url));
 const SEND_CONCURRENCY = 32;
@@ -86,6 +86,14 @@ async function measureKind(
           while (next < step) await send(next++);
         }),
       );
+      // The probe reports an event when the handler queued it; wait until the entities are fully started.
+      if (kind === 'engine') {
+        await engineSettled(
+          ctx.client,
+          config,
+          Array.from({ length: step - started }, (_, i) => events.key(started + i)),
+        );
+      }
       started = step;
       const r = await reading(child, step);
       points.push({ x: step, y: r.rss });

@@ -47,6 +47,7 @@ async function measure(
       loop.concurrency,
     );
     await target.tracker.lastProcessed(warm.ackedAt.keys(), DRAIN_TIMEOUT_MS);
+    await target.settled(Array.from({ length: keys }, (_, i) => events.key(i)));
     driven.warmed = true;
   }
 

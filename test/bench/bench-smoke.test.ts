@@ -13,7 +13,7 @@ const TINY: BenchSizes = {
   throughput: { keys: 5, concurrency: 4, durationMs: 800 },
   hot: { keys: 2, senders: 2, burst: 3, durationMs: 800 },
   latency: { keys: 5, probeMs: 800, durationMs: 800, concurrency: 4 },
-  continueAsNew: { events: 60, concurrency: 4, window: 10 },
+  continueAsNew: { events: 60, baselineEvents: 40, concurrency: 4, window: 10 },
   memory: { steps: [0, 10] },
   replay: { historyLength: 60, repeats: 1 },
   rules: { repeats: 1 },
