@@ -1,5 +1,6 @@
 /**
- * Scenario 6: replaying a history of about 5,000 history events (one run, one event per signal),
+ * Scenario 6: replaying a history of about 5,000 history events (one run, one event per signal and
+ * per workflow task, the next sent once the last was handled),
  * engine versus B0, with one replay worker per bundle so only the first replay pays for start-up.
  */
 import { Worker } from '@temporalio/worker';
@@ -7,11 +8,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { benchConfig } from '../bench-config.js';
 import { EventFactory } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
-import { sendAll } from '../load.js';
 import { figure, ratio, type ScenarioResult } from '../results-model.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
 
-const CHUNK = 25;
 /** Stay in one run: both workflows continue as new at 2,000 events. */
 const MAX_EVENTS = 1_900;
 
@@ -32,14 +31,12 @@ async function buildAndReplay(
 ): Promise<Built> {
   const events = new EventFactory(`s6${target.taskQueue.slice(-6)}`);
   let sent = 0;
+  // One event per signal and per workflow task for both: the same history shape, event for event.
   while (target.tracker.maxHistoryLength < length - 8 && sent < MAX_EVENTS) {
-    const record = await sendAll(
-      target,
-      Array.from({ length: CHUNK }, () => [events.event(0)]),
-      1,
-    );
-    sent += CHUNK;
-    await target.tracker.lastProcessed(record.ackedAt.keys(), 60_000);
+    const event = events.event(0);
+    await target.send([event]);
+    await target.tracker.processed(event.id);
+    sent++;
   }
   const history = await handleFor(events.key(0)).fetchHistory();
   const historyEvents = history.events?.length ?? 0;

@@ -24,6 +24,8 @@ export interface DevServerOptions {
   /** Try the SDK's own download when no CLI can be found or built (needs the internet). Default true. */
   allowDownload?: boolean;
   readyTimeoutMs?: number;
+  /** Server dynamic config (`--dynamic-config-value key=value`); the benchmarks raise one limit. */
+  dynamicConfig?: Record<string, number | string | boolean>;
 }
 
 export interface DevServer {
@@ -107,7 +109,9 @@ function searchAttributeArgs(): string[] {
 }
 
 /** CLI arguments for `temporal server start-dev` (exported for tests and `--dry-run`). */
-export function devServerArgs(options: Pick<DevServerOptions, 'stateDir' | 'port' | 'uiPort' | 'namespace'>): string[] {
+export function devServerArgs(
+  options: Pick<DevServerOptions, 'stateDir' | 'port' | 'uiPort' | 'namespace' | 'dynamicConfig'>,
+): string[] {
   const args = [
     'server',
     'start-dev',
@@ -130,6 +134,8 @@ export function devServerArgs(options: Pick<DevServerOptions, 'stateDir' | 'port
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [name, type] of Object.entries(searchAttributeDefinitions))
     args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;
 }
 
