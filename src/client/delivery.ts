@@ -57,6 +57,9 @@ export interface DeliveryStats {
 
 type Mode = 'signal' | 'update';
 
+/** Entities remembered as already started (their search attributes need not be sent again). */
+const KNOWN_ENTITIES_MAX = 10_000;
+
 interface QueuedEvent {
   mode: Mode;
   event: EngineEvent;
@@ -77,6 +80,8 @@ export class EntityDelivery implements EventDeliverer {
   readonly client: Client;
   readonly stats: DeliveryStats = { signals: 0, updates: 0, events: 0 };
   private readonly queues = new Map<string, EntityQueue>();
+  /** Workflow ids this process delivered to (see startOptions). */
+  private readonly delivered = new Map<string, true>();
   private readonly windowMs: number;
   private readonly maxEvents: number;
   private readonly retryAfterSeconds: number;
@@ -176,15 +181,28 @@ export class EntityDelivery implements EventDeliverer {
   }
 
   private startOptions(queue: EntityQueue) {
+    // Search attributes on start make a new entity findable before its first workflow task; the workflow
+    // writes them itself too. The server checks them on every signal-with-start, so they go only with the
+    // first delivery this process makes to an entity.
+    const known = this.delivered.has(queue.workflowId);
     return {
       workflowId: queue.workflowId,
       taskQueue: this.options.taskQueue,
       args: [{ entityType: queue.entity.type, key: queue.entity.key } satisfies EntityWorkflowInput],
-      typedSearchAttributes: [
-        { key: HuntEntityType, value: queue.entity.type },
-        { key: HuntEntityKey, value: queue.entity.key },
-      ],
+      ...(!known && {
+        typedSearchAttributes: [
+          { key: HuntEntityType, value: queue.entity.type },
+          { key: HuntEntityKey, value: queue.entity.key },
+        ],
+      }),
     };
+  }
+
+  /** Remembers that Temporal accepted a delivery to this workflow (bounded, oldest forgotten first). */
+  private rememberDelivered(workflowId: string): void {
+    this.delivered.delete(workflowId);
+    this.delivered.set(workflowId, true);
+    if (this.delivered.size > KNOWN_ENTITIES_MAX) this.delivered.delete(this.delivered.keys().next().value!);
   }
 
   private async signal(queue: EntityQueue, events: EngineEvent[]): Promise<void> {
@@ -198,13 +216,14 @@ export class EntityDelivery implements EventDeliverer {
         signalArgs: [{ events }],
       }),
     );
+    this.rememberDelivered(queue.workflowId);
   }
 
   private async update(queue: EntityQueue, events: EngineEvent[]): Promise<DeliveryResult[]> {
     this.stats.updates++;
     this.stats.events += events.length;
     const deadline = Date.now() + (this.options.publishTimeoutMs ?? 30_000);
-    return this.client.connection.withDeadline(deadline, () =>
+    const results = await this.client.connection.withDeadline(deadline, () =>
       this.client.workflow.executeUpdateWithStart(publishUpdate, {
         args: [{ events }],
         startWorkflowOperation: new WithStartWorkflowOperation(ENTITY_WORKFLOW_TYPE, {
@@ -213,6 +232,8 @@ export class EntityDelivery implements EventDeliverer {
         }),
       }),
     );
+    this.rememberDelivered(queue.workflowId);
+    return results;
   }
 }
 

@@ -96,6 +96,32 @@ describe('EntityDelivery', () => {
     ]);
   });
 
+  it('sends the search attributes only until Temporal accepted a delivery to the entity', async () => {
+    const { client, calls } = fakeClient();
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+    await delivery.send([event('grey-wolves')]);
+    await delivery.send([event('grey-wolves')]);
+    await delivery.publish([event('grey-wolves')]);
+    await delivery.send([event('gold-bees')]);
+    expect(calls.map((c) => [c.workflowId, c.options.typedSearchAttributes !== undefined])).toEqual([
+      ['team/grey-wolves', true],
+      ['team/grey-wolves', false],
+      ['team/grey-wolves', false],
+      ['team/gold-bees', true],
+    ]);
+  });
+
+  it('sends the search attributes again after a failed first delivery', async () => {
+    const behaviour: { fail?: () => Error } = { fail: () => new Error('the server said no') };
+    const { client, calls } = fakeClient(behaviour);
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+    await expect(delivery.send([event('red-foxes')])).rejects.toThrow('the server said no');
+    delete behaviour.fail;
+    await delivery.send([event('red-foxes')]);
+    await delivery.send([event('red-foxes')]);
+    expect(calls.map((c) => c.options.typedSearchAttributes !== undefined)).toEqual([true, true, false]);
+  });
+
   it('sends one signal per entity, and the events of one call together', async () => {
     const { client, calls } = fakeClient();
     const delivery = new EntityDelivery({ client, taskQueue: 'q', config, coalesceWindowMs: 0 });
