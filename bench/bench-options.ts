@@ -48,7 +48,7 @@ export const QUICK: BenchSizes = {
   latency: { keys: 200, probeMs: 3_000, durationMs: 5_000, concurrency: 32 },
   continueAsNew: { events: 3_000, baselineEvents: 2_000, concurrency: 16, window: 500 },
   memory: { steps: [0, 250, 500] },
-  replay: { historyLength: 2_000, repeats: 3 },
+  replay: { historyLength: 1_000, repeats: 3 },
   rules: { repeats: 1 },
 };
 
