@@ -43,14 +43,22 @@ async function sendOne(target: Target, events: EngineEvent[], record: LoadRecord
  */
 export async function closedLoop(
   target: Target,
-  options: { concurrency: number; durationMs: number; nextSends: () => EngineEvent[][] },
+  options: {
+    concurrency: number;
+    durationMs: number;
+    nextSends: () => EngineEvent[][];
+    /** What a sender waits for after the ack, before its next turn (default nothing). */
+    afterAck?: (events: EngineEvent[]) => Promise<void>;
+  },
 ): Promise<LoadRecord> {
   const record = newRecord();
   const end = record.startedAt + options.durationMs;
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       while (performance.now() < end) {
-        await Promise.all(options.nextSends().map((events) => sendOne(target, events, record)));
+        const sends = options.nextSends();
+        await Promise.all(sends.map((events) => sendOne(target, events, record)));
+        if (options.afterAck) await Promise.all(sends.map((events) => options.afterAck!(events)));
       }
     }),
   );
