@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { startBenchServer } from './bench-server.js';
+import { startBenchServer, type BenchServer } from './bench-server.js';
 import { BENCH_WORKER_OPTIONS, type BenchSizes } from './bench-options.js';
 import { buildBenchBundles } from './bundles.js';
 import { ProcessedTrackers } from './probe/processed-tracker.js';
@@ -55,19 +55,21 @@ function versions(): Record<string, string> {
   };
 }
 
-/** Runs the bench; throws if the server, the bundles or a scenario fails. */
-export async function runBench(options: HarnessOptions): Promise<BenchResults> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-  const started = Date.now();
+/** What every bench entry point shares: its own dev server, the bundles, connections and the context. */
+export interface OpenedBench {
+  ctx: BenchContext;
+  server: BenchServer;
+  close: () => Promise<void>;
+}
+
+/** Starts the bench's dev server, bundles the workflows and connects (the runtime logs errors only). */
+export async function openBenchContext(): Promise<OpenedBench> {
   const logger = pino({ level: 'warn' });
   // Core warns about slow workflow tasks when the bench saturates the machine on purpose: keep errors only.
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
   });
-  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7];
-
-  log('starting a Temporal dev server and bundling workflows…');
   const server = await startBenchServer(logger);
   const bundles = await buildBenchBundles();
   const connection = await Connection.connect({ address: server.address });
@@ -82,6 +84,26 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
     logger,
     workerOptions: BENCH_WORKER_OPTIONS,
   };
+  return {
+    ctx,
+    server,
+    close: async () => {
+      await nativeConnection.close();
+      await connection.close();
+      await bundles.remove();
+      await server.stop();
+    },
+  };
+}
+
+/** Runs the bench; throws if the server, the bundles or a scenario fails. */
+export async function runBench(options: HarnessOptions): Promise<BenchResults> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const started = Date.now();
+  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7];
+
+  log('starting a Temporal dev server and bundling workflows…');
+  const { ctx, server, close } = await openBenchContext();
   const scenarios: ScenarioResult[] = [];
   try {
     for (const id of only) {
@@ -94,10 +116,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
       await options.onProgress?.(summary(options.mode, started, server.flags, scenarios));
     }
   } finally {
-    await nativeConnection.close();
-    await connection.close();
-    await bundles.remove();
-    await server.stop();
+    await close();
   }
   return summary(options.mode, started, server.flags, scenarios);
 }

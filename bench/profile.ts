@@ -8,16 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
 import { benchConfig } from './bench-config.js';
 import { EventFactory, seededRandom } from './bench-events.js';
-import { BENCH_WORKER_OPTIONS } from './bench-options.js';
-import { startBenchServer } from './bench-server.js';
-import { buildBenchBundles } from './bundles.js';
+import { openBenchContext } from './harness.js';
 import { closedLoop, sendAll } from './load.js';
-import { ProcessedTrackers } from './probe/processed-tracker.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from './targets.js';
 
 const CONCURRENCY = 32;
@@ -68,26 +62,8 @@ async function main(): Promise<void> {
   });
   const seconds = Number(values.seconds);
   const keys = Number(values.keys);
-  const logger = pino({ level: 'warn' });
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-  });
-  const server = await startBenchServer(logger);
+  const { ctx, server, close } = await openBenchContext();
   const pid = serverPid(server.address);
-  const bundles = await buildBenchBundles();
-  const connection = await Connection.connect({ address: server.address });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const ctx: BenchContext = {
-    address: server.address,
-    client: new Client({ connection }),
-    nativeConnection,
-    namespace: 'default',
-    bundles,
-    trackers: new ProcessedTrackers(),
-    logger,
-    workerOptions: BENCH_WORKER_OPTIONS,
-  };
   const config = benchConfig({ withAction: false });
   const start: Record<string, () => Promise<Target>> = {
     B0: () => startBaselineTarget(ctx, 'B0'),
@@ -139,10 +115,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const { target } of driven) await target.stop();
-    await nativeConnection.close();
-    await connection.close();
-    await bundles.remove();
-    await server.stop();
+    await close();
   }
 }
 
