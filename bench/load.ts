@@ -86,15 +86,20 @@ export async function openLoop(
   return record;
 }
 
-/** Sends `events` one entity-batch at a time with at most `concurrency` in flight (warm-up, fixtures). */
-export async function sendAll(target: Target, batches: EngineEvent[][], concurrency: number): Promise<LoadRecord> {
-  const record = newRecord();
+/** Runs `work` on every item, in order, with at most `concurrency` running at once. */
+export async function inPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < batches.length) await sendOne(target, batches[next++]!, record);
+      while (next < items.length) await work(items[next++]!);
     }),
   );
+}
+
+/** Sends `events` one entity-batch at a time with at most `concurrency` in flight (warm-up, fixtures). */
+export async function sendAll(target: Target, batches: EngineEvent[][], concurrency: number): Promise<LoadRecord> {
+  const record = newRecord();
+  await inPool(batches, concurrency, (batch) => sendOne(target, batch, record));
   record.endedAt = performance.now();
   if (record.errors > 0) throw new Error(`${record.errors} sends failed; first: ${record.firstError}`);
   return record;

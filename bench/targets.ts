@@ -24,6 +24,7 @@ import { baselineEventSignal } from './baselines/baseline-workflows.js';
 import { keyOf } from './bench-events.js';
 import type { BenchWorkerOptions } from './bench-options.js';
 import type { BenchBundles } from './bundles.js';
+import { inPool } from './load.js';
 import type { ProcessedTracker, ProcessedTrackers } from './probe/processed-tracker.js';
 
 /** Everything targets share within one bench run. */
@@ -143,20 +144,15 @@ export async function engineSettled(client: Client, config: CompiledConfig, keys
   const [entityType] = Object.keys(config.entities);
   if (entityType === undefined) return;
   const deadline = performance.now() + SETTLE_TIMEOUT_MS;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: SETTLE_CONCURRENCY }, async () => {
-      while (next < keys.length) {
-        const handle = client.workflow.getHandle(entityWorkflowId({ type: entityType, key: keys[next++]! }));
-        for (;;) {
-          const view = await handle.query(stateQuery);
-          if (view.configVersion !== 'loading' && view.eventCount >= 1) break;
-          if (performance.now() > deadline) throw new Error(`${handle.workflowId} did not settle`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    }),
-  );
+  await inPool(keys, SETTLE_CONCURRENCY, async (key) => {
+    const handle = client.workflow.getHandle(entityWorkflowId({ type: entityType, key }));
+    for (;;) {
+      const view = await handle.query(stateQuery);
+      if (view.configVersion !== 'loading' && view.eventCount >= 1) return;
+      if (performance.now() > deadline) throw new Error(`${handle.workflowId} did not settle`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
 }
 
 /**

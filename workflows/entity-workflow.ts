@@ -105,7 +105,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   let eventsThisRun = 0;
   let migrateTo: { version?: string } | undefined;
   /** Handles what was just delivered, if the main loop is waiting (behind INLINE_DELIVERY_PATCH). */
-  let delivered = () => undefined as void;
+  let delivered: () => void = () => undefined;
 
   // Handlers first, before any await: signals and updates that came with the start are not lost.
   setHandler(eventSignal, ({ events }) => {

@@ -80,8 +80,8 @@ export class EntityDelivery implements EventDeliverer {
   readonly client: Client;
   readonly stats: DeliveryStats = { signals: 0, updates: 0, events: 0 };
   private readonly queues = new Map<string, EntityQueue>();
-  /** Workflow ids this process delivered to (see startOptions). */
-  private readonly delivered = new Map<string, true>();
+  /** Workflow ids this process delivered to, oldest first (see startOptions). */
+  private readonly delivered = new Set<string>();
   private readonly windowMs: number;
   private readonly maxEvents: number;
   private readonly retryAfterSeconds: number;
@@ -201,8 +201,8 @@ export class EntityDelivery implements EventDeliverer {
   /** Remembers that Temporal accepted a delivery to this workflow (bounded, oldest forgotten first). */
   private rememberDelivered(workflowId: string): void {
     this.delivered.delete(workflowId);
-    this.delivered.set(workflowId, true);
-    if (this.delivered.size > KNOWN_ENTITIES_MAX) this.delivered.delete(this.delivered.keys().next().value!);
+    this.delivered.add(workflowId);
+    if (this.delivered.size > KNOWN_ENTITIES_MAX) this.delivered.delete(this.delivered.values().next().value!);
   }
 
   private async signal(queue: EntityQueue, events: EngineEvent[]): Promise<void> {

@@ -157,19 +157,14 @@ describe('the Temporal Web UI', () => {
     await expect.poll(() => shows('callConnector', 'next clue', 'publish'), { timeout: 60_000 }).toBe('yes');
     await page.screenshot({ path: path.join(IMAGES, 'web-ui-team.png') });
     // The memo carries the entity summary; the search attributes tab shows the engine's attributes.
-    await page
-      .getByRole('link', { name: 'Memo' })
-      .or(page.getByRole('tab', { name: 'Memo' }))
-      .first()
-      .click();
-    await expect.poll(() => page.locator('body').innerText(), { timeout: 15_000 }).toContain('configVersion');
+    /** Opens a tab of the workflow page (a link or a tab, by UI version) and waits until it shows `text`. */
+    const openTab = async (name: string, text: string) => {
+      await page.getByRole('link', { name }).or(page.getByRole('tab', { name })).first().click();
+      await expect.poll(() => page.locator('body').innerText(), { timeout: 15_000 }).toContain(text);
+    };
+    await openTab('Memo', 'configVersion');
     expect(await page.locator('body').innerText()).toContain(winner.workflowId);
-    await page
-      .getByRole('link', { name: 'Search Attributes' })
-      .or(page.getByRole('tab', { name: 'Search Attributes' }))
-      .first()
-      .click();
-    await expect.poll(() => page.locator('body').innerText(), { timeout: 15_000 }).toContain('HuntRulesFired');
+    await openTab('Search Attributes', 'HuntRulesFired');
     await page.close();
   }, 240_000);
 });
