@@ -1,6 +1,6 @@
 /**
- * `npm run bench:profile [-- --targets B0,sdk,http] [-- --seconds 10] [-- --keys 1000]`: where the CPU of
- * scenario 1 goes. Runs each target alone against the bench's own dev server (closed loop, 32 senders,
+ * `npm run bench:profile [-- --targets B0,sdk,http] [-- --seconds 10] [-- --keys 1000] [-- --windows]`: where
+ * the CPU of scenario 1 goes. Runs each target alone against the bench's own dev server (closed loop, 32 senders,
  * one event per send) and prints the CPU time per processed event of this process (client, workers,
  * ingest, load generator) and of the Temporal server. Run it under `node --cpu-prof` (see
  * docs/performance.md) to see which functions spend it.
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       keys: { type: 'string', default: '1000' },
       history: { type: 'boolean', default: false },
+      windows: { type: 'boolean', default: false },
       repeats: { type: 'string', default: '3' },
     },
   });
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
         const random = seededRandom(7 + r);
         const own0 = ownCpuSeconds();
         const server0 = processCpuSeconds(pid);
+        const window0 = process.hrtime.bigint() / 1000n;
         const record = await closedLoop(target, {
           concurrency: CONCURRENCY,
           durationMs: seconds * 1000,
@@ -110,6 +112,8 @@ async function main(): Promise<void> {
           `errors ${record.errors}`,
         ].join(' · ');
         process.stdout.write(`${line}\n`);
+        // The monotonic clock of --cpu-prof's timestamps, so a profile can be cut to the measured window.
+        if (values.windows) process.stdout.write(`      window µs: ${window0}-${process.hrtime.bigint() / 1000n}\n`);
         if (values.history) process.stdout.write(`      history: ${await historyShape(ctx, target.taskQueue)}\n`);
       }
     }

@@ -3,7 +3,7 @@
  * update-with-start, shared by the ingest API, the client SDK and the workflow's emit activity.
  * Events for one entity that arrive together are coalesced into one signal (or one update), in order.
  */
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId, routeEvent } from '../rules/routing.js';
@@ -33,7 +33,7 @@ export interface DeliveryOptions {
   retryAfterSeconds?: number;
 }
 
-/** Proof that Temporal accepted one event (signal-with-start returned). */
+/** Proof that Temporal accepted one event (its signal returned). */
 export interface SendReceipt {
   eventId: string;
   entity: EntityRef;
@@ -50,14 +50,20 @@ export interface EventDeliverer {
 
 /** Counters for tests and metrics: how many Temporal calls carried how many events. */
 export interface DeliveryStats {
+  /** Signals sent, plain or with start. */
   signals: number;
+  /** Of those, signal-with-start calls (first delivery to an entity, or it had closed). */
+  signalsWithStart: number;
   updates: number;
   events: number;
 }
 
 type Mode = 'signal' | 'update';
 
-/** Entities remembered as already started (their search attributes need not be sent again). */
+/**
+ * Entities remembered as running: a plain signal reaches them, without signal-with-start's start request
+ * (search attributes, input) for the server to check on every event.
+ */
 const KNOWN_ENTITIES_MAX = 10_000;
 
 interface QueuedEvent {
@@ -78,9 +84,9 @@ interface EntityQueue {
 /** Delivers events to entity workflows through Temporal, coalescing per entity. */
 export class EntityDelivery implements EventDeliverer {
   readonly client: Client;
-  readonly stats: DeliveryStats = { signals: 0, updates: 0, events: 0 };
+  readonly stats: DeliveryStats = { signals: 0, signalsWithStart: 0, updates: 0, events: 0 };
   private readonly queues = new Map<string, EntityQueue>();
-  /** Workflow ids this process delivered to, oldest first (see startOptions). */
+  /** Workflow ids this process delivered to, oldest first (see signal). */
   private readonly delivered = new Set<string>();
   private readonly windowMs: number;
   private readonly maxEvents: number;
@@ -93,7 +99,7 @@ export class EntityDelivery implements EventDeliverer {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
   }
 
-  /** Durable: resolves when Temporal accepted the signal (signalWithStart); rejects with EngineUnavailableError (retryable) otherwise. */
+  /** Durable: resolves when Temporal accepted the signal; rejects with EngineUnavailableError (retryable) otherwise. */
   async send(events: EngineEvent[]): Promise<SendReceipt[]> {
     const routed = this.route(events);
     await Promise.all(routed.map(({ event, queue }) => this.enqueue(queue, 'signal', event)));
@@ -182,8 +188,8 @@ export class EntityDelivery implements EventDeliverer {
 
   private startOptions(queue: EntityQueue) {
     // Search attributes on start make a new entity findable before its first workflow task; the workflow
-    // writes them itself too. The server checks them on every signal-with-start, so they go only with the
-    // first delivery this process makes to an entity.
+    // writes them itself too. The server checks them on every start request, so they go only with the
+    // first delivery this process makes to an entity (update-with-start always carries a start request).
     const known = this.delivered.has(queue.workflowId);
     return {
       workflowId: queue.workflowId,
@@ -205,10 +211,29 @@ export class EntityDelivery implements EventDeliverer {
     if (this.delivered.size > KNOWN_ENTITIES_MAX) this.delivered.delete(this.delivered.values().next().value!);
   }
 
+  /**
+   * An entity this process already delivered to gets a plain signal (to its current run, whatever
+   * continue-as-new did); one it does not know, or one whose workflow has closed since (ended and gone,
+   * terminated), gets signal-with-start. The server does less for a plain signal than for a
+   * signal-with-start, which it validates and checks as a start request every time.
+   */
   private async signal(queue: EntityQueue, events: EngineEvent[]): Promise<void> {
     this.stats.signals++;
     this.stats.events += events.length;
     const deadline = Date.now() + (this.options.sendTimeoutMs ?? 10_000);
+    if (this.delivered.has(queue.workflowId)) {
+      try {
+        await this.client.connection.withDeadline(deadline, () =>
+          this.client.workflow.getHandle(queue.workflowId).signal(eventSignal, { events }),
+        );
+        this.rememberDelivered(queue.workflowId);
+        return;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        this.delivered.delete(queue.workflowId);
+      }
+    }
+    this.stats.signalsWithStart++;
     await this.client.connection.withDeadline(deadline, () =>
       this.client.workflow.signalWithStart(ENTITY_WORKFLOW_TYPE, {
         ...this.startOptions(queue),

@@ -2,7 +2,7 @@
  * EntityDelivery over a fake Temporal client (isolated unit tests): coalescing per entity, ordering,
  * per-caller answers, and error mapping. The real-server tests are in test/ingest/ingest-temporal.test.ts.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { EntityDelivery } from '../../src/client/delivery.js';
 import { EngineUnavailableError, asEngineUnavailable } from '../../src/client/engine-unavailable-error.js';
@@ -11,13 +11,15 @@ import type { EngineEvent } from '../../src/rules/types.js';
 import { fixtureConfig } from '../ingest/ingest-fixture.js';
 
 interface Call {
-  kind: 'signal' | 'update';
+  /** signalWithStart, a plain signal to a running workflow, or update-with-start. */
+  kind: 'start' | 'signal' | 'update';
   workflowId: string;
   events: EngineEvent[];
   options: Record<string, unknown>;
 }
 
-function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number } = {}) {
+/** `closed`: workflow ids whose workflow is gone, so a plain signal to them fails as Temporal's would. */
+function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number; closed?: Set<string> } = {}) {
   const calls: Call[] = [];
   const respond = async () => {
     if (behaviour.latencyMs) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
@@ -28,10 +30,19 @@ function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number } = {}) 
     workflow: {
       signalWithStart: async (_type: string, options: Record<string, unknown>) => {
         const [{ events }] = options.signalArgs as [{ events: EngineEvent[] }];
-        calls.push({ kind: 'signal', workflowId: options.workflowId as string, events, options });
+        calls.push({ kind: 'start', workflowId: options.workflowId as string, events, options });
+        behaviour.closed?.delete(options.workflowId as string);
         await respond();
         return {};
       },
+      getHandle: (workflowId: string) => ({
+        signal: async (_def: unknown, { events }: { events: EngineEvent[] }) => {
+          calls.push({ kind: 'signal', workflowId, events, options: {} });
+          await respond();
+          if (behaviour.closed?.has(workflowId))
+            throw new WorkflowNotFoundError('workflow execution already completed', workflowId, undefined);
+        },
+      }),
       executeUpdateWithStart: async (
         _def: unknown,
         options: { args: [{ events: EngineEvent[] }]; startWorkflowOperation: { options: Record<string, unknown> } },
@@ -77,7 +88,7 @@ describe('EntityDelivery', () => {
     expect(receipts.map((r) => r[0])).toEqual(
       events.map((e) => ({ eventId: e.id, entity: { type: 'team', key: 'red-foxes' }, workflowId: 'team/red-foxes' })),
     );
-    expect(delivery.stats).toEqual({ signals: 1, updates: 0, events: 20 });
+    expect(delivery.stats).toEqual({ signals: 1, signalsWithStart: 1, updates: 0, events: 20 });
   });
 
   it('starts the entity workflow with its input, task queue and search attributes', async () => {
@@ -96,19 +107,38 @@ describe('EntityDelivery', () => {
     ]);
   });
 
-  it('sends the search attributes only until Temporal accepted a delivery to the entity', async () => {
+  it('starts an entity once: later events are plain signals, and publish sends no search attributes', async () => {
     const { client, calls } = fakeClient();
     const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
     await delivery.send([event('grey-wolves')]);
     await delivery.send([event('grey-wolves')]);
     await delivery.publish([event('grey-wolves')]);
     await delivery.send([event('gold-bees')]);
-    expect(calls.map((c) => [c.workflowId, c.options.typedSearchAttributes !== undefined])).toEqual([
-      ['team/grey-wolves', true],
-      ['team/grey-wolves', false],
-      ['team/grey-wolves', false],
-      ['team/gold-bees', true],
+    expect(calls.map((c) => [c.kind, c.workflowId, c.options.typedSearchAttributes !== undefined])).toEqual([
+      ['start', 'team/grey-wolves', true],
+      ['signal', 'team/grey-wolves', false],
+      ['update', 'team/grey-wolves', false],
+      ['start', 'team/gold-bees', true],
     ]);
+    expect(delivery.stats).toMatchObject({ signals: 3, signalsWithStart: 2, updates: 1 });
+  });
+
+  it('starts the entity again when its workflow has closed since the last delivery', async () => {
+    const closed = new Set<string>();
+    const { client, calls } = fakeClient({ closed });
+    const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+    await delivery.send([event('grey-wolves')]);
+    closed.add('team/grey-wolves');
+    const late = event('grey-wolves');
+    await delivery.send([late]);
+    await delivery.send([event('grey-wolves')]);
+    expect(calls.map((c) => [c.kind, c.options.typedSearchAttributes !== undefined])).toEqual([
+      ['start', true],
+      ['signal', false],
+      ['start', true],
+      ['signal', false],
+    ]);
+    expect(calls[2]!.events).toEqual([late]);
   });
 
   it('sends the search attributes again after a failed first delivery', async () => {
@@ -119,7 +149,11 @@ describe('EntityDelivery', () => {
     delete behaviour.fail;
     await delivery.send([event('red-foxes')]);
     await delivery.send([event('red-foxes')]);
-    expect(calls.map((c) => c.options.typedSearchAttributes !== undefined)).toEqual([true, true, false]);
+    expect(calls.map((c) => [c.kind, c.options.typedSearchAttributes !== undefined])).toEqual([
+      ['start', true],
+      ['start', true],
+      ['signal', false],
+    ]);
   });
 
   it('sends one signal per entity, and the events of one call together', async () => {

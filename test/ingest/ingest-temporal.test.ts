@@ -11,6 +11,7 @@ import type { EngineClient } from '../../src/client/engine-client.js';
 import { EventRejectedError } from '../../src/client/event-rejected-error.js';
 import { createHttpSender } from '../../src/client/http-sender.js';
 import { buildIngestServer } from '../../src/ingest/ingest-server.js';
+import type { EngineEvent } from '../../src/rules/types.js';
 import { startTestEngine, temporalTestContext, uniqueName } from '../helpers/temporal.js';
 import type { TestEngine } from '../helpers/temporal.js';
 import {
@@ -129,6 +130,24 @@ describe('ingest and SDK against a real Temporal server', () => {
     expect(res.statusCode).toBe(202);
     await expect.poll(async () => (await stateOf(a))?.state.found, { timeout: 20_000 }).toEqual(['cp-1', 'cp-2']);
     await expect.poll(async () => (await stateOf(b))?.eventCount, { timeout: 20_000 }).toBe(1);
+  });
+
+  it('signals a running entity plainly, and starts it again once its workflow has closed', async () => {
+    const key = team();
+    const scanned = (checkpoint: string) => scan({ data: { teamId: key, checkpoint } }) as EngineEvent;
+    const before = { ...delivery.stats };
+    await delivery.send([scanned('cp-1')]);
+    await delivery.send([scanned('cp-2')]);
+    await expect.poll(async () => (await stateOf(key))?.eventCount, { timeout: 20_000 }).toBe(2);
+    expect(delivery.stats.signalsWithStart - before.signalsWithStart).toBe(1);
+    const handle = delivery.client.workflow.getHandle(`team/${key}`);
+    const { runId: firstRun } = await handle.describe();
+    await handle.terminate('test: the entity is gone');
+    await delivery.send([scanned('cp-3')]);
+    expect(delivery.stats.signals - before.signals).toBe(3);
+    expect(delivery.stats.signalsWithStart - before.signalsWithStart).toBe(2);
+    await expect.poll(async () => (await stateOf(key))?.state.found, { timeout: 20_000 }).toEqual(['cp-3']);
+    expect((await handle.describe()).runId).not.toBe(firstRun);
   });
 
   it('answers 404 for an entity that does not exist, and is ready', async () => {
