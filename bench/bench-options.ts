@@ -19,7 +19,8 @@ export interface BenchWorkerOptions {
 
 export interface BenchSizes {
   repeats: number;
-  throughput: { keys: number; concurrency: number; durationMs: number };
+  /** durationMs: load per target and repeat, given in `slices` turns. */
+  throughput: { keys: number; concurrency: number; durationMs: number; slices: number };
   hot: { keys: number; senders: number; burst: number; durationMs: number };
   latency: { keys: number; probeMs: number; durationMs: number; concurrency: number };
   continueAsNew: { events: number; baselineEvents: number; concurrency: number; window: number };
@@ -31,7 +32,7 @@ export interface BenchSizes {
 /** The full run: under 15 minutes on 2 cores. */
 export const FULL: BenchSizes = {
   repeats: 3,
-  throughput: { keys: 1_000, concurrency: 32, durationMs: 10_000 },
+  throughput: { keys: 1_000, concurrency: 32, durationMs: 12_000, slices: 4 },
   hot: { keys: 10, senders: 10, burst: 20, durationMs: 8_000 },
   latency: { keys: 1_000, probeMs: 8_000, durationMs: 10_000, concurrency: 32 },
   continueAsNew: { events: 20_000, baselineEvents: 6_000, concurrency: 16, window: 1_000 },
@@ -43,7 +44,7 @@ export const FULL: BenchSizes = {
 /** `--quick`: every scenario, smaller, one repeat; under 3 minutes. */
 export const QUICK: BenchSizes = {
   repeats: 1,
-  throughput: { keys: 200, concurrency: 32, durationMs: 4_000 },
+  throughput: { keys: 200, concurrency: 32, durationMs: 6_000, slices: 3 },
   hot: { keys: 10, senders: 10, burst: 20, durationMs: 4_000 },
   latency: { keys: 200, probeMs: 3_000, durationMs: 5_000, concurrency: 32 },
   continueAsNew: { events: 3_000, baselineEvents: 2_000, concurrency: 16, window: 500 },

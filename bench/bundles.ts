@@ -7,19 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { Compiler } from 'webpack';
 import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
 
 export interface BenchBundles {
   engine: { codePath: string };
-  /** The engine with workflows/visibility.ts replaced by a no-op (an ablation, not a product). */
-  engineVisibilityOff: { codePath: string };
   baseline: { codePath: string };
   remove(): Promise<void>;
 }
 
 const probePath = fileURLToPath(new URL('./probe/processed-interceptor.ts', import.meta.url));
-const visibilityOffPath = fileURLToPath(new URL('./probe/visibility-off.ts', import.meta.url));
 const baselinesPath = fileURLToPath(new URL('./baselines/index.ts', import.meta.url));
 
 const quiet = {
@@ -34,31 +30,18 @@ const quiet = {
 /** Bundles the engine and baseline workflows (with the probe interceptor) into a temp directory. */
 export async function buildBenchBundles(): Promise<BenchBundles> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-bundles-'));
-  const write = async (name: string, entry: string, visibilityOff: boolean) => {
+  const write = async (name: string, entry: string) => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: entry,
       ...(entry === workflowsPath && { preloadModules: workflowPreloadModules }),
       workflowInterceptorModules: [probePath],
       logger: quiet,
-      ...(visibilityOff && {
-        webpackConfigHook: (config) => {
-          const swap = {
-            apply: (compiler: Compiler) =>
-              new compiler.webpack.NormalModuleReplacementPlugin(/\/visibility\.js$/, visibilityOffPath).apply(
-                compiler,
-              ),
-          };
-          config.plugins = [...(config.plugins ?? []), swap];
-          return config;
-        },
-      }),
     });
     const codePath = path.join(dir, `${name}.js`);
     await fs.writeFile(codePath, bundle.code);
     return { codePath };
   };
-  const engine = await write('engine', workflowsPath, false);
-  const engineVisibilityOff = await write('engine-visibility-off', workflowsPath, true);
-  const baseline = await write('baseline', baselinesPath, false);
-  return { engine, engineVisibilityOff, baseline, remove: () => fs.rm(dir, { recursive: true, force: true }) };
+  const engine = await write('engine', workflowsPath);
+  const baseline = await write('baseline', baselinesPath);
+  return { engine, baseline, remove: () => fs.rm(dir, { recursive: true, force: true }) };
 }

@@ -5,11 +5,11 @@
  * actions, when each action was received.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Pool } from 'undici';
 import { EntityDelivery } from '../src/client/delivery.js';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import { buildIngestServer } from '../src/ingest/ingest-server.js';
@@ -65,7 +65,7 @@ export async function startEngineTarget(
   ctx: BenchContext,
   config: CompiledConfig,
   path: EnginePath,
-  options: { coalesceWindowMs?: number; visibilityOff?: boolean } = {},
+  options: { coalesceWindowMs?: number } = {},
 ): Promise<Target> {
   const taskQueue = `bench-engine-${randomUUID().slice(0, 8)}`;
   const tracker = ctx.trackers.track(taskQueue);
@@ -92,14 +92,14 @@ export async function startEngineTarget(
     logger: ctx.logger,
     env: { SINK_URL: sandbox.url('sink') },
     deliverer: delivery,
-    workflowBundle: options.visibilityOff ? ctx.bundles.engineVisibilityOff : ctx.bundles.engine,
+    workflowBundle: ctx.bundles.engine,
     maxCachedWorkflows: ctx.workerOptions.maxCachedWorkflows,
     tuning: { ...ctx.workerOptions.tuning, sinks: ctx.trackers.sinks() },
   });
   const running = workers.run();
 
   let app: FastifyInstance | undefined;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  let pool: Pool | undefined;
   let send: (events: EngineEvent[]) => Promise<void>;
   if (path === 'sdk') {
     send = async (events) => {
@@ -107,26 +107,33 @@ export async function startEngineTarget(
     };
   } else {
     app = buildIngestServer({ config, delivery, logger: ctx.logger, env: {}, client: ctx.client });
-    const post = keepAlivePoster(`${await app.listen({ host: '127.0.0.1', port: 0 })}/events`, agent);
+    // The load generator shares the bench's process and CPU with what it measures, so it is undici's
+    // pool of keep-alive connections: `fetch` (web streams) spent more CPU per request than ingest itself,
+    // and node:http's ClientRequest about as much as ingest's own handling.
+    const ingest = new Pool(await app.listen({ host: '127.0.0.1', port: 0 }), { connections: 256 });
+    pool = ingest;
     send = async (events) => {
       const single = events.length === 1;
-      const { status, body } = await post(
-        single ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
-        JSON.stringify(single ? events[0] : events),
-      );
-      if (status >= 300) throw new Error(`ingest answered ${status}: ${body}`);
+      const { statusCode, body } = await ingest.request({
+        path: '/events',
+        method: 'POST',
+        headers: { 'content-type': single ? 'application/cloudevents+json' : 'application/cloudevents-batch+json' },
+        body: JSON.stringify(single ? events[0] : events),
+      });
+      if (statusCode >= 300) throw new Error(`ingest answered ${statusCode}: ${await body.text()}`);
+      await body.dump();
     };
   }
 
   return {
-    name: `engine (${path === 'sdk' ? 'SDK' : 'HTTP'}${options.visibilityOff ? ', visibility off' : ''})`,
+    name: `engine (${path === 'sdk' ? 'SDK' : 'HTTP'})`,
     taskQueue,
     tracker,
     actionAt,
     send,
     settled: (keys) => engineSettled(ctx.client, config, keys),
     stop: async () => {
-      agent.destroy();
+      await pool?.destroy();
       await app?.close();
       await delivery.flush();
       workers.shutdown();
@@ -153,30 +160,6 @@ export async function engineSettled(client: Client, config: CompiledConfig, keys
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
-}
-
-/**
- * POSTs over keep-alive connections with node:http. The load generator shares the bench's process and
- * CPU with what it measures: `fetch` (web streams) spent more CPU per request than ingest itself.
- */
-function keepAlivePoster(url: string, agent: http.Agent) {
-  return (contentType: string, body: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request(
-        url,
-        { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          response.on('error', reject);
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
 }
 
 export type BaselineKind = 'B0' | 'B1';

@@ -10,7 +10,7 @@ import { renderTable } from '../../bench/report.js';
 
 const TINY: BenchSizes = {
   repeats: 1,
-  throughput: { keys: 5, concurrency: 4, durationMs: 800 },
+  throughput: { keys: 5, concurrency: 4, durationMs: 800, slices: 2 },
   hot: { keys: 2, senders: 2, burst: 3, durationMs: 800 },
   latency: { keys: 5, probeMs: 800, durationMs: 800, concurrency: 4 },
   continueAsNew: { events: 60, baselineEvents: 40, concurrency: 4, window: 10 },

@@ -32,6 +32,16 @@ describe('devServerArgs', () => {
     expect(args[args.indexOf('--ui-port') + 1]).toBe('8233');
     for (const [name, type] of Object.entries(searchAttributeDefinitions)) expect(args).toContain(`${name}=${type}`);
   });
+
+  it('lifts the transfer-queue read limit of the single shard, and takes further dynamic config', () => {
+    const values = (args: string[]) =>
+      args.flatMap((arg, i) => (args[i - 1] === '--dynamic-config-value' ? [arg] : []));
+    const base = { stateDir: '/state', port: 7233, uiPort: 8233, namespace: 'default' };
+    expect(values(devServerArgs(base))).toEqual(['history.transferProcessorMaxPollRPS=1000']);
+    expect(
+      values(devServerArgs({ ...base, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 50, 'x.y': 'z' } })),
+    ).toEqual(['history.transferProcessorMaxPollRPS=50', 'x.y="z"']);
+  });
 });
 
 describe('startDevServer', () => {
