@@ -5,7 +5,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineEvent } from '../src/rules/types.js';
+import type { EventFactory } from './bench-events.js';
 import type { Target } from './targets.js';
+
+/** How long the bench waits for what was acked to be handled before it calls a run failed. */
+export const DRAIN_TIMEOUT_MS = 180_000;
 
 export interface LoadRecord {
   /** performance.now() when the first send started and when the last sender stopped. */
@@ -103,4 +107,15 @@ export async function sendAll(target: Target, batches: EngineEvent[][], concurre
   record.endedAt = performance.now();
   if (record.errors > 0) throw new Error(`${record.errors} sends failed; first: ${record.firstError}`);
   return record;
+}
+
+/** Creates `keys` entities of the target (one event each) and waits until each is handled, cached and idle. */
+export async function warmUp(target: Target, events: EventFactory, keys: number, concurrency: number): Promise<void> {
+  const sent = await sendAll(
+    target,
+    Array.from({ length: keys }, (_, i) => [events.event(i)]),
+    concurrency,
+  );
+  await target.tracker.lastProcessed(sent.ackedAt.keys(), DRAIN_TIMEOUT_MS);
+  await target.settled(Array.from({ length: keys }, (_, i) => events.key(i)));
 }

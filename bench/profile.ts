@@ -11,11 +11,10 @@ import { parseArgs } from 'node:util';
 import { benchConfig } from './bench-config.js';
 import { EventFactory, seededRandom } from './bench-events.js';
 import { openBenchContext } from './harness.js';
-import { closedLoop, sendAll } from './load.js';
+import { closedLoop, DRAIN_TIMEOUT_MS, warmUp } from './load.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from './targets.js';
 
 const CONCURRENCY = 32;
-const DRAIN_TIMEOUT_MS = 180_000;
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 function processCpuSeconds(pid: number): number {
@@ -80,13 +79,7 @@ async function main(): Promise<void> {
       const target = await make();
       const events = new EventFactory(`p-${name}`);
       driven.push({ name, target, events });
-      const warm = await sendAll(
-        target,
-        Array.from({ length: keys }, (_, i) => [events.event(i)]),
-        CONCURRENCY,
-      );
-      await target.tracker.lastProcessed(warm.ackedAt.keys(), DRAIN_TIMEOUT_MS);
-      await target.settled(Array.from({ length: keys }, (_, i) => events.key(i)));
+      await warmUp(target, events, keys, CONCURRENCY);
     }
     // Interleaved repeats, so the machine's noise spreads over every target alike.
     for (let r = 0; r < Number(values.repeats); r++) {

@@ -6,12 +6,10 @@
 import { benchConfig } from '../bench-config.js';
 import { EventFactory, seededRandom } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
-import { closedLoop, openLoop, sendAll, type LoadRecord } from '../load.js';
+import { closedLoop, DRAIN_TIMEOUT_MS, openLoop, sendAll, type LoadRecord } from '../load.js';
 import { figure, ratio, type Figure, type ScenarioResult } from '../results-model.js';
 import { percentile } from '../stats.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
-
-const DRAIN_TIMEOUT_MS = 180_000;
 
 /** Resolves with the time the last action of `ids` arrived. */
 async function lastAction(target: Target, ids: string[], timeoutMs: number): Promise<number> {

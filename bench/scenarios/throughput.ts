@@ -7,11 +7,9 @@
 import { benchConfig } from '../bench-config.js';
 import { EventFactory, seededRandom } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
-import { closedLoop, sendAll } from '../load.js';
+import { closedLoop, DRAIN_TIMEOUT_MS, warmUp } from '../load.js';
 import { figure, ratio, type ScenarioResult } from '../results-model.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
-
-const DRAIN_TIMEOUT_MS = 180_000;
 
 /** What one or more closed-loop measurements of a target counted. */
 interface Counts {
@@ -63,14 +61,7 @@ function drive(target: Target, prefix: string): Driven {
 /** Creates every entity of the target and waits until each is cached and idle (once per target). */
 async function warm(driven: Driven, keys: number, concurrency: number): Promise<void> {
   if (driven.warmed) return;
-  const { target, events } = driven;
-  const sent = await sendAll(
-    target,
-    Array.from({ length: keys }, (_, i) => [events.event(i)]),
-    concurrency,
-  );
-  await target.tracker.lastProcessed(sent.ackedAt.keys(), DRAIN_TIMEOUT_MS);
-  await target.settled(Array.from({ length: keys }, (_, i) => events.key(i)));
+  await warmUp(driven.target, driven.events, keys, concurrency);
   driven.warmed = true;
 }
 
