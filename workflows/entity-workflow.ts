@@ -50,6 +50,13 @@ export const BOUNDED_RUNS_PATCH = 'bounded-runs-carry-inbox';
  * timer restarts and workflow promises per event (each costs the SDK a captured stack trace).
  */
 export const INLINE_DELIVERY_PATCH = 'inline-delivery';
+/**
+ * Patch id: before continuing as new, a run handles every event already signalled to it instead of
+ * carrying the ones past its bound. Events arriving faster than the entity handles them piled up in the
+ * carried inbox, and a continue-as-new input over the server's 2 MB limit is refused, which stopped the
+ * entity. The signals are in this run's history already; handling them adds no signal to it.
+ */
+export const HANDLE_INBOX_BEFORE_CONTINUE_PATCH = 'handle-inbox-before-continue-as-new';
 /** How many recent events and firings queries keep. */
 const RECENT_LIMIT = 100;
 /** After an `end` action, the workflow lingers this long to answer late and re-delivered events (as rejected/duplicate). */
@@ -235,12 +242,14 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   };
 
   /**
-   * Handles the inbox in arrival order. Once the run should continue as new, only what must be answered
-   * here is handled — every event up to the last waiting `publish` update — and the rest is carried over.
+   * Handles the inbox in arrival order. In runs with the bounded-runs patch but not the later one, once the
+   * run should continue as new only what must be answered here is handled — every event up to the last
+   * waiting `publish` update — and the rest is carried over.
    */
   const drain = () => {
-    // Runs that started before bounded runs were introduced keep handling the whole inbox (replay-safe).
-    const bounded = patched(BOUNDED_RUNS_PATCH);
+    // Runs that started before bounded runs were introduced keep handling the whole inbox (replay-safe), and
+    // so do runs since the inbox is handled before continuing as new; only runs in between carry it.
+    const bounded = patched(BOUNDED_RUNS_PATCH) && !patched(HANDLE_INBOX_BEFORE_CONTINUE_PATCH);
     let lastUpdate = bounded ? -1 : inbox.length - 1;
     for (let i = inbox.length - 1; i >= 0; i--) {
       if (inbox[i]!.resolve) {
