@@ -6,7 +6,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { parseEntityWorkflowId } from '../rules/routing.js';
 import type { DecisionTrace, Firing } from '../rules/types.js';
-import { firingsQuery, migrateUpdate, stateQuery, tracesQuery, type EntityView } from '../../workflows/messages.js';
+import { firingsQuery, stateQuery, tracesQuery, type EntityView } from '../../workflows/messages.js';
+import { migrateEntity } from '../client/migrate-entity.js';
 import { CliError } from './cli-error.js';
 import { withTemporalClient } from './temporal-client.js';
 
@@ -115,9 +116,7 @@ export function registerEntityCommands(program: Command): void {
         const out: Array<{ entity: string; from?: string; to?: string; error?: string }> = [];
         for (const id of ids) {
           try {
-            const moved = await client.workflow
-              .getHandle(id)
-              .executeUpdate(migrateUpdate, { args: [opts.to === undefined ? {} : { configVersion: opts.to }] });
+            const moved = await migrateEntity(client.workflow.getHandle(id), opts.to);
             out.push({ entity: id, ...moved });
           } catch (err) {
             out.push({ entity: id, error: err instanceof Error ? err.message : String(err) });

@@ -7,6 +7,7 @@ export { EntityDelivery } from './delivery.js';
 export type { DeliveryOptions, DeliveryStats, EventDeliverer, SendReceipt } from './delivery.js';
 export { EngineUnavailableError, asEngineUnavailable } from './engine-unavailable-error.js';
 export { EventRejectedError } from './event-rejected-error.js';
+export { migrateEntity, isUpdateAbortedByTaskFailure } from './migrate-entity.js';
 export type { EventProblem } from './event-rejected-error.js';
 export type { AnyEventInput, EventInput, EventMap } from './event-input.js';
 export { emitEventTypes } from './event-types-emitter.js';

@@ -6,12 +6,13 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EntityDelivery } from '../../src/client/delivery.js';
+import { migrateEntity } from '../../src/client/migrate-entity.js';
 import { compileConfigText } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
 import { MAX_EVENTS_PER_RUN } from '../../workflows/entity-workflow.js';
-import { eventsQuery, migrateUpdate, stateQuery, type EntityWorkflowInput } from '../../workflows/messages.js';
+import { eventsQuery, stateQuery, type EntityWorkflowInput } from '../../workflows/messages.js';
 import { startTestEngine, temporalTestContext, uniqueName, type TestEngine } from '../helpers/temporal.js';
 
 const configYaml = (greeting: string) => `
@@ -166,7 +167,7 @@ describe('config versions', () => {
     await engine.delivery.publish(Array.from({ length: 500 }, (_, i) => ping(entity, 500 + i)));
     expect((await handle.query(stateQuery)).configVersion).toBe(v1.version);
 
-    const migrated = await handle.executeUpdate(migrateUpdate, { args: [{}] });
+    const migrated = await migrateEntity(handle);
     expect(migrated.from).toBe(v1.version);
     let view = await handle.query(stateQuery);
     for (let i = 0; i < 50 && view.configVersion !== v2.version; i++) {
