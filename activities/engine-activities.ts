@@ -2,8 +2,10 @@
  * The engine's own activities: hand the workflow its compiled config (recorded in history, so replay
  * never depends on what is on disk) and deliver `emit`ted events to their target entities.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CompiledConfig } from '../src/config/compiled.js';
+import { configVersionMissing } from '../src/metrics/engine-metrics.js';
 import type { EngineEvent } from '../src/rules/types.js';
 import type { ConfigStore } from '../src/worker/config-store.js';
 import { UnknownConfigVersionError } from '../src/worker/config-store.js';
@@ -22,7 +24,15 @@ export function createEngineActivities(deps: EngineActivityDeps) {
       try {
         return await deps.configStore.get(input.version);
       } catch (err) {
-        if (err instanceof UnknownConfigVersionError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+        if (err instanceof UnknownConfigVersionError) {
+          // The workflow turns this into a workflow-task failure: the entity waits and its task retries.
+          configVersionMissing.inc({ version: err.version });
+          Context.current().log.error('config version missing: the entity waits until a worker has it', {
+            configVersion: err.version,
+            error: err.message,
+          });
+          throw ApplicationFailure.nonRetryable(err.message, err.code);
+        }
         throw err;
       }
     },

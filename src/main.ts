@@ -16,6 +16,7 @@ import { createLogger, installTemporalLogger } from './logging/logger.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox-server.js';
 import { loadSettings, type Settings } from './settings/settings.js';
 import { connectClient, connectWorker } from './settings/temporal-connection.js';
+import { TemporalConfigRegistry } from './worker/config-registry.js';
 import { ConfigStore } from './worker/config-store.js';
 import { createEngineWorkers } from './worker/worker.js';
 import { startupBanner } from './startup-banner.js';
@@ -78,8 +79,12 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
 
   const running: Array<Promise<void>> = [];
   if (settings.HUNT_ROLE !== 'ingest') {
-    const configStore = new ConfigStore(config, `${settings.stateDir}/configs`);
-    await configStore.persist(config);
+    // Config versions live in Temporal, so every worker can run every version an entity is pinned to.
+    const registry = new TemporalConfigRegistry(client, settings.HUNT_TASK_QUEUE);
+    const configStore = new ConfigStore(config, registry);
+    await configStore.publish(config);
+    const imported = await registry.importDirectory(`${settings.stateDir}/configs`);
+    if (imported.length > 0) logger.info({ versions: imported }, 'config versions from files recorded in Temporal');
     const nativeConnection = await connectWorker(settings);
     const workers = await createEngineWorkers({
       connection: nativeConnection,

@@ -10,6 +10,7 @@ import type { EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
 import type { EngineActivities } from '../activities/index.js';
 import { connectorActivityOptions } from './connector-options.js';
 import type { DeadLetter } from './messages.js';
+import { asTaskFailure } from './task-failure.js';
 import { workflowNow } from './workflow-time.js';
 
 type CallAction = Extract<CompiledAction, { kind: 'call' }>;
@@ -175,6 +176,9 @@ export class ActionRunner {
     this.active++;
     try {
       await this.performAll(entry);
+    } catch (err) {
+      // Runs in the background: what escapes it must fail the workflow task, never the workflow.
+      throw asTaskFailure(err);
     } finally {
       this.active--;
     }

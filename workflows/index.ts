@@ -1,2 +1,3 @@
 /** The workflows the engine's worker registers. */
 export { entityWorkflow } from './entity-workflow.js';
+export { configVersionWorkflow } from './config-version-workflow.js';

@@ -3,7 +3,7 @@
  * CLI) and the workflow. Module-level constants, importable from both sides.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { JsonObject } from '../src/config/compiled.js';
+import type { CompiledConfig, JsonObject } from '../src/config/compiled.js';
 import type {
   DecisionTrace,
   DeliveryResult,
@@ -93,3 +93,18 @@ export const tracesQuery = defineQuery<DecisionTrace[], [{ eventId?: string }?]>
 export const firingsQuery = defineQuery<Firing[]>('firings');
 export const deadLettersQuery = defineQuery<DeadLetter[]>('deadLetters');
 export const timersQuery = defineQuery<Array<{ ruleId: string; at: number; what: string }>>('timers');
+
+/** Workflow type of a config version's durable record (see config-version-workflow.ts). */
+export const CONFIG_VERSION_WORKFLOW_TYPE = 'configVersionWorkflow';
+/** Prefix of config version workflow ids; entity types cannot contain a dot, so these never collide. */
+export const CONFIG_VERSION_ID_PREFIX = 'hunt.config/';
+
+/** Workflow id of the record that holds one config version in Temporal: `hunt.config/<version>`. */
+export function configVersionWorkflowId(version: string): string {
+  return `${CONFIG_VERSION_ID_PREFIX}${version}`;
+}
+
+/** Start argument of a config version's record: the compiled config itself. */
+export interface ConfigVersionInput {
+  config: CompiledConfig;
+}

@@ -8,6 +8,8 @@ import { parseEntityWorkflowId } from '../rules/routing.js';
 import type { DecisionTrace, Firing } from '../rules/types.js';
 import { firingsQuery, stateQuery, tracesQuery, type EntityView } from '../../workflows/messages.js';
 import { migrateEntity } from '../client/migrate-entity.js';
+import { reviveEntity, ReviveRefusedError } from '../client/revive-entity.js';
+import { TemporalConfigRegistry } from '../worker/config-registry.js';
 import { CliError } from './cli-error.js';
 import { withTemporalClient } from './temporal-client.js';
 
@@ -90,7 +92,18 @@ async function runningEntities(client: Client, type?: string): Promise<string[]>
   return ids;
 }
 
-/** Registers `explain` and `migrate`. */
+/** Refuses a `--to` version the deployment does not hold, before any entity is asked (the workflow refuses it too). */
+async function checkVersionExists(client: Client, version: string): Promise<void> {
+  const registry = new TemporalConfigRegistry(client);
+  if (await registry.read(version)) return;
+  const known = (await registry.list()).map((v) => `${v.version}${v.name ? ` (${v.name})` : ''}`);
+  throw new CliError(
+    `Config version ${version} is not known to this deployment; no entity was migrated. ` +
+      (known.length > 0 ? `Known versions: ${known.join(', ')}.` : 'No versions are recorded yet: start a worker.'),
+  );
+}
+
+/** Registers `explain`, `migrate` and `revive`. */
 export function registerEntityCommands(program: Command): void {
   program
     .command('explain')
@@ -112,6 +125,7 @@ export function registerEntityCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (entities: string[], opts: { type?: string; to?: string; json?: boolean }) => {
       const results = await withTemporalClient(async (client) => {
+        if (opts.to !== undefined) await checkVersionExists(client, opts.to);
         const ids = entities.length > 0 ? entities.map(workflowIdOf) : await runningEntities(client, opts.type);
         const out: Array<{ entity: string; from?: string; to?: string; error?: string }> = [];
         for (const id of ids) {
@@ -132,5 +146,40 @@ export function registerEntityCommands(program: Command): void {
         if (results.length === 0) process.stdout.write('no running entities matched\n');
       }
       if (results.some((r) => r.error)) throw new CliError('some entities were not migrated (see above)');
+    });
+
+  program
+    .command('revive')
+    .description('continue entities whose workflow failed or was terminated from their last state (a Temporal reset)')
+    .argument('<entities...>', 'entities as type/key')
+    .option('--reason <text>', 'recorded with the reset', 'hunt revive')
+    .option('--json', 'print JSON')
+    .action(async (entities: string[], opts: { reason: string; json?: boolean }) => {
+      const results = await withTemporalClient(async (client) => {
+        const out: Array<{ entity: string; status?: string; runId?: string; resetEventId?: number; error?: string }> =
+          [];
+        for (const id of entities.map(workflowIdOf)) {
+          try {
+            const revived = await reviveEntity(client, id, opts.reason);
+            out.push({ entity: id, status: revived.status, runId: revived.runId, resetEventId: revived.resetEventId });
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError) out.push({ entity: id, error: 'no workflow with that id' });
+            else if (err instanceof ReviveRefusedError) out.push({ entity: id, error: err.message });
+            else throw err;
+          }
+        }
+        return out;
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      else {
+        for (const r of results) {
+          process.stdout.write(
+            r.error
+              ? `${r.entity}: not revived — ${r.error}\n`
+              : `${r.entity}: revived (was ${r.status!.toLowerCase()}), continuing from history event ${r.resetEventId} in run ${r.runId}\n`,
+          );
+        }
+      }
+      if (results.some((r) => r.error)) throw new CliError('some entities were not revived (see above)');
     });
 }

@@ -3,7 +3,12 @@
  * update-with-start, shared by the ingest API, the client SDK and the workflow's emit activity.
  * Events for one entity that arrive together are coalesced into one signal (or one update), in order.
  */
-import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import type { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId, routeEvent } from '../rules/routing.js';
@@ -12,6 +17,7 @@ import { ENTITY_WORKFLOW_TYPE, eventSignal, publishUpdate } from '../../workflow
 import type { EntityWorkflowInput } from '../../workflows/messages.js';
 import { HuntEntityKey, HuntEntityType } from '../../workflows/search-attributes.js';
 import { asEngineUnavailable } from './engine-unavailable-error.js';
+import { EntityNotRunningError, type ClosedStatus } from './entity-not-running-error.js';
 import { EventRejectedError } from './event-rejected-error.js';
 
 export interface DeliveryOptions {
@@ -31,6 +37,8 @@ export interface DeliveryOptions {
   publishTimeoutMs?: number;
   /** Retry-After (seconds) suggested when Temporal is unavailable. Default 5. */
   retryAfterSeconds?: number;
+  /** Retry-After (seconds) suggested when the entity failed or was terminated and waits for `hunt revive`. Default 60. */
+  notRunningRetryAfterSeconds?: number;
 }
 
 /** Proof that Temporal accepted one event (its signal returned). */
@@ -234,9 +242,10 @@ export class EntityDelivery implements EventDeliverer {
       }
     }
     this.stats.signalsWithStart++;
-    await this.client.connection.withDeadline(deadline, () =>
+    await this.withStart(queue, deadline, (workflowIdReusePolicy) =>
       this.client.workflow.signalWithStart(ENTITY_WORKFLOW_TYPE, {
         ...this.startOptions(queue),
+        workflowIdReusePolicy,
         signal: eventSignal,
         signalArgs: [{ events }],
       }),
@@ -244,22 +253,75 @@ export class EntityDelivery implements EventDeliverer {
     this.rememberDelivered(queue.workflowId);
   }
 
+  /**
+   * A delivery that may start the entity's workflow, without ever starting anew an entity whose last run
+   * failed, was terminated or was cancelled (its state would be lost): the first try refuses to reuse a
+   * closed workflow's id; if there is one, only an entity that ended through its own `end` (completed)
+   * starts a new life. Any other closed entity refuses the event with EntityNotRunningError (retryable).
+   */
+  private async withStart<T>(
+    queue: EntityQueue,
+    deadline: number,
+    call: (reuse: WorkflowIdReusePolicy) => Promise<T>,
+  ): Promise<T> {
+    const attempt = (reuse: WorkflowIdReusePolicy) => this.client.connection.withDeadline(deadline, () => call(reuse));
+    try {
+      return await attempt('REJECT_DUPLICATE');
+    } catch (err) {
+      if (!isAlreadyStarted(err)) throw err;
+    }
+    const status = await this.client.connection.withDeadline(deadline, () => this.lastRunStatus(queue.workflowId));
+    if (status === 'COMPLETED') return await attempt('ALLOW_DUPLICATE');
+    // Started meanwhile by another delivery (or revived): deliver to it.
+    if (status === 'RUNNING') return await attempt('REJECT_DUPLICATE');
+    throw new EntityNotRunningError(queue.workflowId, status, this.options.notRunningRetryAfterSeconds);
+  }
+
+  private async lastRunStatus(workflowId: string): Promise<ClosedStatus | 'COMPLETED' | 'RUNNING'> {
+    const { status } = await this.client.workflow.getHandle(workflowId).describe();
+    switch (status.name) {
+      case 'COMPLETED':
+      case 'RUNNING':
+      case 'FAILED':
+      case 'TERMINATED':
+      case 'CANCELLED':
+      case 'TIMED_OUT':
+        return status.name;
+      default:
+        // CONTINUED_AS_NEW is never the last run's status; anything unknown is treated as not startable.
+        return 'FAILED';
+    }
+  }
+
   private async update(queue: EntityQueue, events: EngineEvent[]): Promise<DeliveryResult[]> {
     this.stats.updates++;
     this.stats.events += events.length;
     const deadline = Date.now() + (this.options.publishTimeoutMs ?? 30_000);
-    const results = await this.client.connection.withDeadline(deadline, () =>
+    const results = await this.withStart(queue, deadline, (workflowIdReusePolicy) =>
       this.client.workflow.executeUpdateWithStart(publishUpdate, {
         args: [{ events }],
         startWorkflowOperation: new WithStartWorkflowOperation(ENTITY_WORKFLOW_TYPE, {
           ...this.startOptions(queue),
           workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy,
         }),
       }),
     );
     this.rememberDelivered(queue.workflowId);
     return results;
   }
+}
+
+/** gRPC ALREADY_EXISTS. */
+const ALREADY_EXISTS = 6;
+
+function isAlreadyStarted(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof WorkflowExecutionAlreadyStartedError) return true;
+    if ((current as { code?: unknown }).code === ALREADY_EXISTS) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function missingResult(event: EngineEvent): DeliveryResult {

@@ -2,8 +2,8 @@ import { isGrpcServiceError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledEr
 
 /** Temporal could not take the event now; nothing was acknowledged, the caller should retry later. */
 export class EngineUnavailableError extends Error {
-  override readonly name = 'EngineUnavailableError';
-  readonly code = 'ENGINE_UNAVAILABLE';
+  override readonly name: string = 'EngineUnavailableError';
+  readonly code: 'ENGINE_UNAVAILABLE' | 'ENTITY_NOT_RUNNING' = 'ENGINE_UNAVAILABLE';
   readonly retryable = true;
   constructor(
     message: string,

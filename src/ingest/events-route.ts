@@ -208,7 +208,7 @@ function fromDeliveryResult(
 
 function answerSingle(reply: FastifyReply, outcome: EventOutcome, wait: boolean): FastifyReply {
   if (outcome.status === 'unavailable') {
-    return unavailable(reply, outcome.reason ?? 'Temporal is unavailable', outcome.retryAfterSeconds);
+    return unavailable(reply, outcome.reason ?? 'Temporal is unavailable', outcome.retryAfterSeconds, outcome.code);
   }
   if (outcome.status === 'rejected' && outcome.problems) {
     const kind = Object.values(KIND_STATUS).find((k) => k.code === outcome.code);
@@ -264,8 +264,10 @@ function answerBatch(reply: FastifyReply, outcomes: EventOutcome[]): FastifyRepl
   return reply.code(207).send(body);
 }
 
-function unavailable(reply: FastifyReply, detail: string, seconds = 5): FastifyReply {
+function unavailable(reply: FastifyReply, detail: string, seconds = 5, code?: string): FastifyReply {
   reply.header('retry-after', String(seconds));
+  if (code === 'ENTITY_NOT_RUNNING')
+    return sendProblem(reply, problem(503, 'ENTITY_NOT_RUNNING', 'Entity not running', detail));
   return sendProblem(reply, problem(503, 'ENGINE_UNAVAILABLE', 'Engine unavailable', detail));
 }
 

@@ -29,6 +29,8 @@ export const PROBLEM_CODES: Record<string, string> = {
   REDRIVE_FAILED: '422 — the entity refused to re-run the dead letter',
   RATE_LIMITED: '429 — the source is over its rate limit; honour Retry-After',
   ENGINE_UNAVAILABLE: '503 — Temporal did not take the event; nothing was acknowledged; honour Retry-After',
+  ENTITY_NOT_RUNNING:
+    '503 — the entity’s workflow failed or was terminated; nothing was acknowledged; retry after `hunt revive`',
   NOT_FOUND: '404 — no such route',
 };
 

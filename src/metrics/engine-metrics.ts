@@ -35,3 +35,13 @@ export async function connectorCallCounts(): Promise<Record<string, Record<Conne
   }
   return out;
 }
+
+export const CONFIG_VERSION_MISSING_METRIC = 'hunt_config_version_missing_total';
+
+/** Entity runs that asked this worker for a config version the deployment does not have (their task retries). */
+export const configVersionMissing = new Counter({
+  name: CONFIG_VERSION_MISSING_METRIC,
+  help: 'Config version lookups that found the version nowhere (the entity waits; deploy a worker that has it)',
+  labelNames: ['version'] as const,
+  registers: [engineMetricsRegistry],
+});

@@ -1,19 +1,21 @@
 /**
- * Compiled configurations by version. The worker's current version is what new entity runs pick
- * up; older versions stay readable (memory, then `<stateDir>/configs/<version>.json`) so an
- * explicit `hunt migrate --to <version>` can target any version this deployment has seen.
+ * Compiled configurations by version, as one worker sees them. The current version is what new entity
+ * runs pick up; any other version is read through the registry (Temporal itself, see config-registry.ts)
+ * and kept in memory, so every worker of a deployment can run every version an entity is pinned to.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { CompiledConfig } from '../config/compiled.js';
+import type { ConfigVersionRegistry } from './config-registry.js';
 
 export class UnknownConfigVersionError extends Error {
   override readonly name = 'UnknownConfigVersionError';
   readonly code = 'CONFIG_VERSION_UNKNOWN';
-  constructor(version: string, dir: string | undefined) {
+  constructor(
+    readonly version: string,
+    where: string | undefined,
+  ) {
     super(
-      `Config version ${version} is not known to this worker${dir ? ` (looked in memory and ${dir})` : ''}. ` +
-        'Deploy a worker with that configuration, or migrate to a version it has.',
+      `Config version ${version} is not known to this deployment (looked in this worker's memory` +
+        `${where ? ` and in ${where}` : ''}). Deploy a worker with that configuration, or migrate to a version it has.`,
     );
   }
 }
@@ -22,9 +24,10 @@ export class ConfigStore {
   private readonly versions = new Map<string, CompiledConfig>();
   private currentVersion: string;
 
+  /** `registry` absent: only the versions given to this process (tests, benchmarks). */
   constructor(
     current: CompiledConfig,
-    private readonly dir?: string,
+    private readonly registry?: ConfigVersionRegistry,
   ) {
     this.currentVersion = current.version;
     this.versions.set(current.version, current);
@@ -35,37 +38,23 @@ export class ConfigStore {
     return this.versions.get(this.currentVersion)!;
   }
 
-  /** Makes `config` current and remembers it on disk (when the store has a directory). */
+  /** Makes `config` current and records it in the registry, so every worker can load it. */
   async publish(config: CompiledConfig): Promise<void> {
     this.versions.set(config.version, config);
     this.currentVersion = config.version;
-    await this.persist(config);
+    await this.registry?.publish(config);
   }
 
-  /** Writes a version to the store directory, so other processes and later runs can read it. */
-  async persist(config: CompiledConfig): Promise<void> {
-    if (!this.dir) return;
-    await fs.mkdir(this.dir, { recursive: true });
-    const file = path.join(this.dir, `${config.version}.json`);
-    const temp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(temp, JSON.stringify(config));
-    await fs.rename(temp, file);
-  }
-
-  /** A version by id: memory first, then the store directory; throws UnknownConfigVersionError. */
+  /** A version by id: memory first, then the registry; throws UnknownConfigVersionError. */
   async get(version?: string): Promise<CompiledConfig> {
     if (version === undefined) return this.current;
     const known = this.versions.get(version);
     if (known) return known;
-    if (this.dir) {
-      try {
-        const config = JSON.parse(await fs.readFile(path.join(this.dir, `${version}.json`), 'utf8')) as CompiledConfig;
-        this.versions.set(version, config);
-        return config;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+    const read = await this.registry?.read(version);
+    if (read) {
+      this.versions.set(version, read);
+      return read;
     }
-    throw new UnknownConfigVersionError(version, this.dir);
+    throw new UnknownConfigVersionError(version, this.registry?.where);
   }
 }
