@@ -6,6 +6,7 @@ import { compileConfigText } from '../../src/config/index.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
 import { timingConfigYaml } from '../fixtures/timing-config.js';
+import { stateQuery } from '../../workflows/messages.js';
 import { startTestEngine, temporalAddress, uniqueName, type TestEngine } from '../helpers/temporal.js';
 
 const run = promisify(execFile);
@@ -78,5 +79,40 @@ describe('hunt migrate', () => {
     const out = await hunt('migrate', `team/${team}`);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain(`team/${team}: ${engine.configStore.current.version} → current`);
+  }, 60_000);
+
+  it('refuses a version the deployment does not have, exits 1, and leaves the entity running as it was', async () => {
+    const team = uniqueName('t');
+    await engine.delivery.publish([scan(team, 'cp-1')]);
+    const handle = engine.client.workflow.getHandle(`team/${team}`);
+    const before = await handle.query(stateQuery);
+    const out = await hunt('migrate', `team/${team}`, '--to', 'deadbeefdeadbeef');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('Config version deadbeefdeadbeef is not known to this deployment');
+    expect(out.stdout).not.toContain('→ deadbeefdeadbeef');
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await engine.delivery.publish([scan(team, 'cp-2')]);
+    const after = await handle.query(stateQuery);
+    expect(after.configVersion).toBe(before.configVersion);
+    expect(after.eventCount).toBe(2);
+  }, 60_000);
+});
+
+describe('hunt revive', () => {
+  it('continues a terminated entity from its last state; refuses one that runs', async () => {
+    const team = uniqueName('t');
+    await engine.delivery.publish([scan(team, 'cp-1'), scan(team, 'cp-2')]);
+    const handle = engine.client.workflow.getHandle(`team/${team}`);
+    await handle.terminate('test: terminated by hand');
+    const out = await hunt('revive', `team/${team}`);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(new RegExp(`team/${team}: revived \\(was terminated\\)`));
+    const view = await handle.query(stateQuery);
+    expect(view.eventCount).toBe(2);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    const again = await hunt('revive', `team/${team}`);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('is running; there is nothing to revive');
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { inject } from 'vitest';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import { EntityDelivery } from '../../src/client/delivery.js';
+import { TemporalConfigRegistry } from '../../src/worker/config-registry.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
 
@@ -67,12 +68,22 @@ export interface TestEngine {
 /** Starts the engine's workers for `config` on a fresh task queue against the shared server. */
 export async function startTestEngine(
   config: CompiledConfig,
-  options: { env?: Record<string, string | undefined>; taskQueue?: string; logger?: pino.Logger } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    taskQueue?: string;
+    logger?: pino.Logger;
+    /** Record and read config versions in Temporal (as deployments do); default: this process's memory only. */
+    registry?: boolean;
+  } = {},
 ): Promise<TestEngine> {
   const ctx = await temporalTestContext();
   const taskQueue = options.taskQueue ?? uniqueName('test');
   const logger = options.logger ?? pino({ level: 'silent' });
-  const configStore = new ConfigStore(config);
+  const configStore = new ConfigStore(
+    config,
+    options.registry ? new TemporalConfigRegistry(ctx.client, taskQueue) : undefined,
+  );
+  await configStore.publish(config);
   const delivery = new EntityDelivery({ client: ctx.client, taskQueue, config, coalesceWindowMs: 0 });
   const workers = await createEngineWorkers({
     connection: ctx.nativeConnection,

@@ -8,7 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { EntityDelivery } from '../../src/client/delivery.js';
 import { createEngineClient } from '../../src/client/engine-client.js';
 import type { EngineClient } from '../../src/client/engine-client.js';
+import { EntityNotRunningError } from '../../src/client/entity-not-running-error.js';
 import { EventRejectedError } from '../../src/client/event-rejected-error.js';
+import { reviveEntity } from '../../src/client/revive-entity.js';
 import { createHttpSender } from '../../src/client/http-sender.js';
 import { buildIngestServer } from '../../src/ingest/ingest-server.js';
 import type { EngineEvent } from '../../src/rules/types.js';
@@ -132,7 +134,7 @@ describe('ingest and SDK against a real Temporal server', () => {
     await expect.poll(async () => (await stateOf(b))?.eventCount, { timeout: 20_000 }).toBe(1);
   });
 
-  it('signals a running entity plainly, and starts it again once its workflow has closed', async () => {
+  it('signals a running entity plainly; a terminated one refuses events (503) until `hunt revive`, nothing lost', async () => {
     const key = team();
     const scanned = (checkpoint: string) => scan({ data: { teamId: key, checkpoint } }) as EngineEvent;
     const before = { ...delivery.stats };
@@ -141,13 +143,34 @@ describe('ingest and SDK against a real Temporal server', () => {
     await expect.poll(async () => (await stateOf(key))?.eventCount, { timeout: 20_000 }).toBe(2);
     expect(delivery.stats.signalsWithStart - before.signalsWithStart).toBe(1);
     const handle = delivery.client.workflow.getHandle(`team/${key}`);
-    const { runId: firstRun } = await handle.describe();
-    await handle.terminate('test: the entity is gone');
+    const { runId: terminatedRun } = await handle.describe();
+    await handle.terminate('test: an operator terminated the entity by hand');
+
+    // The SDK path refuses with a retryable error, and so does HTTP (503 + Retry-After): nothing acknowledged.
+    const refused = await delivery.send([scanned('cp-3')]).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(EntityNotRunningError);
+    expect(refused).toMatchObject({ code: 'ENTITY_NOT_RUNNING', status: 'TERMINATED', retryable: true });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: { ...CE_JSON, ...scannerAuth },
+      payload: JSON.stringify(scan({ id: `${key}-cp-3`, data: { teamId: key, checkpoint: 'cp-3' } })),
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.json()).toMatchObject({ code: 'ENTITY_NOT_RUNNING' });
+    expect(res.json<{ detail: string }>().detail).toContain(`hunt revive team/${key}`);
+    expect((await handle.describe()).status.name).toBe('TERMINATED');
+
+    // Revived from its last state: the next delivery goes into the same entity, its history intact.
+    const revived = await reviveEntity(delivery.client, `team/${key}`);
+    expect(revived).toMatchObject({ status: 'TERMINATED', closedRunId: terminatedRun });
     await delivery.send([scanned('cp-3')]);
-    expect(delivery.stats.signals - before.signals).toBe(3);
-    expect(delivery.stats.signalsWithStart - before.signalsWithStart).toBe(2);
-    await expect.poll(async () => (await stateOf(key))?.state.found, { timeout: 20_000 }).toEqual(['cp-3']);
-    expect((await handle.describe()).runId).not.toBe(firstRun);
+    await expect
+      .poll(async () => (await stateOf(key))?.state.found, { timeout: 20_000 })
+      .toEqual(['cp-1', 'cp-2', 'cp-3']);
+    expect((await handle.describe()).runId).toBe(revived.runId);
+    await expect(reviveEntity(delivery.client, `team/${key}`)).rejects.toThrow(/is running/);
   });
 
   it('answers 404 for an entity that does not exist, and is ready', async () => {
