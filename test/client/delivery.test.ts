@@ -2,10 +2,11 @@
  * EntityDelivery over a fake Temporal client (isolated unit tests): coalescing per entity, ordering,
  * per-caller answers, and error mapping. The real-server tests are in test/ingest/ingest-temporal.test.ts.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { EntityDelivery } from '../../src/client/delivery.js';
 import { EngineUnavailableError, asEngineUnavailable } from '../../src/client/engine-unavailable-error.js';
+import { EntityNotRunningError } from '../../src/client/entity-not-running-error.js';
 import { EventRejectedError } from '../../src/client/event-rejected-error.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { fixtureConfig } from '../ingest/ingest-fixture.js';
@@ -19,7 +20,21 @@ interface Call {
 }
 
 /** `closed`: workflow ids whose workflow is gone, so a plain signal to them fails as Temporal's would. */
-function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number; closed?: Set<string> } = {}) {
+/**
+ * `lastRuns`: workflow ids whose last run closed with that status (COMPLETED, TERMINATED, …): a start that
+ * refuses to reuse the id fails as Temporal's would, one that allows it starts a new run.
+ */
+function fakeClient(
+  behaviour: { fail?: () => Error; latencyMs?: number; closed?: Set<string>; lastRuns?: Map<string, string> } = {},
+) {
+  const refuseReuse = (options: Record<string, unknown>) => {
+    const id = options.workflowId as string;
+    const last = behaviour.lastRuns?.get(id);
+    if (last === undefined) return;
+    if (options.workflowIdReusePolicy === 'REJECT_DUPLICATE')
+      throw new WorkflowExecutionAlreadyStartedError('Workflow execution already started', id, 'entityWorkflow');
+    behaviour.lastRuns!.delete(id);
+  };
   const calls: Call[] = [];
   const respond = async () => {
     if (behaviour.latencyMs) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
@@ -31,11 +46,13 @@ function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number; closed?
       signalWithStart: async (_type: string, options: Record<string, unknown>) => {
         const [{ events }] = options.signalArgs as [{ events: EngineEvent[] }];
         calls.push({ kind: 'start', workflowId: options.workflowId as string, events, options });
+        refuseReuse(options);
         behaviour.closed?.delete(options.workflowId as string);
         await respond();
         return {};
       },
       getHandle: (workflowId: string) => ({
+        describe: async () => ({ status: { name: behaviour.lastRuns?.get(workflowId) ?? 'RUNNING' } }),
         signal: async (_def: unknown, { events }: { events: EngineEvent[] }) => {
           calls.push({ kind: 'signal', workflowId, events, options: {} });
           await respond();
@@ -54,6 +71,7 @@ function fakeClient(behaviour: { fail?: () => Error; latencyMs?: number; closed?
           events,
           options: options.startWorkflowOperation.options,
         });
+        refuseReuse(options.startWorkflowOperation.options);
         await respond();
         return events.map((e) => ({
           eventId: e.id,
@@ -238,5 +256,29 @@ describe('EntityDelivery', () => {
     await delivery.flush();
     expect(calls).toHaveLength(1);
     await sent;
+  });
+
+  describe('an entity whose workflow closed', () => {
+    const deliveries = (calls: Call[]) => calls.map((c) => `${c.kind}:${String(c.options.workflowIdReusePolicy)}`);
+
+    it('starts a new life only when the entity ended through `end` (its workflow completed)', async () => {
+      const { client, calls } = fakeClient({ lastRuns: new Map([['team/red-foxes', 'COMPLETED']]) });
+      const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+      await delivery.send([event()]);
+      expect(deliveries(calls)).toEqual(['start:REJECT_DUPLICATE', 'start:ALLOW_DUPLICATE']);
+    });
+
+    for (const status of ['TERMINATED', 'FAILED', 'CANCELLED', 'TIMED_OUT']) {
+      it(`refuses events for an entity whose workflow is ${status}, never reusing its id`, async () => {
+        const { client, calls } = fakeClient({ lastRuns: new Map([['team/red-foxes', status]]) });
+        const delivery = new EntityDelivery({ client, taskQueue: 'q', config });
+        const sent = await delivery.send([event()]).catch((err: unknown) => err);
+        expect(sent).toBeInstanceOf(EntityNotRunningError);
+        expect(sent).toMatchObject({ code: 'ENTITY_NOT_RUNNING', status, retryAfterSeconds: 60 });
+        const published = await delivery.publish([event()]).catch((err: unknown) => err);
+        expect(published).toBeInstanceOf(EntityNotRunningError);
+        expect(deliveries(calls)).toEqual(['start:REJECT_DUPLICATE', 'update:REJECT_DUPLICATE']);
+      });
+    }
   });
 });

@@ -80,9 +80,9 @@ async function liveEntity() {
   return { team, handle, state: await handle.query(stateQuery) };
 }
 
-async function historyTypes(workflowId: string): Promise<number[]> {
+async function historyTypes(workflowId: string): Promise<proto.temporal.api.enums.v1.EventType[]> {
   const history = await engine.client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).map((e) => e.eventType ?? 0);
+  return (history.events ?? []).map((e) => e.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED);
 }
 
 describe('operator input is validated before it is accepted', () => {
@@ -112,9 +112,9 @@ describe('operator input is validated before it is accepted', () => {
             t === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED ||
             t === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
         );
-    await expect(handle.executeUpdate(migrateUpdate, { args: [{ configVersion: 'no such version!' }] })).rejects.toThrow(
-      WorkflowUpdateFailedError,
-    );
+    await expect(
+      handle.executeUpdate(migrateUpdate, { args: [{ configVersion: 'no such version!' }] }),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
     const redrive = await handle
       .executeUpdate(redriveUpdate, { args: [{ deadLetterId: 'dl-404' }] })
       .catch((err: unknown) => err);
@@ -188,7 +188,7 @@ describe('what a worker cannot do fails the workflow task, which retries; the wo
     const handle = await engine.client.workflow.start(ENTITY_WORKFLOW_TYPE, {
       workflowId: `team/${team}`,
       taskQueue: engine.taskQueue,
-      args: [{ entityType: 'team', key: team, carried: { machine: 'garbage' } } as unknown as EntityWorkflowInput],
+      args: [{ entityType: 'team', key: team, carried: { machine: 'garbage' } as never }],
     });
     await eventually(
       () => historyTypes(handle.workflowId),

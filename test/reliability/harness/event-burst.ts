@@ -29,8 +29,10 @@ export function burstEntities(prefix: string, entities: number): string[] {
 
 export interface BurstResult {
   acknowledged: Set<string>;
-  /** Events whose send was refused, with the error. */
+  /** Events whose send was refused (and not acknowledged on a retry), with the error. */
   refused: Map<string, string>;
+  /** Sends retried after a retryable refusal. */
+  retries: number;
 }
 
 /**
@@ -40,7 +42,16 @@ export interface BurstResult {
 export async function sendBurst(
   deliverer: EventDeliverer,
   events: EngineEvent[],
-  options: { concurrency?: number; onProgress?: (done: number) => void | Promise<void> } = {},
+  options: {
+    concurrency?: number;
+    onProgress?: (done: number) => void | Promise<void>;
+    /** Retry a retryable refusal (Temporal unavailable, entity not running) this often, as a good sender does. */
+    retryEveryMs?: number;
+    /** Give up retrying at this time (ms since epoch). */
+    retryUntil?: number;
+    /** Pause after each acknowledged event in a lane (spreads a burst over time). */
+    paceMs?: number;
+  } = {},
 ): Promise<BurstResult> {
   const acknowledged = new Set<string>();
   const refused = new Map<string, string>();
@@ -49,16 +60,26 @@ export async function sendBurst(
   const lane = async () => {
     while (next < events.length) {
       const event = events[next++]!;
-      try {
-        await deliverer.send([event]);
-        acknowledged.add(event.id);
-      } catch (err) {
-        refused.set(event.id, err instanceof Error ? err.message : String(err));
+      for (;;) {
+        try {
+          await deliverer.send([event]);
+          acknowledged.add(event.id);
+          refused.delete(event.id);
+          break;
+        } catch (err) {
+          refused.set(event.id, err instanceof Error ? err.message : String(err));
+          const retryable = (err as { retryable?: unknown }).retryable === true;
+          if (!retryable || options.retryEveryMs === undefined || Date.now() > (options.retryUntil ?? 0)) break;
+          retries++;
+          await new Promise((resolve) => setTimeout(resolve, options.retryEveryMs));
+        }
       }
       done++;
       await options.onProgress?.(done);
+      if (options.paceMs) await new Promise((resolve) => setTimeout(resolve, options.paceMs));
     }
   };
+  let retries = 0;
   await Promise.all(Array.from({ length: options.concurrency ?? 50 }, lane));
-  return { acknowledged, refused };
+  return { acknowledged, refused, retries };
 }
