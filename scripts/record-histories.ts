@@ -21,7 +21,7 @@ import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
 import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
 import { allSearchAttributeKeys } from '../workflows/search-attributes.js';
-import { deadLettersQuery, redriveUpdate, stateQuery } from '../workflows/messages.js';
+import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../workflows/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
 
@@ -29,6 +29,10 @@ const outDir = 'test/fixtures/histories';
 /** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
 const tagIndex = process.argv.indexOf('--tag');
 const tag = tagIndex > 0 ? `${process.argv[tagIndex + 1]}-` : '';
+/** `--only migrate-checked` records just that scenario (the others keep the fixtures they have). */
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
+const wanted = (name: string) => only === undefined || only === name;
 
 async function save(client: Client, name: string, workflowIds: string[]): Promise<void> {
   for (const workflowId of workflowIds) {
@@ -65,13 +69,18 @@ async function main() {
   });
   const sandbox = await startSandbox();
   const bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: workflowPreloadModules });
-  const run = async (config: CompiledConfig, taskQueue: string, body: (delivery: EntityDelivery) => Promise<void>) => {
+  const run = async (
+    config: CompiledConfig,
+    taskQueue: string,
+    body: (delivery: EntityDelivery, store: ConfigStore) => Promise<void>,
+  ) => {
+    const store = new ConfigStore(config);
     const delivery = new EntityDelivery({ client: env.client, taskQueue, config, coalesceWindowMs: 0 });
     const workers = await createEngineWorkers({
       connection: env.nativeConnection,
       namespace: 'default',
       taskQueue,
-      configStore: new ConfigStore(config),
+      configStore: store,
       logger: pino({ level: 'warn' }),
       env: { ...referenceEnv((s) => sandbox.url(s)), MAILER_URL: sandbox.url('mailer') },
       deliverer: delivery,
@@ -79,7 +88,7 @@ async function main() {
     });
     const running = workers.run();
     try {
-      await body(delivery);
+      await body(delivery, store);
     } finally {
       workers.shutdown();
       await running;
@@ -88,7 +97,7 @@ async function main() {
   try {
     await fs.mkdir(outDir, { recursive: true });
     const reference = await loadCompiledConfig('examples/treasure-hunt/hunt.yaml');
-    for (const scenario of ['happy-path', 'stuck-and-locked-out', 'cancelled-hunt']) {
+    for (const scenario of ['happy-path', 'stuck-and-locked-out', 'cancelled-hunt'].filter(wanted)) {
       const taskQueue = `record-${scenario}`;
       await run(reference, taskQueue, async (delivery) => {
         const events = isolated(
@@ -104,43 +113,76 @@ async function main() {
     const compiled = compileConfigText(timingConfigYaml, 'timing-config.yaml');
     if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
     const timing = compiled.config;
-    await run(timing, 'record-timers', async (delivery) => {
-      // An `unless` timer that fires, a dead letter (partner down), onFailure, and a redrive.
-      await delivery.publish([ev('scanned', { teamId: 'timer', checkpoint: 'cp-1' }, 'scan-1')]);
-      await until(
-        () => env.client.workflow.getHandle('team/timer').query(stateQuery),
-        (v) => v.pendingActions === 0 && sandbox.requests().some((r) => r.path.endsWith('/nudge')),
-      );
-      sandbox.control('mailer', { kind: 'failWith', status: 500 });
-      await delivery.publish(
-        ['cp-2', 'cp-3'].map((cp, i) => ev('scanned', { teamId: 'timer', checkpoint: cp }, `scan-${i + 2}`)),
-      );
-      const letters = await until(
-        () => env.client.workflow.getHandle('team/timer').query(deadLettersQuery),
-        (l) => l.length >= 2,
-      );
-      sandbox.control('mailer', { kind: 'reset' });
-      await env.client.workflow
-        .getHandle('team/timer')
-        .executeUpdate(redriveUpdate, { args: [{ deadLetterId: letters[0]!.id }] });
-      await save(env.client, 'timers-dead-letters', ['team/timer', 'board/main']);
-    });
-
-    await run(timing, 'record-can', async (delivery) => {
-      // 2,100 events in batches of 100: one continue-as-new after 2,000.
-      for (let batch = 0; batch < 21; batch++) {
-        await delivery.publish(
-          Array.from({ length: 100 }, (_, i) => ev('ping', { teamId: 'busy' }, `ping-${batch * 100 + i}`)),
+    if (wanted('timers-dead-letters'))
+      await run(timing, 'record-timers', async (delivery) => {
+        // An `unless` timer that fires, a dead letter (partner down), onFailure, and a redrive.
+        await delivery.publish([ev('scanned', { teamId: 'timer', checkpoint: 'cp-1' }, 'scan-1')]);
+        await until(
+          () => env.client.workflow.getHandle('team/timer').query(stateQuery),
+          (v) => v.pendingActions === 0 && sandbox.requests().some((r) => r.path.endsWith('/nudge')),
         );
-      }
-      const runs: string[] = [];
-      for await (const wf of env.client.workflow.list({ query: 'WorkflowId = "team/busy"' })) runs.push(wf.runId);
-      const firstRun = runs.at(-1)!;
-      const history = await env.client.workflow.getHandle('team/busy', firstRun).fetchHistory();
-      const file = path.join(outDir, `${tag}continue-as-new--team_busy.json`);
-      await fs.writeFile(file, `${historyToJSON(history)}\n`);
-      process.stdout.write(`  ${file} (${history.events?.length ?? 0} events, ${runs.length} runs)\n`);
-    });
+        sandbox.control('mailer', { kind: 'failWith', status: 500 });
+        await delivery.publish(
+          ['cp-2', 'cp-3'].map((cp, i) => ev('scanned', { teamId: 'timer', checkpoint: cp }, `scan-${i + 2}`)),
+        );
+        const letters = await until(
+          () => env.client.workflow.getHandle('team/timer').query(deadLettersQuery),
+          (l) => l.length >= 2,
+        );
+        sandbox.control('mailer', { kind: 'reset' });
+        await env.client.workflow
+          .getHandle('team/timer')
+          .executeUpdate(redriveUpdate, { args: [{ deadLetterId: letters[0]!.id }] });
+        await save(env.client, 'timers-dead-letters', ['team/timer', 'board/main']);
+      });
+
+    if (wanted('continue-as-new'))
+      await run(timing, 'record-can', async (delivery) => {
+        // 2,100 events in batches of 100: one continue-as-new after 2,000.
+        for (let batch = 0; batch < 21; batch++) {
+          await delivery.publish(
+            Array.from({ length: 100 }, (_, i) => ev('ping', { teamId: 'busy' }, `ping-${batch * 100 + i}`)),
+          );
+        }
+        const runs: string[] = [];
+        for await (const wf of env.client.workflow.list({ query: 'WorkflowId = "team/busy"' })) runs.push(wf.runId);
+        const firstRun = runs.at(-1)!;
+        const history = await env.client.workflow.getHandle('team/busy', firstRun).fetchHistory();
+        const file = path.join(outDir, `${tag}continue-as-new--team_busy.json`);
+        await fs.writeFile(file, `${historyToJSON(history)}\n`);
+        process.stdout.write(`  ${file} (${history.events?.length ?? 0} events, ${runs.length} runs)\n`);
+      });
+
+    if (wanted('migrate-checked')) {
+      await run(timing, 'record-migrate', async (delivery, store) => {
+        // A migrate to a version nobody has (refused by the run: CHECK_MIGRATE_TARGET_PATCH), then one to a
+        // version the worker has (accepted: the run continues as new on it).
+        await delivery.publish([ev('scanned', { teamId: 'migrating', checkpoint: 'cp-1' }, 'mig-1')]);
+        const handle = env.client.workflow.getHandle('team/migrating');
+        const { runId: firstRun } = await handle.describe();
+        const next = compileConfigText(`${timingConfigYaml}\n# another version\n`, 'timing-v2.yaml');
+        if (!next.ok) throw new Error(JSON.stringify(next.problems));
+        const v2 = { ...next.config, version: `${next.config.version.slice(0, 12)}beef` };
+        await store.publish(v2);
+        await handle
+          .executeUpdate(migrateUpdate, { args: [{ configVersion: 'deadbeefdeadbeef' }] })
+          .then(() => {
+            throw new Error('the migrate to an unknown version was accepted');
+          })
+          .catch((err: unknown) => {
+            if (!/not known/.test(String((err as Error).cause))) throw err;
+          });
+        await handle.executeUpdate(migrateUpdate, { args: [{ configVersion: v2.version }] });
+        await until(
+          () => handle.query(stateQuery),
+          (v) => v.configVersion === v2.version,
+        );
+        const history = await env.client.workflow.getHandle('team/migrating', firstRun).fetchHistory();
+        const file = path.join(outDir, `${tag}migrate-checked--team_migrating.json`);
+        await fs.writeFile(file, `${historyToJSON(history)}\n`);
+        process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
+      });
+    }
   } finally {
     await sandbox.close();
     await env.teardown();

@@ -10,6 +10,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BOUNDED_RUNS_PATCH,
+  CHECK_MIGRATE_TARGET_PATCH,
   HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
   INLINE_DELIVERY_PATCH,
 } from '../../workflows/entity-workflow.js';
@@ -48,22 +49,25 @@ describe('replay of recorded histories', () => {
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
   }, 120_000);
 
-  it.each([BOUNDED_RUNS_PATCH, SPARSE_VISIBILITY_PATCH, INLINE_DELIVERY_PATCH, HANDLE_INBOX_BEFORE_CONTINUE_PATCH])(
-    'covers runs from before and after patch %s (patched() keeps both replaying)',
-    async (patchId) => {
-      const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-      const marked = await Promise.all(
-        files.map(async (f) => {
-          const text = await fs.readFile(path.join(dir, f), 'utf8');
-          return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
-            Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
-          );
-        }),
-      );
-      expect(marked.filter(Boolean).length).toBeGreaterThan(0);
-      expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
-    },
-  );
+  it.each([
+    BOUNDED_RUNS_PATCH,
+    SPARSE_VISIBILITY_PATCH,
+    INLINE_DELIVERY_PATCH,
+    HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
+    CHECK_MIGRATE_TARGET_PATCH,
+  ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
+    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
+    const marked = await Promise.all(
+      files.map(async (f) => {
+        const text = await fs.readFile(path.join(dir, f), 'utf8');
+        return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
+          Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
+        );
+      }),
+    );
+    expect(marked.filter(Boolean).length).toBeGreaterThan(0);
+    expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
+  });
 
   it('fails replay when the workflow code changes non-deterministically', async () => {
     const bundle = await bundleWorkflowCode({
