@@ -1,5 +1,5 @@
 /**
- * Scenario 7 — entities survive rolling deploys and operator mistakes. Proves, for each case: every
+ * Scenario 8 — entities survive rolling deploys and operator mistakes. Proves, for each case: every
  * acknowledged event is in its entity's log exactly once, every entity's state equals the simulator's fold
  * of its logged events, and no entity's workflow failed (all running at the end).
  * - rolling deploy: two worker processes on one task queue, one with config v1 and one with v2, each with a
@@ -171,7 +171,7 @@ async function burstWithFault(
   return burst;
 }
 
-describe('scenario 7: entities survive rolling deploys and operator mistakes', () => {
+describe('scenario 8: entities survive rolling deploys and operator mistakes', () => {
   it(
     'rolling deploy: v1 and v2 workers on one queue, a migrate to v2, the v1 worker replaced while events flow',
     async () => {
