@@ -183,6 +183,33 @@ async function main() {
         process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
       });
     }
+
+    if (wanted('compaction')) {
+      const compacting = compileConfigText(
+        timingConfigYaml.replace(
+          'initial: { paid: false, found: [], score: 0 }',
+          'initial: { paid: false, found: [], score: 0 }\n    compaction: { whenIdle: 1s, minHistory: 10 }',
+        ),
+        'timing-compacting.yaml',
+      );
+      if (!compacting.ok) throw new Error(JSON.stringify(compacting.problems));
+      await run(compacting.config, 'record-compaction', async (delivery) => {
+        // Events, then quiet: the run compacts into a new one (COMPACT_WHEN_IDLE_PATCH).
+        for (let i = 1; i <= 8; i++) {
+          await delivery.publish([ev('scanned', { teamId: 'idle', checkpoint: `cp-${i}` }, `idle-${i}`)]);
+        }
+        const handle = env.client.workflow.getHandle('team/idle');
+        const { runId: firstRun } = await handle.describe();
+        await until(
+          () => handle.describe(),
+          (d) => d.runId !== firstRun,
+        );
+        const history = await env.client.workflow.getHandle('team/idle', firstRun).fetchHistory();
+        const file = path.join(outDir, `${tag}compaction--team_idle.json`);
+        await fs.writeFile(file, `${historyToJSON(history)}\n`);
+        process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
+      });
+    }
   } finally {
     await sandbox.close();
     await env.teardown();

@@ -40,6 +40,16 @@ export const INLINE_DELIVERY_PATCH = 'inline-delivery';
  * which would stop the entity; the signals are in this run's history already.
  */
 export const HANDLE_INBOX_BEFORE_CONTINUE_PATCH = 'handle-inbox-before-continue-as-new';
+/**
+ * Patch id: an idle entity whose run holds a long history continues as new (a snapshot: state, dedupe memory,
+ * windows, timers and dead letters carried), so its next event — often to a worker that no longer caches it —
+ * replays a short history instead of the whole run.
+ */
+export const COMPACT_WHEN_IDLE_PATCH = 'compact-when-idle';
+/** Default idle time before compaction (an entity's `compaction.whenIdle` overrides it). */
+export const DEFAULT_COMPACT_IDLE_MS = 10 * 60 * 1_000;
+/** Default least history length worth compacting (an entity's `compaction.minHistory` overrides it). */
+export const DEFAULT_COMPACT_MIN_HISTORY = 100;
 /** How many recent events and firings queries keep. */
 const RECENT_LIMIT = 100;
 /** After an `end` action, the workflow lingers this long to answer late and re-delivered events (as rejected/duplicate). */
@@ -103,6 +113,19 @@ export function checkCarriedState(carried: unknown, workflowId: string): asserts
   }
 }
 
+/**
+ * A stable per-entity delay in [0, idleMs / 4): entities that went quiet together (the end of a campaign, a
+ * deploy) compact spread over a quarter of the idle time instead of all at once. FNV-1a of the workflow id.
+ */
+export function compactionJitter(workflowId: string, idleMs: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < workflowId.length; i++) {
+    hash ^= workflowId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return Math.floor((hash / 0x1_0000_0000) * (idleMs / 4));
+}
+
 /** Delivered batches come from outside the workflow (signals carry no validator): keep what is an event. */
 function wellFormedEvents(batch: unknown): EngineEvent[] {
   const events = (batch as { events?: unknown } | null | undefined)?.events;
@@ -156,6 +179,12 @@ export class EntityRun {
   private inline = false;
   /** Set while the main loop waits at its bottom: what it waits for. */
   private parked: { deadline: number | undefined; endedAt: number | undefined } | undefined;
+  /** Compaction settings of this run, decided once at its first wait (replay-safe); undefined: off. */
+  private compaction: { idleMs: number; minHistory: number; jitterMs: number } | undefined;
+  /** Engine time of the last handled event or fired deadline: when the entity went idle. */
+  private lastActivity = 0;
+  /** Set when the run decided to compact: it continues as new at once. */
+  private compacting = false;
 
   constructor(private readonly input: EntityWorkflowInput) {
     this.entity = { type: input.entityType, key: input.key };
@@ -309,12 +338,15 @@ export class EntityRun {
     const { machine, runner, config } = this.run;
     // Decided once per run, so a run that started before inline delivery keeps the loop's way (replay-safe).
     this.inline = patched(INLINE_DELIVERY_PATCH);
+    this.compaction = this.compactionSettings();
+    this.lastActivity = workflowNow();
     for (;;) {
       // Timers: the machine owns deadlines (unless, debounce, windows); the workflow only sleeps until the next one.
       const deadline = machine.nextDeadline();
       const now = workflowNow();
       if (deadline !== undefined && deadline <= now) {
         for (const decision of machine.fireDue(now)) this.remember(decision.firings);
+        this.lastActivity = now;
         this.publishVisibility();
         continue;
       }
@@ -341,10 +373,24 @@ export class EntityRun {
         };
       }
       const lingerLeft = endedAt !== undefined ? endedAt + ENDED_LINGER_MS - now : Infinity;
-      const wait = Math.min(deadline !== undefined ? deadline - now : Infinity, lingerLeft);
+      const compactAt = this.compactAt(endedAt);
+      const compactDue = compactAt !== undefined && compactAt <= now;
+      if (compactDue && this.inbox.length === 0 && runner.idle()) {
+        // Idle long enough, nothing in flight: snapshot into a new run (the path above drains and waits).
+        log.info('entity idle: compacting its history into a new run', { historyLength: workflowInfo().historyLength });
+        this.compacting = true;
+        continue;
+      }
+      // Due but actions still run: no timer; the loop wakes when the last one finishes.
+      const compactLeft = compactAt !== undefined && !compactDue ? compactAt - now : Infinity;
+      const wait = Math.min(deadline !== undefined ? deadline - now : Infinity, lingerLeft, compactLeft);
       if (this.inline) this.parked = { deadline, endedAt };
       await condition(
-        () => this.inbox.length > 0 || this.shouldContinueAsNew() || (this.inline && this.scheduleMoved()),
+        () =>
+          this.inbox.length > 0 ||
+          this.shouldContinueAsNew() ||
+          (this.inline && this.scheduleMoved()) ||
+          (compactDue && runner.idle()),
         Number.isFinite(wait) ? wait : undefined,
       );
       this.parked = undefined;
@@ -374,8 +420,29 @@ export class EntityRun {
     };
   }
 
+  /** Whether this run compacts when idle, and with which settings (behind COMPACT_WHEN_IDLE_PATCH). */
+  private compactionSettings(): EntityRun['compaction'] {
+    const setting = this.run.config.entities[this.entity.type]?.compaction;
+    if (setting === false || !patched(COMPACT_WHEN_IDLE_PATCH)) return undefined;
+    const idleMs = setting?.idleMs ?? DEFAULT_COMPACT_IDLE_MS;
+    return {
+      idleMs,
+      minHistory: setting?.minHistory ?? DEFAULT_COMPACT_MIN_HISTORY,
+      jitterMs: compactionJitter(`${this.entity.type}/${this.entity.key}`, idleMs),
+    };
+  }
+
+  /** When this run compacts if nothing happens before; undefined when its history is short or it ended. */
+  private compactAt(endedAt: number | undefined): number | undefined {
+    const settings = this.compaction;
+    if (settings === undefined || endedAt !== undefined) return undefined;
+    if (workflowInfo().historyLength < settings.minHistory) return undefined;
+    return this.lastActivity + settings.idleMs + settings.jitterMs;
+  }
+
   private shouldContinueAsNew(): boolean {
     return (
+      this.compacting ||
       this.migrateTo !== undefined ||
       this.eventsThisRun >= MAX_EVENTS_PER_RUN ||
       workflowInfo().historyLength >= MAX_HISTORY_PER_RUN ||
@@ -403,6 +470,7 @@ export class EntityRun {
       fired: [],
     };
     this.eventsThisRun++;
+    this.lastActivity = workflowNow();
     this.recentEvents.push({
       id: item.event.id,
       source: item.event.source,

@@ -37,6 +37,8 @@ export interface CompiledEntity {
   /** Path into the event where the entity key is found, e.g. `data.teamId` or `subject`. */
   key: string;
   initial: JsonObject;
+  /** Set only when the configuration says so; absent means the engine's defaults (see workflows/entity-run.ts). */
+  compaction?: { idleMs?: number; minHistory?: number } | false;
 }
 
 export type SourceAuth =

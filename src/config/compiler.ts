@@ -7,6 +7,7 @@ import type {
   CompiledAction,
   CompiledConfig,
   CompiledConnector,
+  CompiledEntity,
   CompiledEventType,
   CompiledReducer,
   CompiledRule,
@@ -31,12 +32,28 @@ export const DEFAULTS = {
   recordBodyBytes: 2048,
 } as const;
 
+function compileCompaction(
+  compaction: false | { whenIdle?: number | undefined; minHistory?: number | undefined },
+): CompiledEntity['compaction'] {
+  if (compaction === false) return false;
+  return {
+    ...(compaction.whenIdle !== undefined && { idleMs: compaction.whenIdle }),
+    ...(compaction.minHistory !== undefined && { minHistory: compaction.minHistory }),
+  };
+}
+
 /** Builds the compiled configuration; the input must have passed the schema and reference checks. */
 export function compileConfig(input: ConfigInput): CompiledConfig {
   const entities = Object.fromEntries(
     Object.entries(input.entities).map(([name, entity]) => [
       name,
-      { name, key: entity.key, initial: entity.initial ?? {} },
+      {
+        name,
+        key: entity.key,
+        initial: entity.initial ?? {},
+        // Only when written, so configurations without it keep their version hash.
+        ...(entity.compaction !== undefined && { compaction: compileCompaction(entity.compaction) }),
+      },
     ]),
   );
   const sources = Object.fromEntries(

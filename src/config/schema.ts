@@ -110,6 +110,26 @@ export const entitySchema = closed({
     .describe('correlation key: where the entity key is found in an event — `data.teamId`, `subject`'),
   initial: z.record(z.string(), z.json()).optional().describe('initial state of a new entity (default `{}`)'),
   description: z.string().optional().describe('what the entity is'),
+  compaction: z
+    .union([
+      z.literal(false),
+      closed({
+        whenIdle: durationSchema
+          .optional()
+          .describe('continue as new once the entity has been idle this long (default `10m`)'),
+        minHistory: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('only when its run holds at least this many history events (default 100)'),
+      }),
+    ])
+    .optional()
+    .describe(
+      'snapshot an idle entity: its run continues as new with state, dedupe memory, windows, timers and dead letters ' +
+        'carried, so its next event replays a short history; `false` turns it off (default on: idle `10m`, 100 events)',
+    ),
 }).meta({ id: 'Entity', description: 'A thing events are about; each one is a long-lived workflow `<entity>/<key>`.' });
 
 const apiKeyAuth = closed({

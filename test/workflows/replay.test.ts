@@ -14,6 +14,7 @@ import {
   HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
   INLINE_DELIVERY_PATCH,
 } from '../../workflows/entity-workflow.js';
+import { COMPACT_WHEN_IDLE_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
 import { workflowBundle } from '../helpers/temporal.js';
 
@@ -55,6 +56,7 @@ describe('replay of recorded histories', () => {
     INLINE_DELIVERY_PATCH,
     HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
     CHECK_MIGRATE_TARGET_PATCH,
+    COMPACT_WHEN_IDLE_PATCH,
   ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     const marked = await Promise.all(
