@@ -27,6 +27,15 @@ export interface BenchSizes {
   memory: { steps: number[] };
   replay: { historyLength: number; repeats: number };
   rules: { repeats: number };
+  /** Scenario 8: entities built with `historyEvents` each, then probed cold with a cache of `cache`. */
+  cold: {
+    entities: number;
+    historyEvents: number;
+    buildConcurrency: number;
+    cache: number;
+    probes: number;
+    probeConcurrency: number;
+  };
 }
 
 /** The full run: under 15 minutes on 2 cores. */
@@ -39,6 +48,7 @@ export const FULL: BenchSizes = {
   memory: { steps: [0, 500, 1_000, 1_500] },
   replay: { historyLength: 5_000, repeats: 5 },
   rules: { repeats: 3 },
+  cold: { entities: 1_000, historyEvents: 150, buildConcurrency: 64, cache: 100, probes: 1_000, probeConcurrency: 8 },
 };
 
 /** `--quick`: every scenario, smaller, one repeat; under 3 minutes. */
@@ -51,6 +61,7 @@ export const QUICK: BenchSizes = {
   memory: { steps: [0, 250, 500] },
   replay: { historyLength: 1_000, repeats: 3 },
   rules: { repeats: 1 },
+  cold: { entities: 100, historyEvents: 100, buildConcurrency: 32, cache: 10, probes: 200, probeConcurrency: 4 },
 };
 
 /** The worker options of every target: the SDK's defaults except a cache large enough for every entity. */

@@ -12,6 +12,7 @@ import { BENCH_WORKER_OPTIONS, type BenchSizes } from './bench-options.js';
 import { buildBenchBundles } from './bundles.js';
 import { ProcessedTrackers } from './probe/processed-tracker.js';
 import type { BenchResults, ScenarioResult } from './results-model.js';
+import { runColdEntities } from './scenarios/cold-entities.js';
 import { runContinueAsNew } from './scenarios/continue-as-new.js';
 import { runLatency } from './scenarios/latency.js';
 import { runMemory } from './scenarios/memory.js';
@@ -23,7 +24,7 @@ import type { BenchContext } from './targets.js';
 export interface HarnessOptions {
   mode: BenchResults['mode'];
   sizes: BenchSizes;
-  /** Scenario numbers to run (default all, 1–7). */
+  /** Scenario numbers to run (default all, 1–8). */
   only?: number[];
   /** Progress lines (stderr by default). */
   log?: (message: string) => void;
@@ -41,6 +42,7 @@ const SCENARIOS: Record<number, Scenario> = {
   5: runMemory,
   6: runReplay,
   7: (_ctx, sizes) => runRuleEvaluation(sizes),
+  8: runColdEntities,
 };
 
 const require = createRequire(import.meta.url);
@@ -100,7 +102,7 @@ export async function openBenchContext(): Promise<OpenedBench> {
 export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const started = Date.now();
-  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7];
+  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7, 8];
 
   log('starting a Temporal dev server and bundling workflows…');
   const { ctx, server, close } = await openBenchContext();
@@ -108,7 +110,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   try {
     for (const id of only) {
       const scenario = SCENARIOS[id];
-      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–7`);
+      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–8`);
       const t0 = Date.now();
       log(`scenario ${id}…`);
       scenarios.push(await scenario(ctx, options.sizes));
