@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CompiledConfig } from '../src/config/compiled.js';
-import { EntityMachine } from '../src/rules/entity-machine.js';
+import { CURRENT_SEMANTICS, EntityMachine, LEGACY_SEMANTICS } from '../src/rules/entity-machine.js';
 import type { DeliveryResult, EngineEvent, Firing } from '../src/rules/types.js';
 import type { EngineActivities } from '../activities/index.js';
 import { ActionRunner } from './action-runner.js';
@@ -57,6 +57,12 @@ export const INLINE_DELIVERY_PATCH = 'inline-delivery';
  * entity. The signals are in this run's history already; handling them adds no signal to it.
  */
 export const HANDLE_INBOX_BEFORE_CONTINUE_PATCH = 'handle-inbox-before-continue-as-new';
+/**
+ * Patch id: the language as documented (issue 16). An `unless` rule's `if` is checked at the deadline, not when
+ * the trigger arrives; actions written after `end` in the same `then` are not run. Runs without it keep the old
+ * meanings (LEGACY_SEMANTICS), so their commands replay unchanged.
+ */
+export const LANGUAGE_SEMANTICS_PATCH = 'language-semantics-16';
 /** How many recent events and firings queries keep. */
 const RECENT_LIMIT = 100;
 /** After an `end` action, the workflow lingers this long to answer late and re-delivered events (as rejected/duplicate). */
@@ -168,7 +174,9 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
   setHandler(timersQuery, () => (run.loaded ? run.loaded.machine.timers() : []));
 
   const config: CompiledConfig = shared(await getConfig({ version: input.configVersion }));
-  const machine = new EntityMachine(config, entity, carried?.machine);
+  const machine = new EntityMachine(config, entity, carried?.machine, {
+    semantics: patched(LANGUAGE_SEMANTICS_PATCH) ? CURRENT_SEMANTICS : LEGACY_SEMANTICS,
+  });
   const runner = new ActionRunner(entity, config, workflowInfo().taskQueue, carried?.deadLetters ?? []);
   run.loaded = { config, machine, runner };
 

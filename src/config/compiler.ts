@@ -205,7 +205,8 @@ function compileTiming(rule: RuleInput): RuleTiming | undefined {
       event: compileEventRef({ event: rule.unless.event, match: rule.unless.match }),
       windowMs: rule.unless.window,
     };
-  if (rule.count) return { kind: 'count', count: rule.count.times, windowMs: rule.count.window };
+  if (rule.count)
+    return { kind: 'count', count: rule.count.times, windowMs: rule.count.window, mode: rule.count.mode ?? 'reset' };
   if (rule.debounce !== undefined) return { kind: 'debounce', quietMs: rule.debounce };
   if (rule.throttle !== undefined) return { kind: 'throttle', intervalMs: rule.throttle };
   if (rule.all !== undefined) {

@@ -55,10 +55,19 @@ match: { data: { checkpoint: { prefix: cp- }, score: [{ numeric: [">=", 10] }], 
 
 A rule has at most one timing clause: \`within\` (the trigger, then \`event\` within \`window\`: fires on
 the second event), \`unless\` (the trigger, and \`event\` does not follow within \`window\`: fires at the
-deadline), \`count\` (\`times\` matching triggers within a sliding \`window\`), \`debounce\` (fires once
-the trigger has been quiet that long), \`throttle\` (at most once per interval) or \`all\` (a join of several
-events in any order: \`"a && (b || c)"\` or \`[a, { any: [b, c] }]\`, optionally \`{ of, window }\`).
-\`once: true\` combines with any of them.
+deadline), \`count\` (\`times\` matching triggers within \`window\`; \`mode: reset\`, the default, starts
+counting again after firing, \`mode: sliding\` fires on every further match while \`times\` are in the window),
+\`debounce\` (fires once the trigger has been quiet that long), \`throttle\` (at most once per interval) or
+\`all\` (a join of several events in any order: \`"a && (b || c)"\` or \`[a, { any: [b, c] }]\`, optionally
+\`{ of, window }\`). \`once: true\` combines with any of them.
+
+When \`if\` is checked: for \`unless\`, at the deadline (over the state then, with the trigger as \`event\`):
+the rule fires only if the condition holds at that moment. For \`all\`, when the join completes. For every
+other kind, when the trigger arrives (a \`debounce\` or \`count\` counts only triggers for which it holds).
+
+\`end\` ends the entity after the current event: actions written after it in the same \`then\` do not run
+(\`hunt lint\` reports them), and its open windows and pending deadlines are cancelled, each one named in the
+decision trace.
 `;
 
 /** Sections in reading order: definition id → heading. */

@@ -21,19 +21,23 @@
  *     open fires the rule with the partner as the triggering event and closes the window. An
  *     expired window just closes.
  *   - `unless`: the trigger sets a deadline (unless one is pending); the partner event cancels it;
- *     at the deadline the rule fires with the trigger as the triggering event.
- *   - `count`: N matching triggers within a sliding window fire the rule (with the Nth event),
- *     then the count resets.
+ *     at the deadline `if` is checked (state then, the trigger as `event`) and the rule fires with
+ *     the trigger as the triggering event.
+ *   - `count`: N matching triggers within the window fire the rule (with the Nth event); then the
+ *     count resets (`mode: reset`, the default) or keeps sliding (`mode: sliding`: each further
+ *     match while N are in the window fires again).
  *   - `debounce`: fires `quietMs` after the last matching trigger, with that last event.
  *   - `all`: each event matching a join leaf is remembered (latest per leaf, forgotten after the
  *     optional window); when the join holds, `if` and `once` are checked, the rule fires with the
  *     completing event, and the join resets.
- *   `if` is evaluated when the trigger arrives (for `unless`/`debounce` it is not re-checked at the
- *   deadline; put such checks in the partner event or in `once`).
+ *   Except for `unless` and `all`, `if` is evaluated when the trigger arrives (a `debounce` deadline
+ *   is set only by triggers for which it holds, and is not re-checked at the deadline).
+ *   Runs that started before these meanings were fixed keep the old ones (LanguageSemantics).
  * - Firing: actions are planned in order with templates rendered over `{ event, data, state,
  *   entity }` (`env.*` left for the activity). `set` actions apply to state at once, so later
- *   actions and later rules see them. `end` ends the entity after the current event: its timers are
- *   dropped and later events are rejected with reason "entity ended". `onFailure` actions are
+ *   actions and later rules see them. `end` ends the entity after the current event: actions after
+ *   it in the same `then` are not planned, its timers are dropped (each one named in the trace, clause
+ *   `end`) and later events are rejected with reason "entity ended". `onFailure` actions are
  *   planned alongside (rendered with the same scope); the workflow runs them only if a call fails,
  *   and their `set`/`end` are not applied by the machine.
  * - Timers due at or before `now` fire before an event at `now` is handled (their firings come
@@ -65,7 +69,26 @@ import type {
 } from './types.js';
 import { showDuration, showTime } from './wording.js';
 
+/**
+ * Meanings of the language that changed while entities were running. The machine is pure, so it cannot ask
+ * Temporal's `patched()`: the entity workflow decides them per run and passes them in. Offline tools (the
+ * simulator, `hunt docs`) use the current meanings, `CURRENT_SEMANTICS`.
+ */
+export interface LanguageSemantics {
+  /** `unless` + `if`: the condition is evaluated at the deadline (else: when the trigger arrives). */
+  absenceIfAtDeadline: boolean;
+  /** An `end` action stops its rule's later `then` actions (else: they are still planned and run). */
+  endStopsActions: boolean;
+}
+
+/** The language as documented: what new entity runs, the simulator and the docs use. */
+export const CURRENT_SEMANTICS: LanguageSemantics = { absenceIfAtDeadline: true, endStopsActions: true };
+/** The language before issue 16's fixes: what runs that started earlier keep while they replay. */
+export const LEGACY_SEMANTICS: LanguageSemantics = { absenceIfAtDeadline: false, endStopsActions: false };
+
 export interface MachineOptions {
+  /** Language meanings that changed over time (default CURRENT_SEMANTICS); see LanguageSemantics. */
+  semantics?: LanguageSemantics;
   /** Most (source, id) pairs remembered for dedupe (default 10,000). */
   maxSeen?: number;
   /** Age after which a seen pair is forgotten (default 7 days). */
@@ -132,6 +155,7 @@ export class EntityMachine {
   private readonly maxSeen: number;
   private readonly seenMaxAgeMs: number;
   private readonly maxTraces: number;
+  private readonly semantics: LanguageSemantics;
 
   private currentState: JsonObject;
   private readonly seen = new Map<string, number>();
@@ -156,6 +180,7 @@ export class EntityMachine {
     this.maxSeen = options.maxSeen ?? 10_000;
     this.seenMaxAgeMs = options.seenMaxAgeMs ?? 7 * DAY;
     this.maxTraces = options.maxTraces ?? 50;
+    this.semantics = options.semantics ?? CURRENT_SEMANTICS;
     const initial = config.entities[entity.type]?.initial ?? {};
     this.currentState = snapshot?.state ?? initial;
     for (const [key, at] of snapshot?.seen ?? []) this.seen.set(key, at);
@@ -233,7 +258,9 @@ export class EntityMachine {
     this.seen.set(key, now);
     if (this.seen.size > this.maxSeen) this.seen.delete(this.seen.keys().next().value as string);
     this.eventCount++;
-    const ended = this.applyEnd(now);
+    const cancelled = this.applyEnd(now);
+    const ended = cancelled !== undefined;
+    if (cancelled) verdicts.push(...cancelled);
 
     const delivery: DeliveryResult = {
       eventId: event.id,
@@ -355,7 +382,17 @@ export class EntityMachine {
       this.currentState = applyReducers(this.currentState, action.reducers, scope);
     } else if (action.kind === 'end') {
       this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
-      this.applyEnd(now);
+      const cancelled = this.applyEnd(now);
+      if (cancelled && cancelled.length > 0) {
+        this.remember({
+          eventId: planned.eventId,
+          eventType: `onFailure of ${planned.ruleId}`,
+          at: now,
+          status: 'accepted',
+          verdicts: cancelled,
+          cause: 'timer',
+        });
+      }
     }
   }
 
@@ -410,7 +447,9 @@ export class EntityMachine {
       const reason = failed && !failed.matched ? failed.reason : 'no match';
       return this.verdict(id, 'match', [...notes, reason].join('; '));
     }
-    if (rule.if !== undefined) {
+    // An absence rule's condition is about the moment it would fire: it is checked at the deadline.
+    const ifAtDeadline = timing?.kind === 'unless' && this.semantics.absenceIfAtDeadline;
+    if (rule.if !== undefined && !ifAtDeadline) {
       let holds: boolean;
       try {
         holds = evaluateCondition(rule.if, this.scope(event));
@@ -461,7 +500,12 @@ export class EntityMachine {
         }
         const at = now + timing.windowMs;
         this.updateMemory(rule, { pending: { at, since: now, event } });
-        return this.verdict(id, 'unless', `${prefix}fires at ${showTime(at)} unless "${timing.event.type}" arrives`);
+        const condition = ifAtDeadline && rule.if !== undefined ? ` and "${rule.if}" holds then` : '';
+        return this.verdict(
+          id,
+          'unless',
+          `${prefix}fires at ${showTime(at)} unless "${timing.event.type}" arrives${condition}`,
+        );
       }
       case 'debounce': {
         const at = now + timing.quietMs;
@@ -472,13 +516,16 @@ export class EntityMachine {
       case 'count': {
         const hits = [...this.liveHits(rule, now), now];
         if (hits.length >= timing.count) {
-          this.updateMemory(rule, { hits: undefined });
+          // `reset` starts counting again; `sliding` keeps the hits that can still make up the next N.
+          const sliding = timing.mode === 'sliding';
+          this.updateMemory(rule, { hits: sliding ? hits.slice(hits.length - timing.count + 1) : undefined });
+          const how = sliding ? ' (sliding)' : '; the count starts again';
           return this.fireNow(
             indexed,
             event,
             now,
             'count',
-            `${prefix}${hits.length} matching events within ${showDuration(timing.windowMs)}`,
+            `${prefix}${hits.length} matching events within ${showDuration(timing.windowMs)}${how}`,
           );
         }
         this.updateMemory(rule, { hits });
@@ -557,10 +604,12 @@ export class EntityMachine {
   ): Firing {
     const actions: PlannedAction[] = [];
     const keyOpts = timerAt === undefined ? {} : { timerAt };
-    rule.then.forEach((action, index) => {
+    for (const [index, action] of rule.then.entries()) {
       const where = `rule ${rule.id} then[${index}]`;
       const scope = this.scope(trigger);
       if (action.kind === 'set') this.currentState = applyReducers(this.currentState, action.reducers, scope);
+      // The entity ends after this action: what is written after `end` does not run (lint flags it).
+      const stop = action.kind === 'end' && this.semantics.endStopsActions;
       if (action.kind === 'end') this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
       actions.push({
         ruleId: rule.id,
@@ -569,7 +618,8 @@ export class EntityMachine {
         idempotencyKey: idempotencyKey(this.entity, trigger.id, rule.id, index, keyOpts),
         action: renderAction(action, scope, where),
       });
-    });
+      if (stop) break;
+    }
     const scope = this.scope(trigger);
     rule.onFailure.forEach((action, index) => {
       actions.push({
@@ -641,6 +691,20 @@ export class EntityMachine {
       this.remember(quiet);
       return { firings: [], trace: quiet };
     }
+    if (timing.kind === 'unless' && rule.if !== undefined && this.semantics.absenceIfAtDeadline) {
+      // The condition sees the state at the deadline, with the trigger as `event`.
+      let reason: string | undefined;
+      try {
+        if (!evaluateCondition(rule.if, this.scope(pending.event))) reason = `"${rule.if}" is false at the deadline`;
+      } catch (err) {
+        reason = err instanceof Error ? err.message : String(err);
+      }
+      if (reason !== undefined) {
+        const quiet = trace('accepted', { ruleId, fired: false, clause: 'if', reason: `${why}, but ${reason}` });
+        this.remember(quiet);
+        return { firings: [], trace: quiet };
+      }
+    }
     this.begin();
     let firing: Firing;
     try {
@@ -653,13 +717,15 @@ export class EntityMachine {
       return { firings: [], trace: failed };
     }
     this.commit();
-    const ended = this.applyEnd(at);
+    const cancelled = this.applyEnd(at);
     const fired = trace('accepted', {
       ruleId,
       fired: true,
       clause: timing.kind,
       reason: `${why} → ${describeFiring(firing)}`,
     });
+    if (cancelled) fired.verdicts.push(...cancelled);
+    const ended = cancelled !== undefined;
     this.remember(fired);
     return { firings: [firing], trace: fired, ...(ended && { ended: true }) };
   }
@@ -737,16 +803,26 @@ export class EntityMachine {
     }
   }
 
-  /** Ends the entity if an `end` action asked to; returns true when it did. */
-  private applyEnd(now: number): boolean {
+  /**
+   * Ends the entity if an `end` action asked to. Returns undefined when it did not, else one verdict per
+   * window or deadline the end cancelled (clause `end`), so the trace explains them like any cancellation.
+   */
+  private applyEnd(now: number): RuleVerdict[] | undefined {
     const request = this.endRequest;
     this.endRequest = undefined;
-    if (!request || this.endedInfo) return false;
+    if (!request || this.endedInfo) return undefined;
     this.endedInfo = { at: now, ...(request.reason !== undefined && { reason: request.reason }) };
+    const because = request.reason === undefined ? 'the entity ended' : `the entity ended (${request.reason})`;
+    const cancelled = this.timers().map((timer): RuleVerdict => ({
+      ruleId: timer.ruleId,
+      fired: false,
+      clause: 'end',
+      reason: `cancelled: ${timer.what} at ${showTime(timer.at)}; ${because}`,
+    }));
     // An ended entity fires nothing more: its windows and timers go.
     this.memory.clear();
     this.deadlines.clear();
-    return true;
+    return cancelled;
   }
 
   private scope(event: EngineEvent): ExpressionScope {
