@@ -21,6 +21,7 @@ import { contentHash } from './canonical-json.js';
 import { joinFromItems, joinLeaves, parseJoinExpression } from './join-expression.js';
 import type { ActionInput, ConfigInput, ConnectorInput, EventRefInput, ReducerInput, RuleInput } from './schema.js';
 import { compileStatuses } from './success-statuses.js';
+import { eventTypesOfRule } from '../rules/rule-index.js';
 
 export const DEFAULTS = {
   apiKeyHeader: 'x-api-key',
@@ -75,12 +76,7 @@ export function indexRules(rules: readonly CompiledRule[]): Record<string, strin
 
 /** Every event type a rule observes: triggers, and partners of within/unless/all. */
 export function observedTypes(rule: CompiledRule): string[] {
-  const types = rule.on.map((ref) => ref.type);
-  const timing = rule.timing;
-  if (timing?.kind === 'within') types.push(timing.then.type);
-  if (timing?.kind === 'unless') types.push(timing.event.type);
-  if (timing?.kind === 'all') types.push(...joinLeaves(timing.join).map((ref) => ref.type));
-  return [...new Set(types)];
+  return eventTypesOfRule(rule);
 }
 
 function compileSource(name: string, source: ConfigInput['sources'][string]): CompiledSource {
