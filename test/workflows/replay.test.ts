@@ -12,6 +12,7 @@ import {
   BOUNDED_RUNS_PATCH,
   HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
   INLINE_DELIVERY_PATCH,
+  LANGUAGE_SEMANTICS_PATCH,
 } from '../../workflows/entity-workflow.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
 import { workflowBundle } from '../helpers/temporal.js';
@@ -48,7 +49,13 @@ describe('replay of recorded histories', () => {
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
   }, 120_000);
 
-  it.each([BOUNDED_RUNS_PATCH, SPARSE_VISIBILITY_PATCH, INLINE_DELIVERY_PATCH, HANDLE_INBOX_BEFORE_CONTINUE_PATCH])(
+  it.each([
+    BOUNDED_RUNS_PATCH,
+    SPARSE_VISIBILITY_PATCH,
+    INLINE_DELIVERY_PATCH,
+    HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
+    LANGUAGE_SEMANTICS_PATCH,
+  ])(
     'covers runs from before and after patch %s (patched() keeps both replaying)',
     async (patchId) => {
       const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
