@@ -38,6 +38,12 @@ and \`entity\` (\`entity.type\`, \`entity.key\`). \`env\` (environment variables
 settings (\`url\`, \`headers\`, \`body\`, \`auth\`): it is resolved inside the activity and never enters workflow
 history. Using \`env\` in a rule, a reducer or an action is a compile error.
 
+\`hunt validate\` type-checks every condition and placeholder: \`data\` and \`event.data\` have the types of the
+event's JSON Schema (\`integer\` and \`number\` are CEL \`double\`, and mix with int literals such as \`5\`),
+\`state\` those of the entity's \`initial\` state and of what reducers and \`set\` actions write. A field the
+schema does not declare is allowed (as \`dyn\`) unless the schema says \`additionalProperties: false\`. A type
+error (\`data.severity <= "2"\` over an \`integer\` field) is reported with file, line and column.
+
 ## Patterns
 
 A pattern mirrors the event: keys are envelope attributes and \`data\`, nested objects go deeper, and

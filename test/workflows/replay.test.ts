@@ -55,22 +55,19 @@ describe('replay of recorded histories', () => {
     INLINE_DELIVERY_PATCH,
     HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
     LANGUAGE_SEMANTICS_PATCH,
-  ])(
-    'covers runs from before and after patch %s (patched() keeps both replaying)',
-    async (patchId) => {
-      const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-      const marked = await Promise.all(
-        files.map(async (f) => {
-          const text = await fs.readFile(path.join(dir, f), 'utf8');
-          return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
-            Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
-          );
-        }),
-      );
-      expect(marked.filter(Boolean).length).toBeGreaterThan(0);
-      expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
-    },
-  );
+  ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
+    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
+    const marked = await Promise.all(
+      files.map(async (f) => {
+        const text = await fs.readFile(path.join(dir, f), 'utf8');
+        return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
+          Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
+        );
+      }),
+    );
+    expect(marked.filter(Boolean).length).toBeGreaterThan(0);
+    expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
+  });
 
   it('fails replay when the workflow code changes non-deterministically', async () => {
     const bundle = await bundleWorkflowCode({
