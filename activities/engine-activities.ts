@@ -7,6 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import { configVersionMissing } from '../src/metrics/engine-metrics.js';
 import type { EngineEvent } from '../src/rules/types.js';
+import { createEventValidator } from '../src/ingest/event-validator.js';
+import type { EventValidator } from '../src/ingest/event-validator.js';
 import type { ConfigStore } from '../src/worker/config-store.js';
 import { UnknownConfigVersionError } from '../src/worker/config-store.js';
 
@@ -18,6 +20,17 @@ export interface EngineActivityDeps {
 
 /** Creates the engine activities bound to their dependencies. */
 export function createEngineActivities(deps: EngineActivityDeps) {
+  // One validator per config version (ajv compiles each schema once); versions are few and immutable.
+  const validators = new Map<string, Promise<EventValidator>>();
+  const validatorOf = (version: string): Promise<EventValidator> => {
+    let validator = validators.get(version);
+    if (!validator) {
+      validator = deps.configStore.get(version).then(createEventValidator);
+      void validator.catch(() => validators.delete(version));
+      validators.set(version, validator);
+    }
+    return validator;
+  };
   return {
     /** The compiled config of a version (default: the worker's current one). Run as a local activity. */
     async getConfig(input: { version?: string }): Promise<CompiledConfig> {
@@ -37,8 +50,25 @@ export function createEngineActivities(deps: EngineActivityDeps) {
       }
     },
 
-    /** Delivers emitted events to their entities; ids are stable, so a retried emit is deduped downstream. */
-    async emitEvents(input: { events: EngineEvent[] }): Promise<{ delivered: number }> {
+    /**
+     * Delivers emitted events to their entities; ids are stable, so a retried emit is deduped downstream.
+     * Given the emitting run's config version, each event is first checked as ingest would check it (schema,
+     * routing): a bad one fails for good (`EmittedEventInvalid`), which the workflow dead-letters, explained.
+     */
+    async emitEvents(input: { events: EngineEvent[]; configVersion?: string }): Promise<{ delivered: number }> {
+      if (input.configVersion !== undefined) {
+        const validator = await validatorOf(input.configVersion);
+        for (const event of input.events) {
+          const problems = validator.validateEmitted(event);
+          if (problems.length === 0) continue;
+          const details = problems.map((p) => `${p.pointer || '(event)'} ${p.detail}`).join('; ');
+          throw ApplicationFailure.nonRetryable(
+            `emitted event "${event.type}" (${event.id}) would be rejected: ${details}. Fix the emit's data in the rule, or the event's schema`,
+            'EmittedEventInvalid',
+            { problems },
+          );
+        }
+      }
       await deps.deliverer.send(input.events);
       return { delivered: input.events.length };
     },

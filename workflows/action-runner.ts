@@ -224,7 +224,7 @@ export class ActionRunner {
             ...emitOptions,
             summary: `${planned.ruleId} → emit ${event.type}`,
           });
-          await emitEvents({ events: [event] });
+          await emitEvents({ events: [event], configVersion: this.config.version });
         }
         return;
       }

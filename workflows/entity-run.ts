@@ -15,7 +15,7 @@
  */
 import { allHandlersFinished, condition, log, patched, workflowInfo } from '@temporalio/workflow';
 import type { CompiledConfig } from '../src/config/compiled.js';
-import { EntityMachine } from '../src/rules/entity-machine.js';
+import { CURRENT_SEMANTICS, EntityMachine, LEGACY_SEMANTICS } from '../src/rules/entity-machine.js';
 import type { DeliveryResult, EngineEvent, EntityRef, Firing } from '../src/rules/types.js';
 import { ActionRunner } from './action-runner.js';
 import type { CarriedState, DeadLetter, EntityView, EntityWorkflowInput, RecentEvent } from './messages.js';
@@ -40,6 +40,12 @@ export const INLINE_DELIVERY_PATCH = 'inline-delivery';
  * which would stop the entity; the signals are in this run's history already.
  */
 export const HANDLE_INBOX_BEFORE_CONTINUE_PATCH = 'handle-inbox-before-continue-as-new';
+/**
+ * Patch id: the language as documented (issue 16). An `unless` rule's `if` is checked at the deadline, not when
+ * the trigger arrives; actions written after `end` in the same `then` are not run. Runs without it keep the old
+ * meanings (LEGACY_SEMANTICS), so their commands replay unchanged.
+ */
+export const LANGUAGE_SEMANTICS_PATCH = 'language-semantics-16';
 /**
  * Patch id: an idle entity whose run holds a long history continues as new (a snapshot: state, dedupe memory,
  * windows, timers and dead letters carried), so its next event — often to a worker that no longer caches it —
@@ -224,7 +230,9 @@ export class EntityRun {
    * the run started runs at that moment, and its commands come before the carried firings').
    */
   load(config: CompiledConfig, taskQueue: string): void {
-    const machine = new EntityMachine(config, this.entity, this.carried?.machine);
+    const machine = new EntityMachine(config, this.entity, this.carried?.machine, {
+      semantics: patched(LANGUAGE_SEMANTICS_PATCH) ? CURRENT_SEMANTICS : LEGACY_SEMANTICS,
+    });
     const runner = new ActionRunner(this.entity, config, taskQueue, this.carried?.deadLetters ?? []);
     this.loaded = { config, machine, runner, visibility: new VisibilityPublisher() };
     runner.onDeadLettersChanged = () => this.publishVisibility();

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
+import { createEventValidator } from '../ingest/event-validator.js';
 import { simulate } from '../rules/simulate.js';
+import type { EngineEvent } from '../rules/types.js';
 import type { SimulationEvent, SimulationOptions, SimulationResult } from '../rules/simulate.js';
 import { diffSimulations } from '../rules/simulation-diff.js';
 import type { EntityDiff } from '../rules/simulation-diff.js';
@@ -53,8 +55,14 @@ async function loadConfig(path: string): Promise<CompiledConfig> {
   }
 }
 
-function options(horizon: string | undefined): SimulationOptions {
-  return horizon === undefined ? {} : { horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon };
+function options(config: CompiledConfig, horizon: string | undefined): SimulationOptions {
+  // Emitted events are checked as the engine's emit activity checks them.
+  const validator = createEventValidator(config);
+  const checkEmitted = (event: EngineEvent) =>
+    validator.validateEmitted(event).map((p) => `${p.pointer || '(event)'} ${p.detail}`);
+  return horizon === undefined
+    ? { checkEmitted }
+    : { checkEmitted, horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon };
 }
 
 function run(config: CompiledConfig, events: SimulationEvent[], opts: SimulationOptions): SimulationResult {
@@ -73,7 +81,7 @@ export async function simulateFiles(
   opts: { horizon?: string } = {},
 ): Promise<{ result: SimulationResult; text: string }> {
   const [config, events] = await Promise.all([loadConfig(configPath), readEventsFile(eventsPath)]);
-  const result = run(config, events, options(opts.horizon));
+  const result = run(config, events, options(config, opts.horizon));
   return { result, text: formatSimulation(result) };
 }
 
@@ -89,7 +97,10 @@ export async function diffFiles(
     loadConfig(newPath),
     readEventsFile(eventsPath),
   ]);
-  const diffs = diffSimulations(run(before, events, options(opts.horizon)), run(after, events, options(opts.horizon)));
+  const diffs = diffSimulations(
+    run(before, events, options(before, opts.horizon)),
+    run(after, events, options(after, opts.horizon)),
+  );
   return { diffs, text: formatSimulationDiff(diffs) };
 }
 

@@ -138,10 +138,14 @@ export interface EventRef {
 /** Argo-Events-style join: `all` of, `any` of, or one event. */
 export type JoinExpr = { event: EventRef } | { all: JoinExpr[] } | { any: JoinExpr[] };
 
+/** `reset`: after firing, counting starts again from zero. `sliding`: every match while N are in the window fires. */
+export type CountMode = 'reset' | 'sliding';
+
 export type RuleTiming =
   | { kind: 'within'; then: EventRef; windowMs: Millis }
   | { kind: 'unless'; event: EventRef; windowMs: Millis }
-  | { kind: 'count'; count: number; windowMs: Millis }
+  /** `mode` (absent in configs compiled before it existed: `reset`): what happens to the count after firing. */
+  | { kind: 'count'; count: number; windowMs: Millis; mode?: CountMode }
   | { kind: 'debounce'; quietMs: Millis }
   | { kind: 'throttle'; intervalMs: Millis }
   | { kind: 'all'; join: JoinExpr; windowMs?: Millis };

@@ -22,6 +22,7 @@ import { contentHash } from './canonical-json.js';
 import { joinFromItems, joinLeaves, parseJoinExpression } from './join-expression.js';
 import type { ActionInput, ConfigInput, ConnectorInput, EventRefInput, ReducerInput, RuleInput } from './schema.js';
 import { compileStatuses } from './success-statuses.js';
+import { eventTypesOfRule } from '../rules/rule-index.js';
 
 export const DEFAULTS = {
   apiKeyHeader: 'x-api-key',
@@ -92,12 +93,7 @@ export function indexRules(rules: readonly CompiledRule[]): Record<string, strin
 
 /** Every event type a rule observes: triggers, and partners of within/unless/all. */
 export function observedTypes(rule: CompiledRule): string[] {
-  const types = rule.on.map((ref) => ref.type);
-  const timing = rule.timing;
-  if (timing?.kind === 'within') types.push(timing.then.type);
-  if (timing?.kind === 'unless') types.push(timing.event.type);
-  if (timing?.kind === 'all') types.push(...joinLeaves(timing.join).map((ref) => ref.type));
-  return [...new Set(types)];
+  return eventTypesOfRule(rule);
 }
 
 function compileSource(name: string, source: ConfigInput['sources'][string]): CompiledSource {
@@ -222,7 +218,8 @@ function compileTiming(rule: RuleInput): RuleTiming | undefined {
       event: compileEventRef({ event: rule.unless.event, match: rule.unless.match }),
       windowMs: rule.unless.window,
     };
-  if (rule.count) return { kind: 'count', count: rule.count.times, windowMs: rule.count.window };
+  if (rule.count)
+    return { kind: 'count', count: rule.count.times, windowMs: rule.count.window, mode: rule.count.mode ?? 'reset' };
   if (rule.debounce !== undefined) return { kind: 'debounce', quietMs: rule.debounce };
   if (rule.throttle !== undefined) return { kind: 'throttle', intervalMs: rule.throttle };
   if (rule.all !== undefined) {

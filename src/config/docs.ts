@@ -3,6 +3,8 @@
  * live map) and the Markdown catalog printed by `hunt docs`.
  */
 import { describeMatcher } from '../rules/patterns.js';
+import { behaviourOf } from '../rules/timing-behaviours.js';
+import type { SentenceWords } from '../rules/timing-behaviours.js';
 import type {
   CompiledAction,
   CompiledConfig,
@@ -19,36 +21,34 @@ import { formatDuration } from './durations.js';
 import { ruleEntity } from './graph.js';
 import { formatStatuses } from './success-statuses.js';
 
-/** A rule in plain words, e.g. "When checkpoint.scanned arrives, if `…`, then: call mailer (next clue)." */
+/**
+ * A rule in plain words, e.g. "When checkpoint.scanned arrives, if `…`, then: call mailer (next clue)." The
+ * "When …" part comes from the rule's timing behaviour (src/rules/timing-behaviours.ts), the same code that
+ * runs it, so it says when `if` is checked the way the engine checks it.
+ */
 export function describeRule(rule: CompiledRule): string {
-  const sentence = [`When ${describeTrigger(rule)}`];
-  if (rule.if !== undefined) sentence.push(`, if \`${rule.if}\``);
+  const words: SentenceWords = {
+    on: rule.on.map(describeRef).join(' or '),
+    ref: describeRef,
+    join: (join) => describeJoin(join),
+    duration: formatDuration,
+    ...(rule.if !== undefined && { condition: rule.if }),
+  };
+  const sentence = [behaviourOf(rule).sentence(rule.timing, words)];
   sentence.push(rule.once ? ' (only the first time, per entity)' : '');
-  sentence.push(`, then: ${rule.then.map(describeAction).join('; ')}.`);
+  sentence.push(`, then: ${describeActions(rule.then)}.`);
   if (rule.onFailure.length > 0)
-    sentence.push(` If a call still fails after its retries: ${rule.onFailure.map(describeAction).join('; ')}.`);
+    sentence.push(` If a call still fails after its retries: ${describeActions(rule.onFailure)}.`);
   return sentence.join('');
 }
 
-function describeTrigger(rule: CompiledRule): string {
-  const on = rule.on.map(describeRef).join(' or ');
-  const timing = rule.timing;
-  switch (timing?.kind) {
-    case undefined:
-      return `${on} arrives`;
-    case 'within':
-      return `${on} arrives and ${describeRef(timing.then)} follows within ${formatDuration(timing.windowMs)}`;
-    case 'unless':
-      return `${on} arrives and ${describeRef(timing.event)} does not follow within ${formatDuration(timing.windowMs)} (at that deadline)`;
-    case 'count':
-      return `${timing.count} × ${on} arrive within ${formatDuration(timing.windowMs)}`;
-    case 'debounce':
-      return `${on} arrives and then nothing more of it for ${formatDuration(timing.quietMs)} (debounced)`;
-    case 'throttle':
-      return `${on} arrives (at most once every ${formatDuration(timing.intervalMs)})`;
-    case 'all':
-      return `all of ${describeJoin(timing.join)} have arrived, in any order${timing.windowMs === undefined ? '' : `, within ${formatDuration(timing.windowMs)}`}`;
-  }
+/** Actions in words; what follows an `end` is not run, and the sentence says so. */
+function describeActions(actions: CompiledAction[]): string {
+  const end = actions.findIndex((a) => a.kind === 'end');
+  const run = end < 0 ? actions : actions.slice(0, end + 1);
+  const skipped = end < 0 ? [] : actions.slice(end + 1);
+  const words = run.map(describeAction).join('; ');
+  return skipped.length === 0 ? words : `${words} (not run, after the end: ${skipped.map(describeAction).join('; ')})`;
 }
 
 function describeJoin(join: JoinExpr, nested = false): string {

@@ -8,11 +8,13 @@ import { compileConfig } from './compiler.js';
 import { loadConfigText } from './loader.js';
 import type { LoadedDocument } from './loader.js';
 import { formatPath } from './paths.js';
+import type { PathSegment } from './paths.js';
 import { ConfigError, sortProblems } from './problems.js';
 import type { ConfigProblem } from './problems.js';
+import { checkCelTypes } from './cel-types.js';
 import { checkReferences } from './references.js';
 import { configSchema } from './schema.js';
-import { problemsFromIssues } from './zod-problems.js';
+import { problemsFromIssues, valueAt } from './zod-problems.js';
 
 export type { ConfigProblem } from './problems.js';
 export { ConfigError, formatProblems } from './problems.js';
@@ -35,7 +37,18 @@ export function compileConfigText(text: string, file: string): CompileResult {
   const deduped = dedupe(problems);
   if (!parsed.success || deduped.some((p) => p.severity === 'error'))
     return { ok: false, problems: sortProblems(deduped) };
-  return { ok: true, config: compileConfig(parsed.data), warnings: sortProblems(deduped) };
+  const config = compileConfig(parsed.data);
+  // Types are checked over the compiled form (defaults filled in, shorthands expanded), located in the source.
+  const typeErrors = checkCelTypes(config).map((problem): ConfigProblem => {
+    const path: PathSegment[] = [];
+    for (const segment of problem.path) {
+      if (typeof segment === 'number' && !Array.isArray(valueAt(doc.value, path))) break;
+      path.push(segment);
+    }
+    return { file: doc.file, ...doc.locate(path), path: formatPath(path), message: problem.message, severity: 'error' };
+  });
+  if (typeErrors.length > 0) return { ok: false, problems: sortProblems([...deduped, ...typeErrors]) };
+  return { ok: true, config, warnings: sortProblems(deduped) };
 }
 
 /** Reads and compiles a configuration file. An unreadable file is reported as a problem. */

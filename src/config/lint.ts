@@ -3,8 +3,10 @@
  * legal but probably wrong — events nobody uses, rules that can never fire, `emit` loops,
  * duplicated or shadowed rules, fields the schemas do not declare, unset environment variables.
  */
-import type { CompiledConfig, CompiledRule, JsonObject } from './compiled.js';
+import type { CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
 import { observedTypes } from './compiler.js';
+import { ruleEntity } from './graph.js';
+import { joinLeaves } from './join-expression.js';
 import { compileConfigText } from './index.js';
 import { loadConfigText } from './loader.js';
 import type { LoadedDocument } from './loader.js';
@@ -63,6 +65,9 @@ export function lintConfig(config: CompiledConfig, options: LintOptions = {}): L
     ...emitCycles(config),
     ...shadowedRules(config),
     ...undeclaredFields(config),
+    ...actionsAfterEnd(config),
+    ...crossEntityPartners(config),
+    ...unroutedEmits(config),
     ...(options.env ? unsetEnv(config, options.env) : []),
   ];
 }
@@ -239,6 +244,96 @@ function undeclaredFields(config: CompiledConfig): LintFinding[] {
         });
       }
     });
+  });
+  return findings;
+}
+
+/** Actions written after `end` in the same list never run: the entity has ended. */
+function actionsAfterEnd(config: CompiledConfig): LintFinding[] {
+  const findings: LintFinding[] = [];
+  config.rules.forEach((rule, index) => {
+    for (const list of ['then', 'onFailure'] as const) {
+      const actions = rule[list];
+      const end = actions.findIndex((a) => a.kind === 'end');
+      if (end < 0 || end === actions.length - 1) continue;
+      findings.push({
+        path: ['rules', index, list, end + 1],
+        severity: 'error',
+        message: `rule "${rule.id}": ${actions.length - end - 1} action(s) after \`end\` in ${list} never run (the entity has ended): move them before \`end\``,
+      });
+    }
+  });
+  return findings;
+}
+
+/**
+ * Partners of `within`/`unless` and the leaves of `all` are events of the rule's own entity: an event that
+ * reaches only another entity's workflow is never seen by this rule, so it can never close, cancel or join.
+ */
+function crossEntityPartners(config: CompiledConfig): LintFinding[] {
+  const findings: LintFinding[] = [];
+  config.rules.forEach((rule, index) => {
+    const entity = ruleEntity(config, rule);
+    const timing = rule.timing;
+    if (entity === undefined || timing === undefined) return;
+    const partners: Array<{ ref: EventRef; path: PathSegment[]; effect: string }> = [];
+    if (timing.kind === 'within')
+      partners.push({ ref: timing.then, path: ['rules', index, 'within', 'event'], effect: 'close the window' });
+    if (timing.kind === 'unless')
+      partners.push({ ref: timing.event, path: ['rules', index, 'unless', 'event'], effect: 'cancel the deadline' });
+    if (timing.kind === 'all') {
+      for (const ref of joinLeaves(timing.join))
+        partners.push({ ref, path: ['rules', index, 'all'], effect: 'complete the join' });
+    }
+    const reported = new Set<string>();
+    for (const { ref, path, effect } of partners) {
+      const event = config.events[ref.type];
+      if (!event || event.entity === entity || reported.has(ref.type)) continue;
+      reported.add(ref.type);
+      findings.push({
+        path,
+        severity: 'error',
+        message: `rule "${rule.id}" runs in entity "${entity}", but "${ref.type}" reaches entity "${event.entity}" only: it can never ${effect}`,
+      });
+    }
+  });
+  return findings;
+}
+
+/** Whether a data template may hold a value at a dotted path (a placeholder on the way may produce it). */
+function templateHas(template: Json, path: string[]): boolean {
+  let current: Json = template;
+  for (const segment of path) {
+    if (typeof current === 'string' && current.includes('{{')) return true;
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return false;
+    const next: Json | undefined = current[segment];
+    if (next === undefined) return false;
+    current = next;
+  }
+  return current !== null && current !== '';
+}
+
+/** `emit` actions whose event lacks the correlation key of the entity it is routed to: it would be unrouted. */
+function unroutedEmits(config: CompiledConfig): LintFinding[] {
+  const findings: LintFinding[] = [];
+  config.rules.forEach((rule, index) => {
+    for (const list of ['then', 'onFailure'] as const) {
+      rule[list].forEach((action, actionIndex) => {
+        if (action.kind !== 'emit') return;
+        const target = config.events[action.type];
+        const entity = target && config.entities[target.entity];
+        if (!entity) return;
+        const [head, ...rest] = entity.key.split('.');
+        const present =
+          head === 'data' ? templateHas(action.data, rest) : head === 'subject' ? action.subject !== undefined : true; // `id` and `source` are always set on an emitted event
+        if (present) return;
+        findings.push({
+          path: ['rules', index, list, actionIndex, 'emit'],
+          severity: 'error',
+          message: `rule "${rule.id}" emits "${action.type}" without ${entity.key}, the correlation key of entity "${entity.name}": the event could not be routed; add it to the emitted ${head === 'data' ? 'data' : head}`,
+        });
+      });
+    }
   });
   return findings;
 }

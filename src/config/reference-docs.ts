@@ -38,6 +38,12 @@ and \`entity\` (\`entity.type\`, \`entity.key\`). \`env\` (environment variables
 settings (\`url\`, \`headers\`, \`body\`, \`auth\`): it is resolved inside the activity and never enters workflow
 history. Using \`env\` in a rule, a reducer or an action is a compile error.
 
+\`hunt validate\` type-checks every condition and placeholder: \`data\` and \`event.data\` have the types of the
+event's JSON Schema (\`integer\` and \`number\` are CEL \`double\`, and mix with int literals such as \`5\`),
+\`state\` those of the entity's \`initial\` state and of what reducers and \`set\` actions write. A field the
+schema does not declare is allowed (as \`dyn\`) unless the schema says \`additionalProperties: false\`. A type
+error (\`data.severity <= "2"\` over an \`integer\` field) is reported with file, line and column.
+
 ## Patterns
 
 A pattern mirrors the event: keys are envelope attributes and \`data\`, nested objects go deeper, and
@@ -55,10 +61,19 @@ match: { data: { checkpoint: { prefix: cp- }, score: [{ numeric: [">=", 10] }], 
 
 A rule has at most one timing clause: \`within\` (the trigger, then \`event\` within \`window\`: fires on
 the second event), \`unless\` (the trigger, and \`event\` does not follow within \`window\`: fires at the
-deadline), \`count\` (\`times\` matching triggers within a sliding \`window\`), \`debounce\` (fires once
-the trigger has been quiet that long), \`throttle\` (at most once per interval) or \`all\` (a join of several
-events in any order: \`"a && (b || c)"\` or \`[a, { any: [b, c] }]\`, optionally \`{ of, window }\`).
-\`once: true\` combines with any of them.
+deadline), \`count\` (\`times\` matching triggers within \`window\`; \`mode: reset\`, the default, starts
+counting again after firing, \`mode: sliding\` fires on every further match while \`times\` are in the window),
+\`debounce\` (fires once the trigger has been quiet that long), \`throttle\` (at most once per interval) or
+\`all\` (a join of several events in any order: \`"a && (b || c)"\` or \`[a, { any: [b, c] }]\`, optionally
+\`{ of, window }\`). \`once: true\` combines with any of them.
+
+When \`if\` is checked: for \`unless\`, at the deadline (over the state then, with the trigger as \`event\`):
+the rule fires only if the condition holds at that moment. For \`all\`, when the join completes. For every
+other kind, when the trigger arrives (a \`debounce\` or \`count\` counts only triggers for which it holds).
+
+\`end\` ends the entity after the current event: actions written after it in the same \`then\` do not run
+(\`hunt lint\` reports them), and its open windows and pending deadlines are cancelled, each one named in the
+decision trace.
 `;
 
 /** Sections in reading order: definition id → heading. */

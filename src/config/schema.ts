@@ -335,7 +335,14 @@ export const ruleSchema = closed({
     .describe('fire at the deadline if `event` did NOT follow the trigger within `window`'),
   count: closed({
     times: z.int().min(1).describe('how many matching events'),
-    window: durationSchema.describe('sliding window'),
+    window: durationSchema.describe('how far back matching events count'),
+    mode: z
+      .enum(['reset', 'sliding'])
+      .optional()
+      .describe(
+        '`reset` (default): after firing, counting starts again from zero; `sliding`: every further match while ' +
+          '`times` matches are within `window` fires again',
+      ),
   })
     .optional()
     .describe('fire when `times` matching events arrive within `window`'),

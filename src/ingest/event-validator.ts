@@ -43,6 +43,26 @@ export class EventValidator {
     }
   }
 
+  /**
+   * What is wrong with an event a rule `emit`s, as ingest would see it: its type, its `data` against the
+   * type's schema, and its routing. The envelope and source are the engine's own and are not checked.
+   */
+  validateEmitted(event: EngineEvent): EventProblem[] {
+    const eventType = this.config.events[event.type];
+    if (!eventType) return [{ pointer: '/type', detail: `unknown event type "${event.type}"` }];
+    const validateData = this.dataValidators.get(event.type);
+    if (validateData && !validateData(event.data)) {
+      return (validateData.errors ?? []).map((error) => {
+        const [pointer, detail] = describeSchemaError(error);
+        return { pointer, detail };
+      });
+    }
+    const route = routeEvent(this.config, event);
+    if (route.ok) return [];
+    const keyPath = this.config.entities[eventType.entity]?.key;
+    return [{ pointer: keyPath ? `/${keyPath.split('.').map(escapePointer).join('/')}` : '', detail: route.reason }];
+  }
+
   /** Checks one candidate event; `authenticatedSource`, when given, must equal its `source`. */
   validate(candidate: unknown, authenticatedSource?: string): ValidationResult {
     const problems: Array<EventProblem & { kind: RejectionKind }> = [];

@@ -25,19 +25,30 @@ const arithmetic: Record<string, Arith> = {
   '%': (a, b) => a % b,
 };
 
-function buildEnvironment(): Environment {
-  const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+/**
+ * A CEL environment with the engine's operators. `typed`: variables must be declared (for static checks at
+ * config load; the signatures then carry result types so the checker can follow them). The runtime one is
+ * untyped: every variable is dyn.
+ */
+export function createCelEnvironment(typed = false): Environment {
+  const env = new Environment({ unlistedVariablesAreDyn: !typed, homogeneousAggregateLiterals: false });
+  const result = typed ? ': double' : '';
   for (const [op, fn] of Object.entries(arithmetic)) {
-    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
-    env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
+    env.registerOperator(`int ${op} double${result}`, (a: bigint, b: number) => fn(Number(a), b));
+    env.registerOperator(`double ${op} int${result}`, (a: number, b: bigint) => fn(a, Number(b)));
   }
   // CEL has no double modulo; JSON integers arrive as doubles, so `state.n % 2` needs one.
-  env.registerOperator('double % double', (a: number, b: number) => a % b);
+  env.registerOperator(`double % double${result}`, (a: number, b: number) => a % b);
+  if (typed) {
+    // At run time values are dyn and `state.n == 1` compares numerically; the checker must accept it too (`!=` and
+    // the mirrored order follow from this one).
+    env.registerOperator('double == int', (a: number, b: bigint) => a === Number(b));
+  }
   return env;
 }
 
 /** The shared CEL environment (dynamic variables, mixed int/double arithmetic). */
-export const celEnvironment: Environment = buildEnvironment();
+export const celEnvironment: Environment = createCelEnvironment();
 
 // Bounded so a stream of distinct expressions (e.g. many config versions) cannot grow memory forever.
 const MAX_CACHED = 5_000;

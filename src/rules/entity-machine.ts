@@ -21,19 +21,23 @@
  *     open fires the rule with the partner as the triggering event and closes the window. An
  *     expired window just closes.
  *   - `unless`: the trigger sets a deadline (unless one is pending); the partner event cancels it;
- *     at the deadline the rule fires with the trigger as the triggering event.
- *   - `count`: N matching triggers within a sliding window fire the rule (with the Nth event),
- *     then the count resets.
+ *     at the deadline `if` is checked (state then, the trigger as `event`) and the rule fires with
+ *     the trigger as the triggering event.
+ *   - `count`: N matching triggers within the window fire the rule (with the Nth event); then the
+ *     count resets (`mode: reset`, the default) or keeps sliding (`mode: sliding`: each further
+ *     match while N are in the window fires again).
  *   - `debounce`: fires `quietMs` after the last matching trigger, with that last event.
  *   - `all`: each event matching a join leaf is remembered (latest per leaf, forgotten after the
  *     optional window); when the join holds, `if` and `once` are checked, the rule fires with the
  *     completing event, and the join resets.
- *   `if` is evaluated when the trigger arrives (for `unless`/`debounce` it is not re-checked at the
- *   deadline; put such checks in the partner event or in `once`).
+ *   Except for `unless` and `all`, `if` is evaluated when the trigger arrives (a `debounce` deadline
+ *   is set only by triggers for which it holds, and is not re-checked at the deadline).
+ *   Runs that started before these meanings were fixed keep the old ones (LanguageSemantics).
  * - Firing: actions are planned in order with templates rendered over `{ event, data, state,
  *   entity }` (`env.*` left for the activity). `set` actions apply to state at once, so later
- *   actions and later rules see them. `end` ends the entity after the current event: its timers are
- *   dropped and later events are rejected with reason "entity ended". `onFailure` actions are
+ *   actions and later rules see them. `end` ends the entity after the current event: actions after
+ *   it in the same `then` are not planned, its timers are dropped (each one named in the trace, clause
+ *   `end`) and later events are rejected with reason "entity ended". `onFailure` actions are
  *   planned alongside (rendered with the same scope); the workflow runs them only if a call fails,
  *   and their `set`/`end` are not applied by the machine.
  * - Timers due at or before `now` fire before an event at `now` is handled (their firings come
@@ -41,12 +45,10 @@
  * - Cost: an event touches only the rules indexed for its type, and O(1) dedupe memory; timers
  *   are kept per rule. Nothing scans the entity's history.
  */
-import type { CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from '../config/compiled.js';
+import type { CompiledConfig, CompiledRule, Json, JsonObject } from '../config/compiled.js';
 import { renderAction, idempotencyKey } from './action-planner.js';
 import { evaluateCondition } from './conditions.js';
 import type { ExpressionScope } from './conditions.js';
-import { joinSatisfied, missingLeaves } from './join.js';
-import { matchPattern } from './patterns.js';
 import type { MatchResult } from './patterns.js';
 import { applyReducers } from './reducers.js';
 import { configIndex } from './rule-index.js';
@@ -63,31 +65,36 @@ import type {
   PlannedAction,
   RuleVerdict,
 } from './types.js';
-import { showDuration, showTime } from './wording.js';
+import { behaviourOf, kindOf, refMatch } from './timing-behaviours.js';
+import type { RuleMemory, RuleOutcome, RuleStep, TimingKind } from './timing-behaviours.js';
+import { showTime } from './wording.js';
+
+/**
+ * Meanings of the language that changed while entities were running. The machine is pure, so it cannot ask
+ * Temporal's `patched()`: the entity workflow decides them per run and passes them in. Offline tools (the
+ * simulator, `hunt docs`) use the current meanings, `CURRENT_SEMANTICS`.
+ */
+export interface LanguageSemantics {
+  /** `unless` + `if`: the condition is evaluated at the deadline (else: when the trigger arrives). */
+  absenceIfAtDeadline: boolean;
+  /** An `end` action stops its rule's later `then` actions (else: they are still planned and run). */
+  endStopsActions: boolean;
+}
+
+/** The language as documented: what new entity runs, the simulator and the docs use. */
+export const CURRENT_SEMANTICS: LanguageSemantics = { absenceIfAtDeadline: true, endStopsActions: true };
+/** The language before issue 16's fixes: what runs that started earlier keep while they replay. */
+export const LEGACY_SEMANTICS: LanguageSemantics = { absenceIfAtDeadline: false, endStopsActions: false };
 
 export interface MachineOptions {
+  /** Language meanings that changed over time (default CURRENT_SEMANTICS); see LanguageSemantics. */
+  semantics?: LanguageSemantics;
   /** Most (source, id) pairs remembered for dedupe (default 10,000). */
   maxSeen?: number;
   /** Age after which a seen pair is forgotten (default 7 days). */
   seenMaxAgeMs?: number;
   /** Decision traces kept for `explain` (default 50). */
   maxTraces?: number;
-}
-
-/** A rule's memory across events: what `snapshot().rules[ruleId]` holds. */
-interface RuleMemory {
-  /** Timing kind the memory belongs to; memory of another kind (after a config change) is dropped. */
-  kind: string;
-  /** Last time the rule fired (for `once` and `throttle`). */
-  firedAt?: number;
-  /** `within`: the open window. */
-  window?: { until: number; openedAt: number; opener: EngineEvent };
-  /** `unless` / `debounce`: the pending deadline and the event it fires with. */
-  pending?: { at: number; since: number; event: EngineEvent };
-  /** `count`: times of the matching events in the window, oldest first. */
-  hits?: number[];
-  /** `all`: latest event seen per join leaf: [leaf index, time, event]. */
-  joined?: Array<[number, number, EngineEvent]>;
 }
 
 /** One timer the machine is waiting for. */
@@ -97,32 +104,19 @@ export interface MachineTimer {
   what: string;
 }
 
-interface RuleOutcome {
-  verdict: RuleVerdict;
-  firing?: Firing;
-}
-
 interface Transaction {
   state: JsonObject;
-  memory: Map<string, RuleMemory | undefined>;
+  memory: Map<string, StoredMemory | undefined>;
 }
+
+/** A rule's memory as stored: the fields of its kind's memory (MemoryByKind), which only its behaviour reads. */
+type StoredMemory = RuleMemory & { [field: string]: unknown };
 
 const DAY = 86_400_000;
-
-function kindOf(rule: CompiledRule): string {
-  return rule.timing?.kind ?? 'none';
-}
 
 function seenKey(event: Pick<EngineEvent, 'source' | 'id'>): string {
   // JSON keeps the pair unambiguous whatever characters a source or id contains.
   return JSON.stringify([event.source, event.id]);
-}
-
-/** Matches an event against a reference (type and optional pattern). */
-function refMatch(ref: EventRef, event: EngineEvent): MatchResult {
-  if (ref.type !== event.type)
-    return { matched: false, path: 'type', reason: `type is "${event.type}", not "${ref.type}"` };
-  return ref.match ? matchPattern(ref.match, event) : { matched: true };
 }
 
 /** Pure, deterministic state machine of one entity (see the file comment for the semantics). */
@@ -132,10 +126,11 @@ export class EntityMachine {
   private readonly maxSeen: number;
   private readonly seenMaxAgeMs: number;
   private readonly maxTraces: number;
+  private readonly semantics: LanguageSemantics;
 
   private currentState: JsonObject;
   private readonly seen = new Map<string, number>();
-  private readonly memory = new Map<string, RuleMemory>();
+  private readonly memory = new Map<string, StoredMemory>();
   /** Earliest deadline per rule with a pending timer: nextDeadline scans only these. */
   private readonly deadlines = new Map<string, number>();
   private readonly recentTraces: DecisionTrace[];
@@ -156,6 +151,7 @@ export class EntityMachine {
     this.maxSeen = options.maxSeen ?? 10_000;
     this.seenMaxAgeMs = options.seenMaxAgeMs ?? 7 * DAY;
     this.maxTraces = options.maxTraces ?? 50;
+    this.semantics = options.semantics ?? CURRENT_SEMANTICS;
     const initial = config.entities[entity.type]?.initial ?? {};
     this.currentState = snapshot?.state ?? initial;
     for (const [key, at] of snapshot?.seen ?? []) this.seen.set(key, at);
@@ -164,7 +160,7 @@ export class EntityMachine {
     this.endedInfo = snapshot?.ended;
     for (const [ruleId, saved] of Object.entries(snapshot?.rules ?? {})) {
       const indexed = this.index.rules.get(ruleId);
-      const memory = saved as unknown as RuleMemory;
+      const memory = saved as unknown as StoredMemory;
       // A rule removed or re-timed by a new config version starts fresh.
       if (!indexed || memory.kind !== kindOf(indexed.rule)) continue;
       this.memory.set(ruleId, memory);
@@ -233,7 +229,9 @@ export class EntityMachine {
     this.seen.set(key, now);
     if (this.seen.size > this.maxSeen) this.seen.delete(this.seen.keys().next().value as string);
     this.eventCount++;
-    const ended = this.applyEnd(now);
+    const cancelled = this.applyEnd(now);
+    const ended = cancelled !== undefined;
+    if (cancelled) verdicts.push(...cancelled);
 
     const delivery: DeliveryResult = {
       eventId: event.id,
@@ -282,45 +280,8 @@ export class EntityMachine {
     const out: MachineTimer[] = [];
     for (const [ruleId, memory] of this.memory) {
       const rule = this.index.rules.get(ruleId)?.rule;
-      const timing = rule?.timing;
-      if (!timing) continue;
-      if (memory.window && timing.kind === 'within') {
-        out.push({
-          ruleId,
-          at: memory.window.until,
-          what: `window for "${timing.then.type}" opened by event ${memory.window.opener.id} closes`,
-        });
-      }
-      if (memory.pending && timing.kind === 'unless') {
-        out.push({
-          ruleId,
-          at: memory.pending.at,
-          what: `fires unless "${timing.event.type}" arrives (deadline set by event ${memory.pending.event.id})`,
-        });
-      }
-      if (memory.pending && timing.kind === 'debounce') {
-        out.push({
-          ruleId,
-          at: memory.pending.at,
-          what: `fires after a quiet period (last event ${memory.pending.event.id})`,
-        });
-      }
-      const oldestHit = memory.hits?.[0];
-      if (oldestHit !== undefined && timing.kind === 'count') {
-        out.push({
-          ruleId,
-          at: oldestHit + timing.windowMs,
-          what: `${memory.hits?.length ?? 0} of ${timing.count} matching events counted; the oldest leaves the window`,
-        });
-      }
-      if (memory.joined?.length && timing.kind === 'all' && timing.windowMs !== undefined) {
-        const oldest = Math.min(...memory.joined.map(([, at]) => at));
-        out.push({
-          ruleId,
-          at: oldest + timing.windowMs,
-          what: 'the oldest event of a partial join leaves the window',
-        });
-      }
+      if (!rule) continue;
+      for (const timer of behaviourOf(rule).timers(rule.timing, memory)) out.push({ ruleId, ...timer });
     }
     return out.sort((a, b) => a.at - b.at);
   }
@@ -355,48 +316,42 @@ export class EntityMachine {
       this.currentState = applyReducers(this.currentState, action.reducers, scope);
     } else if (action.kind === 'end') {
       this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
-      this.applyEnd(now);
+      const cancelled = this.applyEnd(now);
+      if (cancelled && cancelled.length > 0) {
+        this.remember({
+          eventId: planned.eventId,
+          eventType: `onFailure of ${planned.ruleId}`,
+          at: now,
+          status: 'accepted',
+          verdicts: cancelled,
+          cause: 'timer',
+        });
+      }
     }
   }
 
   // ---- rule evaluation -------------------------------------------------------------------------
 
+  /**
+   * The steps every kind shares — partner role, `on`/`match`, `if` (when checked at the trigger), `once` — around
+   * the rule's behaviour, which owns its timing.
+   */
   private evaluateRule(indexed: IndexedRule, event: EngineEvent, now: number): RuleOutcome {
     const { rule } = indexed;
-    const timing = rule.timing;
     const id = rule.id;
-    if (timing?.kind === 'all') return this.evaluateJoin(indexed, event, now);
+    const behaviour = behaviourOf(rule);
+    const step = this.step(indexed, now);
+    if (behaviour.handle) return behaviour.handle(step, event);
     const notes: string[] = [];
 
     // Partner roles first: the same event may close a window or cancel a deadline, then start a new one.
-    if (timing?.kind === 'within' && timing.then.type === event.type) {
-      const match = refMatch(timing.then, event);
-      const window = this.memoryOf(rule).window;
-      if (!match.matched) notes.push(`did not close a window: ${match.reason}`);
-      else if (!window || window.until <= now) notes.push(`no open window for "${timing.then.type}"`);
-      else {
-        this.updateMemory(rule, { window: undefined });
-        const waited = showDuration(now - window.openedAt);
-        return this.fireNow(
-          indexed,
-          event,
-          now,
-          'within',
-          `"${event.type}" arrived ${waited} after event ${window.opener.id}, within ${showDuration(timing.windowMs)}`,
-        );
-      }
-    }
-    if (timing?.kind === 'unless' && timing.event.type === event.type) {
-      const match = refMatch(timing.event, event);
-      const pending = this.memoryOf(rule).pending;
-      if (!match.matched) notes.push(`did not cancel: ${match.reason}`);
-      else if (pending) {
-        this.updateMemory(rule, { pending: undefined });
-        notes.push(`cancelled the deadline of ${showTime(pending.at)} set by event ${pending.event.id}`);
-      }
+    if (behaviour.partner && behaviour.partners(rule.timing).some((ref) => ref.type === event.type)) {
+      const result = behaviour.partner(step, event);
+      if (result && 'outcome' in result) return result.outcome;
+      if (result) notes.push(result.note);
     }
 
-    const partnerClause = timing && notes.length > 0 ? timing.kind : undefined;
+    const partnerClause = rule.timing && notes.length > 0 ? rule.timing.kind : undefined;
     const triggerRefs = rule.on.filter((ref) => ref.type === event.type);
     if (triggerRefs.length === 0) {
       return this.verdict(
@@ -410,129 +365,48 @@ export class EntityMachine {
       const reason = failed && !failed.matched ? failed.reason : 'no match';
       return this.verdict(id, 'match', [...notes, reason].join('; '));
     }
-    if (rule.if !== undefined) {
-      let holds: boolean;
-      try {
-        holds = evaluateCondition(rule.if, this.scope(event));
-      } catch (err) {
-        return this.verdict(id, 'if', [...notes, err instanceof Error ? err.message : String(err)].join('; '));
-      }
-      if (!holds) return this.verdict(id, 'if', [...notes, `"${rule.if}" is false`].join('; '));
+    if (behaviour.conditionAt(this.semantics) === 'trigger') {
+      const condition = this.checkCondition(rule, event);
+      if (!condition.holds) return this.verdict(id, 'if', [...notes, condition.reason].join('; '));
     }
     const firedAt = this.memoryOf(rule).firedAt;
     if (rule.once && firedAt !== undefined) {
       return this.verdict(id, 'once', [...notes, `already fired at ${showTime(firedAt)} (once)`].join('; '));
     }
-    const prefix = notes.length > 0 ? `${notes.join('; ')}; ` : '';
-
-    switch (timing?.kind) {
-      case undefined:
-        return this.fireNow(indexed, event, now, rule.if !== undefined ? 'if' : 'on', prefix + 'matched');
-      case 'throttle': {
-        if (firedAt !== undefined && now < firedAt + timing.intervalMs) {
-          const next = showTime(firedAt + timing.intervalMs);
-          return this.verdict(id, 'throttle', `${prefix}fired at ${showTime(firedAt)}; next allowed at ${next}`);
-        }
-        return this.fireNow(
-          indexed,
-          event,
-          now,
-          'throttle',
-          `${prefix}not fired in the last ${showDuration(timing.intervalMs)}`,
-        );
-      }
-      case 'within': {
-        const until = now + timing.windowMs;
-        this.updateMemory(rule, { window: { until, openedAt: now, opener: event } });
-        return this.verdict(
-          id,
-          'within',
-          `${prefix}opened a window until ${showTime(until)} for "${timing.then.type}"`,
-        );
-      }
-      case 'unless': {
-        const pending = this.memoryOf(rule).pending;
-        if (pending) {
-          return this.verdict(
-            id,
-            'unless',
-            `${prefix}deadline of ${showTime(pending.at)} (event ${pending.event.id}) already pending`,
-          );
-        }
-        const at = now + timing.windowMs;
-        this.updateMemory(rule, { pending: { at, since: now, event } });
-        return this.verdict(id, 'unless', `${prefix}fires at ${showTime(at)} unless "${timing.event.type}" arrives`);
-      }
-      case 'debounce': {
-        const at = now + timing.quietMs;
-        const since = this.memoryOf(rule).pending?.since ?? now;
-        this.updateMemory(rule, { pending: { at, since, event } });
-        return this.verdict(id, 'debounce', `${prefix}fires at ${showTime(at)} if no other matching event arrives`);
-      }
-      case 'count': {
-        const hits = [...this.liveHits(rule, now), now];
-        if (hits.length >= timing.count) {
-          this.updateMemory(rule, { hits: undefined });
-          return this.fireNow(
-            indexed,
-            event,
-            now,
-            'count',
-            `${prefix}${hits.length} matching events within ${showDuration(timing.windowMs)}`,
-          );
-        }
-        this.updateMemory(rule, { hits });
-        return this.verdict(
-          id,
-          'count',
-          `${prefix}${hits.length} of ${timing.count} matching events within ${showDuration(timing.windowMs)}`,
-        );
-      }
-    }
+    return behaviour.trigger(step, event, notes.length > 0 ? `${notes.join('; ')}; ` : '');
   }
 
-  private evaluateJoin(indexed: IndexedRule, event: EngineEvent, now: number): RuleOutcome {
-    const { rule, leaves } = indexed;
-    const timing = rule.timing;
-    if (timing?.kind !== 'all') throw new Error(`rule ${rule.id} is not a join`);
-    const matched: number[] = [];
-    let failure: string | undefined;
-    leaves.forEach((leaf, i) => {
-      const result = refMatch(leaf, event);
-      if (result.matched) matched.push(i);
-      else if (leaf.type === event.type) failure ??= result.reason;
-    });
-    if (matched.length === 0)
-      return this.verdict(rule.id, 'match', failure ?? `"${event.type}" is not part of the join`);
-    const kept = this.liveJoined(rule, now).filter(([leaf]) => !matched.includes(leaf));
-    const joined: Array<[number, number, EngineEvent]> = [
-      ...kept,
-      ...matched.map((leaf): [number, number, EngineEvent] => [leaf, now, event]),
-    ];
-    const seen = new Set(joined.map(([leaf]) => leaf));
-    if (!joinSatisfied(timing.join, seen)) {
-      this.updateMemory(rule, { joined });
-      return this.verdict(rule.id, 'all', `waiting for ${missingLeaves(timing.join, seen).join(', ')}`);
+  /** What a behaviour may see and do while it evaluates its rule. */
+  private step(indexed: IndexedRule, now: number): RuleStep<TimingKind> {
+    const { rule } = indexed;
+    const memoryOf = () => this.memoryOf(rule);
+    return {
+      rule,
+      timing: rule.timing,
+      now,
+      semantics: this.semantics,
+      get memory() {
+        return memoryOf();
+      },
+      remember: (patch) => this.updateMemory(rule, patch),
+      fire: (event, clause, why) => this.fireNow(indexed, event, now, clause, why),
+      pass: (clause, reason) => this.verdict(rule.id, clause, reason),
+      condition: (event) => this.checkCondition(rule, event),
+    };
+  }
+
+  private checkCondition(
+    rule: CompiledRule,
+    event: EngineEvent,
+  ): { holds: true } | { holds: false; reason: string; error: boolean } {
+    if (rule.if === undefined) return { holds: true };
+    try {
+      return evaluateCondition(rule.if, this.scope(event))
+        ? { holds: true }
+        : { holds: false, reason: `"${rule.if}" is false`, error: false };
+    } catch (err) {
+      return { holds: false, reason: err instanceof Error ? err.message : String(err), error: true };
     }
-    if (rule.if !== undefined) {
-      let holds: boolean;
-      try {
-        holds = evaluateCondition(rule.if, this.scope(event));
-      } catch (err) {
-        this.updateMemory(rule, { joined });
-        return this.verdict(rule.id, 'if', err instanceof Error ? err.message : String(err));
-      }
-      if (!holds) {
-        this.updateMemory(rule, { joined });
-        return this.verdict(rule.id, 'if', `join complete but "${rule.if}" is false`);
-      }
-    }
-    const firedAt = this.memoryOf(rule).firedAt;
-    if (rule.once && firedAt !== undefined)
-      return this.verdict(rule.id, 'once', `already fired at ${showTime(firedAt)} (once)`);
-    this.updateMemory(rule, { joined: undefined });
-    const window = timing.windowMs === undefined ? '' : ` within ${showDuration(timing.windowMs)}`;
-    return this.fireNow(indexed, event, now, 'all', `join complete${window}`);
   }
 
   private verdict(ruleId: string, clause: string, reason: string): RuleOutcome {
@@ -557,10 +431,12 @@ export class EntityMachine {
   ): Firing {
     const actions: PlannedAction[] = [];
     const keyOpts = timerAt === undefined ? {} : { timerAt };
-    rule.then.forEach((action, index) => {
+    for (const [index, action] of rule.then.entries()) {
       const where = `rule ${rule.id} then[${index}]`;
       const scope = this.scope(trigger);
       if (action.kind === 'set') this.currentState = applyReducers(this.currentState, action.reducers, scope);
+      // The entity ends after this action: what is written after `end` does not run (lint flags it).
+      const stop = action.kind === 'end' && this.semantics.endStopsActions;
       if (action.kind === 'end') this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
       actions.push({
         ruleId: rule.id,
@@ -569,7 +445,8 @@ export class EntityMachine {
         idempotencyKey: idempotencyKey(this.entity, trigger.id, rule.id, index, keyOpts),
         action: renderAction(action, scope, where),
       });
-    });
+      if (stop) break;
+    }
     const scope = this.scope(trigger);
     rule.onFailure.forEach((action, index) => {
       actions.push({
@@ -596,55 +473,46 @@ export class EntityMachine {
       return undefined;
     }
     const { rule } = indexed;
-    const timing = rule.timing;
-    switch (timing?.kind) {
-      case 'within':
-        this.updateMemory(rule, { window: undefined });
-        return undefined;
-      case 'count':
-        this.updateMemory(rule, { hits: this.liveHits(rule, at) });
-        return undefined;
-      case 'all':
-        this.updateMemory(rule, { joined: this.liveJoined(rule, at) });
-        return undefined;
-      case 'unless':
-      case 'debounce':
-        break;
-      default:
-        this.deadlines.delete(ruleId);
-        return undefined;
+    const behaviour = behaviourOf(rule);
+    const expiry = behaviour.expire(this.step(indexed, at), at);
+    if (!expiry) {
+      // Housekeeping only (a window closed, a count or join entry left the window); a deadline no memory
+      // implies any more is dropped so fireDue cannot loop on it.
+      if (this.deadlines.get(ruleId) === at) this.deadlines.delete(ruleId);
+      return undefined;
     }
-    const pending = memory.pending;
-    this.updateMemory(rule, { pending: undefined });
-    if (!pending) return undefined;
+    const { event, why } = expiry;
+    const clause = rule.timing?.kind ?? 'on';
     const trace = (status: DecisionTrace['status'], verdict: RuleVerdict, reason?: string): DecisionTrace => ({
-      eventId: pending.event.id,
-      eventType: pending.event.type,
+      eventId: event.id,
+      eventType: event.type,
       at,
       status,
       verdicts: [verdict],
       cause: 'timer',
       ...(reason !== undefined && { reason }),
     });
-    const why =
-      timing.kind === 'unless'
-        ? `no "${timing.event.type}" within ${showDuration(timing.windowMs)} of event ${pending.event.id}`
-        : `quiet for ${showDuration(timing.quietMs)} since event ${pending.event.id}`;
+    const quiet = (verdict: RuleVerdict): Decision => {
+      const quietTrace = trace('accepted', verdict);
+      this.remember(quietTrace);
+      return { firings: [], trace: quietTrace };
+    };
     if (rule.once && memory.firedAt !== undefined) {
-      const verdict = {
-        ruleId,
-        fired: false,
-        clause: 'once',
-        reason: `${why}, but already fired at ${showTime(memory.firedAt)} (once)`,
-      };
-      const quiet = trace('accepted', verdict);
-      this.remember(quiet);
-      return { firings: [], trace: quiet };
+      const reason = `${why}, but already fired at ${showTime(memory.firedAt)} (once)`;
+      return quiet({ ruleId, fired: false, clause: 'once', reason });
+    }
+    if (behaviour.conditionAt(this.semantics) === 'deadline') {
+      // The condition sees the state at the deadline, with the triggering event as `event`.
+      const condition = this.checkCondition(rule, event);
+      if (!condition.holds) {
+        const reason = condition.error ? condition.reason : `${condition.reason} at the deadline`;
+        return quiet({ ruleId, fired: false, clause: 'if', reason: `${why}, but ${reason}` });
+      }
     }
     this.begin();
     let firing: Firing;
     try {
-      firing = this.fire(rule, pending.event, at, 'timer', pending.at);
+      firing = this.fire(rule, event, at, 'timer', expiry.timerAt);
     } catch (err) {
       this.rollback();
       const reason = err instanceof Error ? err.message : String(err);
@@ -653,44 +521,25 @@ export class EntityMachine {
       return { firings: [], trace: failed };
     }
     this.commit();
-    const ended = this.applyEnd(at);
-    const fired = trace('accepted', {
-      ruleId,
-      fired: true,
-      clause: timing.kind,
-      reason: `${why} → ${describeFiring(firing)}`,
-    });
+    const cancelled = this.applyEnd(at);
+    const fired = trace('accepted', { ruleId, fired: true, clause, reason: `${why} → ${describeFiring(firing)}` });
+    if (cancelled) fired.verdicts.push(...cancelled);
     this.remember(fired);
-    return { firings: [firing], trace: fired, ...(ended && { ended: true }) };
-  }
-
-  private liveHits(rule: CompiledRule, now: number): number[] {
-    const timing = rule.timing;
-    const hits = this.memoryOf(rule).hits ?? [];
-    if (timing?.kind !== 'count') return hits;
-    return hits.filter((at) => at + timing.windowMs > now);
-  }
-
-  private liveJoined(rule: CompiledRule, now: number): Array<[number, number, EngineEvent]> {
-    const timing = rule.timing;
-    const joined = this.memoryOf(rule).joined ?? [];
-    if (timing?.kind !== 'all' || timing.windowMs === undefined) return joined;
-    const windowMs = timing.windowMs;
-    return joined.filter(([, at]) => at + windowMs > now);
+    return { firings: [firing], trace: fired, ...(cancelled && { ended: true }) };
   }
 
   // ---- memory, transactions, bookkeeping -------------------------------------------------------
 
-  private memoryOf(rule: CompiledRule): RuleMemory {
+  private memoryOf(rule: CompiledRule): StoredMemory {
     return this.memory.get(rule.id) ?? { kind: kindOf(rule) };
   }
 
   /** Replaces (never mutates) a rule's memory, so a rollback can restore the previous object. */
-  private updateMemory(rule: CompiledRule, patch: Partial<RuleMemory>): void {
+  private updateMemory(rule: CompiledRule, patch: { [field: string]: unknown }): void {
     const previous = this.memory.get(rule.id);
     if (this.tx && !this.tx.memory.has(rule.id)) this.tx.memory.set(rule.id, previous);
-    const next: RuleMemory = { ...(previous ?? { kind: kindOf(rule) }), ...patch };
-    for (const key of Object.keys(next) as Array<keyof RuleMemory>) {
+    const next: StoredMemory = { ...(previous ?? { kind: kindOf(rule) }), ...patch };
+    for (const key of Object.keys(next)) {
       const value = next[key];
       if (value === undefined || (Array.isArray(value) && value.length === 0)) delete next[key];
     }
@@ -701,16 +550,8 @@ export class EntityMachine {
 
   private refreshDeadline(ruleId: string): void {
     const memory = this.memory.get(ruleId);
-    const timing = this.index.rules.get(ruleId)?.rule.timing;
-    let at: number | undefined;
-    if (memory && timing) {
-      if (timing.kind === 'within') at = memory.window?.until;
-      else if (timing.kind === 'unless' || timing.kind === 'debounce') at = memory.pending?.at;
-      else if (timing.kind === 'count' && memory.hits?.[0] !== undefined) at = memory.hits[0] + timing.windowMs;
-      else if (timing.kind === 'all' && timing.windowMs !== undefined && memory.joined?.length) {
-        at = Math.min(...memory.joined.map(([, t]) => t)) + timing.windowMs;
-      }
-    }
+    const rule = this.index.rules.get(ruleId)?.rule;
+    const at = memory && rule ? behaviourOf(rule).deadline(rule.timing, memory) : undefined;
     if (at === undefined) this.deadlines.delete(ruleId);
     else this.deadlines.set(ruleId, at);
   }
@@ -737,16 +578,26 @@ export class EntityMachine {
     }
   }
 
-  /** Ends the entity if an `end` action asked to; returns true when it did. */
-  private applyEnd(now: number): boolean {
+  /**
+   * Ends the entity if an `end` action asked to. Returns undefined when it did not, else one verdict per
+   * window or deadline the end cancelled (clause `end`), so the trace explains them like any cancellation.
+   */
+  private applyEnd(now: number): RuleVerdict[] | undefined {
     const request = this.endRequest;
     this.endRequest = undefined;
-    if (!request || this.endedInfo) return false;
+    if (!request || this.endedInfo) return undefined;
     this.endedInfo = { at: now, ...(request.reason !== undefined && { reason: request.reason }) };
+    const because = request.reason === undefined ? 'the entity ended' : `the entity ended (${request.reason})`;
+    const cancelled = this.timers().map((timer): RuleVerdict => ({
+      ruleId: timer.ruleId,
+      fired: false,
+      clause: 'end',
+      reason: `cancelled: ${timer.what} at ${showTime(timer.at)}; ${because}`,
+    }));
     // An ended entity fires nothing more: its windows and timers go.
     this.memory.clear();
     this.deadlines.clear();
-    return true;
+    return cancelled;
   }
 
   private scope(event: EngineEvent): ExpressionScope {

@@ -4,14 +4,11 @@
  */
 import type { CompiledConfig, CompiledRule, EventRef } from '../config/compiled.js';
 import { joinLeaves } from './join.js';
+import { behaviourOf } from './timing-behaviours.js';
 
-/** Event types a rule must see: `on` triggers, `within`/`unless` partners, `all` join leaves. */
+/** Event types a rule must see: `on` triggers, and its timing behaviour's partners (`within`/`unless`, `all` leaves). */
 export function eventTypesOfRule(rule: CompiledRule): string[] {
-  const refs: EventRef[] = [...rule.on];
-  const timing = rule.timing;
-  if (timing?.kind === 'within') refs.push(timing.then);
-  if (timing?.kind === 'unless') refs.push(timing.event);
-  if (timing?.kind === 'all') refs.push(...joinLeaves(timing.join));
+  const refs: EventRef[] = [...rule.on, ...behaviourOf(rule).partners(rule.timing)];
   return [...new Set(refs.map((ref) => ref.type))];
 }
 

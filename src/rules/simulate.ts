@@ -25,6 +25,11 @@ export interface SimulationOptions {
   /** At the end, fire timers due up to this time (ms or ISO 8601); default: every remaining timer. */
   horizon?: number | string;
   machine?: MachineOptions;
+  /**
+   * Checks an emitted event as the engine's emit activity does (schema and routing; `hunt simulate` passes the
+   * ingest validator's). Problems make the step `rejected` with them as the reason, and the event goes nowhere.
+   */
+  checkEmitted?: (event: EngineEvent) => string[];
   /** Most steps (events, timer firings, emitted events) before giving up, against emit loops. Default 100,000. */
   maxSteps?: number;
 }
@@ -140,6 +145,21 @@ export function simulate(
 
   const deliver = (event: EngineEvent, kind: 'event' | 'emitted', by?: string): void => {
     const base = { kind, eventId: event.id, eventType: event.type, ...(by !== undefined && { emittedBy: by }) };
+    const problems = kind === 'emitted' ? (opts.checkEmitted?.(event) ?? []) : [];
+    if (problems.length > 0) {
+      record({
+        ...base,
+        at: now,
+        time: showTime(now),
+        status: 'rejected',
+        reason: `emitted event would be rejected: ${problems.join('; ')}`,
+        changes: [],
+        actions: [],
+        fired: [],
+        notFired: [],
+      });
+      return;
+    }
     const route = routeEvent(config, event);
     if (!route.ok) {
       record({

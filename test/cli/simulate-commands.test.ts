@@ -53,3 +53,39 @@ describe('hunt diff', () => {
     expect(text).toContain('~ unlock-next-clue[0]');
   });
 });
+
+describe('hunt simulate: emitted events are checked like ingested ones (issue 16)', () => {
+  const yaml = `
+name: incidents
+entities:
+  incident: { key: data.incidentId }
+  service: { key: data.service }
+sources: { pager: { auth: none } }
+events:
+  alert.raised:
+    source: pager
+    entity: incident
+    schema: { type: object, required: [incidentId], properties: { incidentId: { type: string }, n: { type: string } } }
+  storm.detected:
+    entity: service
+    schema: { type: object, required: [service, count], properties: { service: { type: string }, count: { type: integer } } }
+rules:
+  - id: report
+    on: alert.raised
+    then:
+      - emit: { type: storm.detected, data: { service: web, count: '{{ data.n }}' } }
+`;
+
+  it('rejects an emitted event whose data breaks its schema, with the field and the reason', async () => {
+    const configPath = await tempFile('incidents.yaml', yaml);
+    const events = await tempFile(
+      'alerts.jsonl',
+      `${JSON.stringify({ id: 'a1', source: 'pager', type: 'alert.raised', data: { incidentId: 'i1', n: 'many' } })}\n`,
+    );
+    const { result } = await simulateFiles(configPath, events);
+    const emitted = result.steps.find((s) => s.kind === 'emitted');
+    expect(emitted).toMatchObject({ eventType: 'storm.detected', status: 'rejected' });
+    expect(emitted?.reason).toContain('/data/count must be integer');
+    expect(result.entities['service/web']).toBeUndefined();
+  });
+});

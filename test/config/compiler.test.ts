@@ -92,7 +92,7 @@ describe('compiled forms', () => {
     expect(config.rules.map((r) => r.timing)).toEqual([
       { kind: 'within', then: { type: 'b.happened' }, windowMs: 250 },
       { kind: 'unless', event: { type: 'b.happened' }, windowMs: 5_400_000 },
-      { kind: 'count', count: 3, windowMs: 600_000 },
+      { kind: 'count', count: 3, windowMs: 600_000, mode: 'reset' },
       { kind: 'debounce', quietMs: 30_000 },
       { kind: 'throttle', intervalMs: 86_400_000 },
     ]);

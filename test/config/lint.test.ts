@@ -192,3 +192,51 @@ describe('lint helpers', () => {
     ]);
   });
 });
+
+describe('hunt lint: what the language cannot do (issue 16)', () => {
+  const two = (rules: unknown[], events: Record<string, unknown> = {}) =>
+    base({
+      entities: { team: { key: 'data.teamId' }, board: { key: 'data.boardId' } },
+      events: {
+        'a.happened': { source: 'app', entity: 'team', schema: { type: 'object' } },
+        'b.happened': { source: 'app', entity: 'board', schema: { type: 'object' } },
+        'c.emitted': { entity: 'board', schema: { type: 'object' } },
+        ...events,
+      },
+      rules,
+    });
+  const errors = (doc: unknown) => lint(doc).filter((p) => p.severity === 'error');
+
+  it('errors on actions after end', () => {
+    const found = errors(two([{ id: 'r', on: 'a.happened', then: [{ end: true }, { call: 'hook' }] }]));
+    expect(found.map((p) => [p.path, p.line])).toEqual([['rules[0].then[1]', expect.any(Number)]]);
+    expect(found[0]?.message).toMatch(/after `end` in then never run/);
+  });
+
+  it.each([
+    ['unless', { unless: { event: 'b.happened', window: '5m' } }, 'cancel the deadline', 'rules[0].unless.event'],
+    ['within', { within: { event: 'b.happened', window: '5m' } }, 'close the window', 'rules[0].within.event'],
+  ])('errors on a cross-entity %s partner', (_kind, timing, effect, path) => {
+    const found = errors(two([{ id: 'r', on: 'a.happened', ...timing, then: [{ call: 'hook' }] }]));
+    expect(found.map((p) => p.path)).toEqual([path]);
+    expect(found[0]?.message).toContain(`reaches entity "board" only: it can never ${effect}`);
+  });
+
+  it('errors on an all join across entities', () => {
+    const found = errors(two([{ id: 'r', all: 'a.happened && b.happened', then: [{ call: 'hook' }] }]));
+    expect(found.map((p) => p.path)).toEqual(['rules[0].all']);
+  });
+
+  it('errors on an emit without the target entity’s correlation key, and accepts one with it', () => {
+    const missing = errors(
+      two([{ id: 'r', on: 'a.happened', then: [{ emit: { type: 'c.emitted', data: { teamId: 'x' } } }] }]),
+    );
+    expect(missing.map((p) => p.path)).toEqual(['rules[0].then[0].emit']);
+    expect(missing[0]?.message).toContain('without data.boardId, the correlation key of entity "board"');
+    const bare = errors(two([{ id: 'r', on: 'a.happened', then: [{ emit: 'c.emitted' }] }]));
+    expect(bare.map((p) => p.path)).toEqual(['rules[0].then[0].emit']);
+    for (const data of [{ boardId: 'main' }, { boardId: '{{ data.board }}' }, '{{ data }}']) {
+      expect(errors(two([{ id: 'r', on: 'a.happened', then: [{ emit: { type: 'c.emitted', data } }] }]))).toEqual([]);
+    }
+  });
+});

@@ -13,6 +13,7 @@ import {
   CHECK_MIGRATE_TARGET_PATCH,
   HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
   INLINE_DELIVERY_PATCH,
+  LANGUAGE_SEMANTICS_PATCH,
 } from '../../workflows/entity-workflow.js';
 import { COMPACT_WHEN_IDLE_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
@@ -57,6 +58,7 @@ describe('replay of recorded histories', () => {
     HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
     CHECK_MIGRATE_TARGET_PATCH,
     COMPACT_WHEN_IDLE_PATCH,
+    LANGUAGE_SEMANTICS_PATCH,
   ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     const marked = await Promise.all(
