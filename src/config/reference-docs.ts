@@ -62,7 +62,18 @@ events in any order: \`"a && (b || c)"\` or \`[a, { any: [b, c] }]\`, optionally
 `;
 
 /** Sections in reading order: definition id → heading. */
-const SECTIONS = ['Configuration', 'Entity', 'Source', 'Event', 'Reducer', 'Connector', 'Retry', 'Rule', 'Action'];
+const SECTIONS = [
+  'Configuration',
+  'Entity',
+  'Source',
+  'Webhook',
+  'Event',
+  'Reducer',
+  'Connector',
+  'Retry',
+  'Rule',
+  'Action',
+];
 
 /** Generates the Markdown reference of the configuration language. */
 export function renderReferenceDocs(): string {
