@@ -6,6 +6,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { renderDocs } from '../../src/config/docs.js';
 import { buildIngestServer } from '../../src/ingest/ingest-server.js';
 import { FakeDeliverer, fixtureConfig } from './ingest-fixture.js';
 import {
@@ -290,5 +291,37 @@ describe('POST /sources/<name> as an HTTP resource', () => {
         env: { ...WEBHOOK_ENV, STRIPE_WEBHOOK_SECRET: undefined },
       }),
     ).toThrow(/STRIPE_WEBHOOK_SECRET/);
+  });
+
+  it('each webhook source is listed with its URL in hunt docs, the live map and the OpenAPI document', async () => {
+    const { app } = server();
+    const docs = renderDocs(config);
+    expect(docs).toContain(
+      '- **stripe**: `POST /sources/stripe`, preset `stripe`, secret in env `STRIPE_WEBHOOK_SECRET`',
+    );
+    expect(docs).toContain('  - `payment_intent.succeeded` → **payment.succeeded**');
+    const page = (await app.inject('/')).body;
+    expect(page).toContain('<code>POST /sources/github</code> (github webhook)');
+    // The generic source also takes CloudEvents (it has `auth`); the others only their native webhooks.
+    expect(page).toMatch(
+      /scanner<\/th><td><code>POST \/sources\/scanner<\/code> \(generic webhook\), <code>POST \/events/,
+    );
+    const openApi = (await app.inject('/openapi.json')).json<{
+      paths: Record<string, { post: { parameters: Array<{ name: string }> } }>;
+    }>();
+    expect(Object.keys(openApi.paths).filter((p) => p.startsWith('/sources/'))).toEqual([
+      '/sources/stripe',
+      '/sources/github',
+      '/sources/shopify',
+      '/sources/slack',
+      '/sources/clerk',
+      '/sources/sms',
+      '/sources/scanner',
+    ]);
+    expect(openApi.paths['/sources/scanner']!.post.parameters.map((p) => p.name)).toEqual([
+      'x-scanner-signature',
+      'x-scanner-timestamp',
+      'wait',
+    ]);
   });
 });
