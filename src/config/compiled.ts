@@ -45,11 +45,55 @@ export type SourceAuth =
   | { type: 'none' }
   | { type: 'apiKey'; header: string; env: string }
   | { type: 'standardWebhooks'; secretEnv: string }
-  | { type: 'hubSignature'; secretEnv: string; header: string };
+  | { type: 'hubSignature'; secretEnv: string; header: string }
+  /** No `auth`: the source sends only native webhooks (POST /sources/<name>); POST /events refuses it. */
+  | { type: 'webhookOnly' };
+
+export type WebhookPresetName = 'github' | 'stripe' | 'shopify' | 'slack' | 'svix' | 'twilio' | 'generic';
+
+/** Generic HMAC scheme: HMAC(secret, `signed` with {body}, {timestamp}, {id} replaced) in `header` after `prefix`. */
+export interface GenericSignature {
+  algorithm: 'sha1' | 'sha256' | 'sha512';
+  encoding: 'hex' | 'base64';
+  header: string;
+  prefix: string;
+  signed: string;
+  timestampHeader?: string;
+  idHeader?: string;
+}
+
+/** One native type's mapping to an engine event; expressions are CEL over headers, body, query, digest. */
+export interface WebhookMapping {
+  event: string;
+  data?: string;
+  subject?: string;
+  if?: string;
+}
+
+/**
+ * How a source's native requests become events. Expressions left out take the preset's defaults,
+ * filled in at ingest (src/ingest/sources/), so a preset's improvement needs no config change.
+ */
+export interface CompiledWebhook {
+  preset: WebhookPresetName;
+  secretEnv: string;
+  toleranceMs?: Millis;
+  url?: string;
+  signature?: GenericSignature;
+  id?: string;
+  type?: string;
+  time?: string;
+  subject?: string;
+  unmapped: 'ignore' | 'reject';
+  /** Native type (or a dotted prefix of it) → mapping. */
+  events: Record<string, WebhookMapping>;
+}
 
 export interface CompiledSource {
   name: string;
   auth: SourceAuth;
+  /** Set when the source takes native webhooks at POST /sources/<name>. */
+  webhook?: CompiledWebhook;
   /** Requests per second allowed from this source at ingest (undefined: unlimited). */
   rateLimit?: number;
 }

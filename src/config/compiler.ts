@@ -12,6 +12,7 @@ import type {
   CompiledReducer,
   CompiledRule,
   CompiledSource,
+  CompiledWebhook,
   EventRef,
   Json,
   OutgoingAuth,
@@ -20,7 +21,15 @@ import type {
 } from './compiled.js';
 import { contentHash } from './canonical-json.js';
 import { joinFromItems, joinLeaves, parseJoinExpression } from './join-expression.js';
-import type { ActionInput, ConfigInput, ConnectorInput, EventRefInput, ReducerInput, RuleInput } from './schema.js';
+import type {
+  ActionInput,
+  ConfigInput,
+  ConnectorInput,
+  EventRefInput,
+  ReducerInput,
+  RuleInput,
+  WebhookInput,
+} from './schema.js';
 import { compileStatuses } from './success-statuses.js';
 import { eventTypesOfRule } from '../rules/rule-index.js';
 
@@ -99,7 +108,8 @@ export function observedTypes(rule: CompiledRule): string[] {
 function compileSource(name: string, source: ConfigInput['sources'][string]): CompiledSource {
   const auth = source.auth;
   let compiled: SourceAuth;
-  if (auth === 'none') compiled = { type: 'none' };
+  if (auth === undefined) compiled = { type: 'webhookOnly' };
+  else if (auth === 'none') compiled = { type: 'none' };
   else if ('apiKey' in auth)
     compiled = {
       type: 'apiKey',
@@ -115,9 +125,40 @@ function compileSource(name: string, source: ConfigInput['sources'][string]): Co
       header: (auth.hubSignature.header ?? DEFAULTS.hubSignatureHeader).toLowerCase(),
     };
   }
-  return source.rateLimit === undefined
-    ? { name, auth: compiled }
-    : { name, auth: compiled, rateLimit: source.rateLimit };
+  return {
+    name,
+    auth: compiled,
+    ...(source.webhook ? { webhook: compileWebhook(source.webhook) } : {}),
+    ...(source.rateLimit === undefined ? {} : { rateLimit: source.rateLimit }),
+  };
+}
+
+/** Fills the webhook's own defaults; the preset's default expressions are filled at ingest. */
+function compileWebhook(webhook: WebhookInput): CompiledWebhook {
+  const { signature, events, tolerance, unmapped, ...rest } = webhook;
+  const compiled: CompiledWebhook = {
+    ...rest,
+    unmapped: unmapped ?? 'ignore',
+    events: Object.fromEntries(
+      Object.entries(events).map(([native, mapping]) => [
+        native,
+        typeof mapping === 'string' ? { event: mapping } : mapping,
+      ]),
+    ),
+  };
+  if (tolerance !== undefined) compiled.toleranceMs = tolerance;
+  if (signature) {
+    compiled.signature = {
+      algorithm: signature.algorithm ?? 'sha256',
+      encoding: signature.encoding ?? 'hex',
+      header: signature.header.toLowerCase(),
+      prefix: signature.prefix ?? '',
+      signed: signature.signed ?? '{body}',
+      ...(signature.timestampHeader ? { timestampHeader: signature.timestampHeader.toLowerCase() } : {}),
+      ...(signature.idHeader ? { idHeader: signature.idHeader.toLowerCase() } : {}),
+    };
+  }
+  return compiled;
 }
 
 /** One reducer item may name several paths (`set: { a: 1, b: 2 }`): one compiled reducer per path. */

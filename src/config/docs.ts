@@ -20,6 +20,7 @@ import type {
 import { formatDuration } from './durations.js';
 import { ruleEntity } from './graph.js';
 import { formatStatuses } from './success-statuses.js';
+import { webhookSourcesSection } from './webhook-docs.js';
 
 /**
  * A rule in plain words, e.g. "When checkpoint.scanned arrives, if `…`, then: call mailer (next clue)." The
@@ -155,11 +156,14 @@ export function renderDocs(config: CompiledConfig): string {
           ? `API key in \`${auth.header}\` (env \`${auth.env}\`)`
           : auth.type === 'standardWebhooks'
             ? `Standard Webhooks signature (env \`${auth.secretEnv}\`)`
-            : `HMAC signature in \`${auth.header}\` (env \`${auth.secretEnv}\`)`;
+            : auth.type === 'hubSignature'
+              ? `HMAC signature in \`${auth.header}\` (env \`${auth.secretEnv}\`)`
+              : 'native webhooks only';
     out.push(
       `| ${source.name} | ${words} | ${source.rateLimit === undefined ? 'unlimited' : `${source.rateLimit}/s`} |`,
     );
   }
+  out.push(...webhookSourcesSection(config));
   out.push('', '## Events', '');
   for (const event of Object.values(config.events)) {
     out.push(`### ${event.type}`, '');

@@ -77,7 +77,18 @@ decision trace.
 `;
 
 /** Sections in reading order: definition id → heading. */
-const SECTIONS = ['Configuration', 'Entity', 'Source', 'Event', 'Reducer', 'Connector', 'Retry', 'Rule', 'Action'];
+const SECTIONS = [
+  'Configuration',
+  'Entity',
+  'Source',
+  'Webhook',
+  'Event',
+  'Reducer',
+  'Connector',
+  'Retry',
+  'Rule',
+  'Action',
+];
 
 /** Generates the Markdown reference of the configuration language. */
 export function renderReferenceDocs(): string {

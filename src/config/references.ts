@@ -9,6 +9,7 @@ import { didYouMean } from './did-you-mean.js';
 import { checkJsonSchema } from './json-schema-check.js';
 import { joinLeaves, parseJoinExpression } from './join-expression.js';
 import type { PathSegment } from './paths.js';
+import { checkWebhookReferences } from './webhook-references.js';
 
 export interface ReferenceIssue {
   path: PathSegment[];
@@ -249,6 +250,7 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
       });
     }
   });
+  issues.push(...checkWebhookReferences(doc));
   return issues;
 }
 

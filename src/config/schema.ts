@@ -155,11 +155,93 @@ export const sourceAuthSchema = z
       '`{ hubSignature: { secretEnv, header? } }`',
   );
 
+/** The native webhook presets a source can take requests in (src/ingest/sources/<preset>.ts). */
+export const WEBHOOK_PRESETS = ['github', 'stripe', 'shopify', 'slack', 'svix', 'twilio', 'generic'] as const;
+
+const celSchema = z
+  .string()
+  .min(1)
+  .meta({ 'x-kind': 'CEL', description: 'a CEL expression over `headers`, `body`, `query` and `digest`' });
+
+const webhookMappingSchema = z
+  .union([
+    eventTypeSchema,
+    closed({
+      event: eventTypeSchema.describe('the engine event type the request becomes'),
+      data: celSchema.optional().describe('the event `data` (default `body`)'),
+      subject: celSchema.optional().describe('the event `subject` (default: the preset’s or none)'),
+      if: celSchema.optional().describe('only requests for which this holds map; others count as unmapped'),
+    }),
+  ])
+  .describe('an engine event type, or `{ event, data?, subject?, if? }`');
+
+export const webhookSchema = closed({
+  preset: z.enum(WEBHOOK_PRESETS).describe(`how the sender signs and shapes requests: ${WEBHOOK_PRESETS.join(', ')}`),
+  secretEnv: envVarSchema.describe('environment variable holding the signing secret (several: space-separated)'),
+  tolerance: durationSchema
+    .optional()
+    .describe(
+      'how far a signed timestamp may be from now (stripe, slack, svix, generic with a timestamp; default `5m`)',
+    ),
+  url: z
+    .url()
+    .optional()
+    .describe('twilio: the public URL the sender posts to, as it signs it (default: rebuilt from the request)'),
+  signature: closed({
+    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional().describe('HMAC hash (default `sha256`)'),
+    encoding: z.enum(['hex', 'base64']).optional().describe('how the digest is written (default `hex`)'),
+    header: z.string().min(1).describe('the request header holding the signature'),
+    prefix: z.string().optional().describe('text before the digest in the header, e.g. `sha256=` (default none)'),
+    signed: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('what is signed: `{body}`, `{timestamp}` and `{id}` are replaced (default `{body}`)'),
+    timestampHeader: z.string().min(1).optional().describe('header holding the Unix timestamp that is signed'),
+    idHeader: z.string().min(1).optional().describe('header holding the delivery id (`{id}`; default id: `digest`)'),
+  })
+    .optional()
+    .describe('generic: the HMAC scheme'),
+  id: celSchema.optional().describe('the event id, the dedupe key: the sender’s delivery id (default per preset)'),
+  type: celSchema.optional().describe('the native type, looked up in `events` (default per preset)'),
+  time: celSchema.optional().describe('when it happened: RFC 3339 text or Unix seconds (default per preset)'),
+  subject: celSchema.optional().describe('the event subject for every mapping (default none)'),
+  unmapped: z
+    .enum(['ignore', 'reject'])
+    .optional()
+    .describe(
+      'a native type `events` does not map: `ignore` answers 200 and counts it (default), `reject` answers 422',
+    ),
+  events: z
+    .record(z.string().min(1), webhookMappingSchema)
+    .describe(
+      'native type → engine event; a key also matches the types under it (`pull_request` → `pull_request.closed`)',
+    ),
+}).meta({
+  id: 'Webhook',
+  description: 'How native requests at `POST /sources/<name>` are authenticated and mapped to events.',
+});
+
 export const sourceSchema = closed({
-  auth: sourceAuthSchema,
+  auth: sourceAuthSchema
+    .optional()
+    .describe(`${sourceAuthSchema.description ?? ''}; for \`POST /events\` (optional when \`webhook\` is given)`),
+  webhook: webhookSchema.optional(),
   rateLimit: positiveNumber.optional().describe('requests per second accepted from this source (default unlimited)'),
   description: z.string().optional().describe('what the source system is'),
-}).meta({ id: 'Source', description: 'An integrated system that sends events, with its credentials.' });
+})
+  .check(
+    z.superRefine((source, ctx) => {
+      if (source.auth === undefined && source.webhook === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth'],
+          message: 'a source needs `auth` (for POST /events), `webhook` (for POST /sources/<name>), or both',
+        });
+      }
+    }),
+  )
+  .meta({ id: 'Source', description: 'An integrated system that sends events, with its credentials.' });
 
 // ── reducers and events ─────────────────────────────────────────────────────────────────────
 
@@ -374,3 +456,4 @@ export type ReducerInput = z.infer<typeof reducerSchema>;
 export type ConnectorInput = z.infer<typeof connectorSchema>;
 export type EventInput = z.infer<typeof eventSchema>;
 export type EventRefInput = z.infer<typeof eventRefSchema>;
+export type WebhookInput = z.infer<typeof webhookSchema>;

@@ -46,7 +46,8 @@ export interface EventOutcome {
   retryAfterSeconds?: number;
 }
 
-const KIND_STATUS: Record<RejectionKind, { status: number; code: string; title: string }> = {
+/** HTTP status, code and title for each kind of validation refusal (shared with POST /sources/<name>). */
+export const KIND_STATUS: Record<RejectionKind, { status: number; code: string; title: string }> = {
   envelope: { status: 400, code: 'INVALID_EVENT', title: 'Invalid event' },
   'unknown-source': { status: 400, code: 'UNKNOWN_SOURCE', title: 'Unknown source' },
   forbidden: { status: 403, code: 'SOURCE_NOT_ALLOWED', title: 'Source not allowed' },
@@ -275,7 +276,7 @@ function retryAfterOf(outcomes: EventOutcome[]): number {
   return Math.max(1, ...outcomes.map((o) => o.retryAfterSeconds ?? 1));
 }
 
-function wantsWait(request: FastifyRequest): boolean {
+export function wantsWait(request: FastifyRequest): boolean {
   const query = request.query as Record<string, unknown> | undefined;
   const prefer = request.headers.prefer;
   const preferText = Array.isArray(prefer) ? prefer.join(',') : (prefer ?? '');
@@ -303,7 +304,7 @@ function sourceOf(candidate: unknown): string | undefined {
   return attribute(candidate, 'source');
 }
 
-function summarize(problems: EventProblem[]): string {
+export function summarize(problems: EventProblem[]): string {
   const first = problems.slice(0, 5).map((p) => `${p.header ?? (p.pointer || '/')}: ${p.detail}`);
   return problems.length > 5 ? `${first.join('; ')}; and ${problems.length - 5} more` : first.join('; ');
 }

@@ -6,6 +6,8 @@ export interface IngestMetrics {
   requests: Counter<'route' | 'method' | 'status' | 'source'>;
   requestSeconds: Histogram<'route' | 'method' | 'status' | 'source'>;
   events: Counter<'type' | 'outcome'>;
+  /** Native webhook requests after verification, by source, native type and outcome. */
+  webhooks: Counter<'source' | 'native_type' | 'outcome'>;
 }
 
 /** Registers the ingest metrics on `registry` (a fresh one by default). */
@@ -30,6 +32,14 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
       name: 'hunt_ingest_events_total',
       help: 'Events seen by the ingest API, by type and outcome (accepted, duplicate, rejected, unavailable)',
       labelNames: ['type', 'outcome'] as const,
+      registers: [registry],
+    }),
+    webhooks: new Counter({
+      name: 'hunt_ingest_webhooks_total',
+      help:
+        'Verified native webhook requests, by source, native type and outcome ' +
+        '(mapped, ignored — a type the configuration does not map —, rejected, answered)',
+      labelNames: ['source', 'native_type', 'outcome'] as const,
       registers: [registry],
     }),
   };

@@ -22,6 +22,8 @@ import { buildOpenApiDocument } from './openapi-document.js';
 import { problem, sendProblem } from './problem-details.js';
 import { SourceAuthenticator } from './source-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
+import { sourcesRoutes } from './sources-route.js';
+import { buildWebhookSources } from './sources/webhook-sources.js';
 
 export interface IngestServerOptions {
   config: CompiledConfig;
@@ -59,6 +61,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   // Everything that can fail on configuration fails here, at startup, not on the first request.
   const validator = createEventValidator(config);
   const authenticator = new SourceAuthenticator(config, options.env, { now });
+  const webhookSources = buildWebhookSources(config, options.env, now);
   const rateLimiter = new SourceRateLimiter(
     Object.fromEntries(Object.values(config.sources).map((s) => [s.name, s.rateLimit])),
     now,
@@ -164,6 +167,15 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     rateLimiter,
     metrics,
     maxBatch: options.maxBatch ?? 100,
+    maxEventBytes: options.maxEventBytes ?? 64 * 1024,
+  });
+  app.register(sourcesRoutes, {
+    config,
+    sources: webhookSources,
+    delivery,
+    validator,
+    rateLimiter,
+    metrics,
     maxEventBytes: options.maxEventBytes ?? 64 * 1024,
   });
   registerEntityRoutes(app, {

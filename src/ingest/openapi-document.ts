@@ -1,6 +1,7 @@
 /** The ingest API's OpenAPI 3.1 document, generated from the configuration (one schema per event type). */
 import type { CompiledConfig, JsonObject } from '../config/compiled.js';
 import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE } from './cloudevents-http.js';
+import { webhookOpenApiPaths } from './sources/webhook-openapi.js';
 
 /** Problem codes the API answers with, and when: listed on the docs page too. */
 export const PROBLEM_CODES: Record<string, string> = {
@@ -9,11 +10,13 @@ export const PROBLEM_CODES: Record<string, string> = {
   INVALID_BATCH: '400 — a batch that is not a non-empty JSON array',
   MISSING_SOURCE: '400 — no event names its source',
   MIXED_SOURCES: '400 — events of one request name different sources',
-  UNKNOWN_SOURCE: '400 — the source is not configured',
+  UNKNOWN_SOURCE: '400 — the source is not configured (404 at POST /sources/<name>: no such webhook source)',
   MISSING_SIGNATURE: '401 — the source’s signature headers are missing',
   BAD_SIGNATURE: '401 — the signature does not match, or its timestamp is outside the 5-minute tolerance',
   MISSING_API_KEY: '401 — the source’s API key header is missing',
   BAD_API_KEY: '401 — the API key is wrong',
+  STALE_SIGNATURE: '401 — a native webhook’s signed timestamp is outside the source’s tolerance (5 minutes by default)',
+  WEBHOOK_ONLY_SOURCE: '401 — the source sends native webhooks to POST /sources/<name>, not CloudEvents here',
   ADMIN_AUTH_REQUIRED: '401 — entity endpoints need the admin bearer token',
   SOURCE_NOT_ALLOWED: '403 — the source may not send this event type',
   ENTITY_NOT_FOUND: '404 — no such entity',
@@ -32,6 +35,9 @@ export const PROBLEM_CODES: Record<string, string> = {
   ENTITY_NOT_RUNNING:
     '503 — the entity’s workflow failed or was terminated; nothing was acknowledged; retry after `hunt revive`',
   NOT_FOUND: '404 — no such route',
+  METHOD_NOT_ALLOWED: '405 — the path takes other methods (see Allow)',
+  MAPPING_FAILED: '422 — a native webhook’s mapping expressions failed on the request (each one listed)',
+  UNMAPPED_TYPE: '422 — the native type is not mapped and the source rejects unmapped types',
 };
 
 const problemResponse = (description: string) => ({
@@ -124,6 +130,7 @@ export function buildOpenApiDocument(config: CompiledConfig): Record<string, unk
           },
         },
       },
+      ...webhookOpenApiPaths(config),
       '/entities/{type}/{key}': entityGet('The entity’s current state'),
       '/entities/{type}/{key}/events': entityGet('Recent events of the entity'),
       '/entities/{type}/{key}/explain': entityGet('Decision traces: why rules did or did not fire', [

@@ -74,6 +74,13 @@ export class SourceAuthenticator {
         return hubSignatureVerifier(source, (auth.header || DEFAULT_HUB_HEADER).toLowerCase(), secret(auth.secretEnv));
       case 'standardWebhooks':
         return this.standardWebhooksVerifier(source, secret(auth.secretEnv));
+      case 'webhookOnly':
+        return () =>
+          fail(
+            source,
+            'WEBHOOK_ONLY_SOURCE',
+            `it sends native webhooks to POST /sources/${source}; give it an \`auth\` to take CloudEvents here too`,
+          );
     }
   }
 

@@ -65,6 +65,15 @@ export function renderLiveMapPage(config: CompiledConfig, options: LiveMapPageOp
         `<td>${escapeHtml(rule.entity ?? '')}</td><td class="fired" data-count-for="rule:${escapeHtml(rule.id)}">0</td><td>${escapeHtml(rule.description ?? '')}</td></tr>`,
     )
     .join('');
+  const sourceRows = Object.values(config.sources)
+    .map((source) => {
+      const url = source.webhook
+        ? `<code>POST /sources/${escapeHtml(source.name)}</code> (${escapeHtml(source.webhook.preset)} webhook)`
+        : '';
+      const events = source.auth.type === 'webhookOnly' ? '' : '<code>POST /events</code>';
+      return `<tr><th scope="row">${escapeHtml(source.name)}</th><td>${[url, events].filter(Boolean).join(', ')}</td></tr>`;
+    })
+    .join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -154,6 +163,13 @@ ${speed}
   <table>
     <thead><tr><th scope="col">rule</th><th scope="col">entity</th><th scope="col">fired in (entities)</th><th scope="col">what it is for</th></tr></thead>
     <tbody>${rows}</tbody>
+  </table>
+</section>
+<section aria-labelledby="sources-heading">
+  <h2 id="sources-heading">Sources and where they send</h2>
+  <table>
+    <thead><tr><th scope="col">source</th><th scope="col">URL</th></tr></thead>
+    <tbody>${sourceRows}</tbody>
   </table>
 </section>
 </main>

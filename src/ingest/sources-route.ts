@@ -1,0 +1,189 @@
+/**
+ * POST /sources/<name>: native webhooks, as the sender sends them. Verify the signature over the raw
+ * bytes (401, nothing reaches Temporal) → parse the body (JSON, form, text) → answer what the preset must
+ * answer (GitHub ping, Slack url_verification) → rate limit → map to an event with the source's CEL →
+ * validate and route like POST /events → deliver. The sender's delivery id is the event id, so a
+ * redelivery is a duplicate in the entity. A 2xx means Temporal holds the event (or that the
+ * configuration ignores its type); Temporal unreachable is 503 with Retry-After, which senders retry.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { EngineUnavailableError } from '../client/engine-unavailable-error.js';
+import type { EventDeliverer } from '../client/delivery.js';
+import type { CompiledConfig } from '../config/compiled.js';
+import { entityWorkflowId } from '../rules/routing.js';
+import type { EventValidator } from './event-validator.js';
+import { KIND_STATUS, summarize, wantsWait } from './events-route.js';
+import type { IngestMetrics } from './ingest-metrics.js';
+import { problem, sendProblem } from './problem-details.js';
+import type { SourceRateLimiter } from './source-rate-limiter.js';
+import { nativeRequestOf, parseNativeBody } from './sources/native-request.js';
+import { mapNativeRequest } from './sources/webhook-mapper.js';
+import type { WebhookSource } from './sources/webhook-sources.js';
+
+export interface SourcesRouteOptions {
+  config: CompiledConfig;
+  sources: Map<string, WebhookSource>;
+  delivery: EventDeliverer;
+  validator: EventValidator;
+  rateLimiter: SourceRateLimiter;
+  metrics: IngestMetrics;
+  maxEventBytes: number;
+}
+
+const PATH = '/sources/:name';
+
+/** The native webhook routes, as a Fastify plugin. */
+export const sourcesRoutes: FastifyPluginAsync<SourcesRouteOptions> = async (app, options) => {
+  app.post(
+    PATH,
+    { schema: { params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } } },
+    async (request, reply) => handleNative(options, request, reply),
+  );
+  // A path that exists answers its other methods 405 with Allow, not 404.
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: PATH,
+    handler: async (request, reply) => {
+      reply.header('allow', 'POST');
+      return sendProblem(
+        reply,
+        problem(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${request.method} is not allowed here; use POST`),
+      );
+    },
+  });
+};
+
+async function handleNative(
+  deps: SourcesRouteOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { name } = request.params as { name: string };
+  const source = deps.sources.get(name);
+  if (!source) {
+    const webhooks = [...deps.sources.keys()];
+    const known = webhooks.length > 0 ? `sources taking webhooks: ${webhooks.join(', ')}` : 'no source takes webhooks';
+    return sendProblem(
+      reply,
+      problem(404, 'UNKNOWN_SOURCE', 'Unknown source', `no source "${name}" takes native webhooks here; ${known}`),
+    );
+  }
+  const native = nativeRequestOf(request);
+  // Twilio signs the parsed form fields; every other preset the raw bytes, before anything is parsed.
+  if (!source.preset.verifiesParsedBody) {
+    const verified = source.verify(native, null);
+    if (!verified.ok) return refuseSignature(reply, name, verified.code, verified.detail);
+  }
+  const parsed = parseNativeBody(native);
+  if (!parsed.ok) {
+    if (source.preset.verifiesParsedBody) return refuseSignature(reply, name, 'BAD_SIGNATURE', parsed.detail);
+    const code = parsed.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_BODY';
+    return sendProblem(
+      reply,
+      problem(parsed.status, code, 'Unreadable body', parsed.detail, [{ pointer: '', detail: parsed.detail }]),
+    );
+  }
+  const body = parsed.body;
+  if (source.preset.verifiesParsedBody) {
+    const verified = source.verify(native, body);
+    if (!verified.ok) return refuseSignature(reply, name, verified.code, verified.detail);
+  }
+  request.huntSource = name;
+
+  const answer = source.preset.answer?.(native, body);
+  if (answer) {
+    deps.metrics.webhooks.inc({ source: name, native_type: answer.reason, outcome: 'answered' });
+    if (answer.contentType) reply.type(answer.contentType);
+    return reply.code(answer.status).send(answer.body);
+  }
+
+  const waitSeconds = deps.rateLimiter.take(name);
+  if (waitSeconds > 0) {
+    reply.header('retry-after', String(waitSeconds));
+    return sendProblem(
+      reply,
+      problem(
+        429,
+        'RATE_LIMITED',
+        'Too many requests',
+        `source "${name}" is over its rate limit; retry in ${waitSeconds}s`,
+      ),
+    );
+  }
+  if (native.raw.length > deps.maxEventBytes) {
+    const detail = `the request is ${native.raw.length} bytes; at most ${deps.maxEventBytes} are allowed per event`;
+    return sendProblem(reply, problem(413, 'EVENT_TOO_LARGE', 'Event too large', detail, [{ pointer: '', detail }]));
+  }
+
+  const mapped = mapNativeRequest(name, source.webhook, source.mapping, native, body);
+  const nativeType = mapped.nativeType ?? 'unknown';
+  const count = (outcome: string) =>
+    deps.metrics.webhooks.inc({ source: name, native_type: nativeType.slice(0, 100), outcome });
+  if (mapped.kind === 'failed') {
+    count('rejected');
+    return sendProblem(
+      reply,
+      problem(422, 'MAPPING_FAILED', 'Webhook mapping failed', summarize(mapped.problems), mapped.problems),
+    );
+  }
+  if (mapped.kind === 'unmapped') {
+    if (source.webhook.unmapped === 'reject') {
+      count('rejected');
+      return sendProblem(
+        reply,
+        problem(
+          422,
+          'UNMAPPED_TYPE',
+          'Native type not mapped',
+          `${mapped.reason}; this source rejects unmapped types`,
+          [{ pointer: '', detail: mapped.reason }],
+        ),
+      );
+    }
+    count('ignored');
+    return reply.code(200).send({ status: 'ignored', nativeType: mapped.nativeType, reason: mapped.reason });
+  }
+
+  const result = deps.validator.validate(mapped.candidate, name);
+  if (!result.ok) {
+    count('rejected');
+    const { status, code, title } = KIND_STATUS[result.kind];
+    return sendProblem(
+      reply,
+      problem(status, code, title, `the mapped event: ${summarize(result.problems)}`, result.problems, {
+        nativeType,
+      }),
+    );
+  }
+  const { event, entity } = result;
+  request.huntEventIds = [event.id];
+  const routed = { id: event.id, type: event.type, nativeType, entity, workflowId: entityWorkflowId(entity) };
+  const wait = wantsWait(request);
+  try {
+    if (!wait) {
+      await deps.delivery.send([event]);
+      count('mapped');
+      deps.metrics.events.inc({ type: event.type, outcome: 'accepted' });
+      return reply.code(202).send({ status: 'accepted', ...routed });
+    }
+    const [outcome] = await deps.delivery.publish([event]);
+    count('mapped');
+    const status = outcome?.status ?? 'rejected';
+    deps.metrics.events.inc({ type: event.type, outcome: status });
+    return reply.code(200).send({
+      status,
+      ...routed,
+      fired: outcome?.fired ?? [],
+      ...(outcome?.reason ? { reason: outcome.reason } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof EngineUnavailableError)) throw err;
+    deps.metrics.events.inc({ type: event.type, outcome: 'unavailable' });
+    reply.header('retry-after', String(err.retryAfterSeconds));
+    return sendProblem(reply, problem(503, err.code, 'Engine unavailable', err.message));
+  }
+}
+
+function refuseSignature(reply: FastifyReply, source: string, code: string, detail: string): FastifyReply {
+  return sendProblem(reply, problem(401, code, 'Authentication failed', `source "${source}": ${detail}`));
+}
