@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { EntityDelivery } from '../../src/client/delivery.js';
+import { EngineUnavailableError } from '../../src/client/engine-unavailable-error.js';
 import { compileConfigText, formatProblems } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
@@ -148,6 +149,19 @@ interface ColdRun {
   historyPerEvent: number;
 }
 
+/** Sends until Temporal takes it: on a saturated machine a signal may miss its deadline (ids dedupe a resend). */
+async function sendDurably(target: ColdTarget, event: ReturnType<EventFactory['event']>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await target.send(event);
+      return;
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
 async function measure(ctx: BenchContext, target: ColdTarget, sizes: BenchSizes['cold']): Promise<ColdRun> {
   const tracker = ctx.trackers.track(target.taskQueue);
   const events = new EventFactory(`s8${target.taskQueue.slice(-6)}`);
@@ -160,7 +174,7 @@ async function measure(ctx: BenchContext, target: ColdTarget, sizes: BenchSizes[
     async (i) => {
       for (let n = 0; n < sizes.historyEvents; n++) {
         const event = events.event(i);
-        await target.send(event);
+        await sendDurably(target, event);
         await tracker.processed(event.id);
       }
     },
@@ -178,7 +192,7 @@ async function measure(ctx: BenchContext, target: ColdTarget, sizes: BenchSizes[
   await inPool(picks, sizes.probeConcurrency, async (i) => {
     const event = events.event(i);
     const sent = performance.now();
-    await target.send(event);
+    await sendDurably(target, event);
     await tracker.processed(event.id);
     latencies.push(performance.now() - sent);
     probed.add(i);
