@@ -55,6 +55,8 @@ export interface ClusterOptions {
   binaries?: ClusterBinaries;
   /** Engine log level (default info). */
   engineLogLevel?: string;
+  /** false: only PostgreSQL and the Temporal server (the bench runs its own workers against them). Default true. */
+  engine?: boolean;
 }
 
 export interface Cluster {
@@ -73,11 +75,12 @@ export interface Cluster {
   engineEnv: Record<string, string | undefined>;
   postgres: ClusterProcess;
   temporal: ClusterProcess;
-  ui: ClusterProcess;
+  /** Absent with `engine: false` (Temporal and PostgreSQL only), like nginx. */
+  ui?: ClusterProcess;
   sandbox?: ClusterProcess;
   workers: ClusterProcess[];
   ingest: ClusterProcess[];
-  nginx: ClusterProcess;
+  nginx?: ClusterProcess;
   /** Every process, in start order. */
   all(): ClusterProcess[];
   /** Starts a stopped or killed part again and waits until it is ready. */
@@ -175,6 +178,31 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     for (const part of [...started].reverse()) await part.stop();
   };
 
+  let stopped = false;
+  const assemble = (
+    parts: Pick<Cluster, 'postgres' | 'temporal' | 'ui' | 'sandbox' | 'workers' | 'ingest' | 'nginx' | 'engineEnv'>,
+  ): Cluster => ({
+    ports,
+    stateDir,
+    address,
+    namespace,
+    taskQueue,
+    historyShards,
+    ingestUrl,
+    uiUrl,
+    config,
+    binaries,
+    ...parts,
+    all: () => [...started],
+    restart: (part) => launch(part),
+    ready: (part) => readiness.get(part)!(),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await stopAll();
+    },
+  });
+
   try {
     // PostgreSQL, with the databases and schema compose's admin tools set up.
     const pgOptions = {
@@ -250,6 +278,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       log,
     );
     await ensureAllSearchAttributes(address, namespace, temporal);
+    if (options.engine === false) return assemble({ postgres, temporal, workers: [], ingest: [], engineEnv: {} });
 
     // The Web UI server, and the sandbox partner systems compose runs as `hunt-sandbox`.
     const ui = add(
@@ -384,35 +413,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     log(`Starting nginx on ${ingestUrl} in front of the ingest instances…`);
     await launch(nginx);
 
-    let stopped = false;
-    return {
-      ports,
-      stateDir,
-      address,
-      namespace,
-      taskQueue,
-      historyShards,
-      ingestUrl,
-      uiUrl,
-      config,
-      binaries,
-      engineEnv,
-      postgres,
-      temporal,
-      ui,
-      ...(sandbox && { sandbox }),
-      workers,
-      ingest,
-      nginx,
-      all: () => [...started],
-      restart: (part) => launch(part),
-      ready: (part) => readiness.get(part)!(),
-      stop: async () => {
-        if (stopped) return;
-        stopped = true;
-        await stopAll();
-      },
-    };
+    return assemble({ postgres, temporal, ui, sandbox, workers, ingest, nginx, engineEnv });
   } catch (err) {
     await stopAll();
     throw err;

@@ -44,7 +44,7 @@ async function scenario(name: string, fault: () => Promise<Record<string, number
   await load.done;
   const audit = await auditPhase(name, load, t.client, t.partner, {
     ...shape,
-    extra: { ...extra, faultSeconds: ((Date.now() - started) / 1000).toFixed(1) },
+    extra: { ...extra, secondsFromFault: ((Date.now() - started) / 1000).toFixed(1) },
   });
   lines.push(audit.line);
   return audit;
