@@ -42,6 +42,10 @@ async function main(): Promise<void> {
   process.stdout.write(`results written to ${path.relative(process.cwd(), out)}\n`);
 }
 
+// Ctrl-C: exit through process.exit so the cluster's process groups are killed on the way out
+// (src/cluster/cluster-process.ts); a signal's default action would leave them running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().then(
   // Native connections and the runtime keep the event loop alive; the bench is done.
   () => process.exit(0),
