@@ -62,7 +62,7 @@ export class ClusterProcess {
     return String(this.child.exitCode ?? this.child.signalCode);
   }
 
-  /** The last 20 kB of output. */
+  /** The last 20 kB of output of the current (or last) run. */
   output(): string {
     return this.tail;
   }
@@ -80,6 +80,8 @@ export class ClusterProcess {
     fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
     const log = fs.openSync(spec.logFile, 'a');
     fs.writeSync(log, `\n--- ${new Date().toISOString()} starting ${spec.command} ${spec.args.join(' ')}\n`);
+    // Readiness checks read the output: a restart starts from a clean slate (the log file keeps everything).
+    this.tail = '';
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
