@@ -8,6 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { TEMPORAL_SERVER_VERSION } from '../src/cluster/cluster-binaries.js';
+import { freeClusterPorts } from '../src/cluster/cluster-ports.js';
+import { clusterFiles, repoRoot, startCluster, type Cluster } from '../src/cluster/cluster.js';
 import { devServerArgs, startDevServer, type DevServer } from '../src/dev/dev-server.js';
 
 export interface BenchServer {
@@ -58,6 +61,45 @@ export async function startBenchServer(logger: Logger): Promise<BenchServer> {
     flags: devServerArgs(options).map((arg) => arg.replace(stateDir, '<tmp>')),
     stop: async () => {
       await server.stop();
+      await fs.rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `--cluster`: the bench on the topology of `npm run cluster` instead — PostgreSQL and the Temporal server
+ * (4 history shards, PostgreSQL persistence and visibility, deploy/compose's config) in a temporary
+ * directory on free ports. The engine's and the baselines' workers run in the bench process as on the
+ * dev server, so both meet the same cluster in the same run.
+ */
+export async function startBenchCluster(): Promise<BenchServer> {
+  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-cluster-'));
+  // PostgreSQL runs as its own user, which must be able to reach its data directory in here.
+  await fs.chmod(stateDir, 0o755);
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({
+      stateDir,
+      ports: await freeClusterPorts(),
+      configPath: path.join(repoRoot, 'examples/treasure-hunt/hunt.yaml'),
+      engine: false,
+      log: (message) => process.stderr.write(`${message}\n`),
+    });
+  } catch (err) {
+    await fs.rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    address: cluster.address,
+    flags: [
+      `temporal-server ${TEMPORAL_SERVER_VERSION}`,
+      `numHistoryShards=${cluster.historyShards}`,
+      'persistence=postgres12 (PostgreSQL from Debian, loopback)',
+      `config=${path.relative(repoRoot, clusterFiles.serverConfig)}`,
+      `dynamicConfig=${path.relative(repoRoot, clusterFiles.dynamicConfig)}`,
+    ],
+    stop: async () => {
+      await cluster.stop();
       await fs.rm(stateDir, { recursive: true, force: true });
     },
   };

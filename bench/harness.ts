@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { startBenchServer, type BenchServer } from './bench-server.js';
+import { startBenchCluster, startBenchServer, type BenchServer } from './bench-server.js';
 import { BENCH_WORKER_OPTIONS, type BenchSizes } from './bench-options.js';
 import { buildBenchBundles } from './bundles.js';
 import { ProcessedTrackers } from './probe/processed-tracker.js';
@@ -28,6 +28,8 @@ export interface HarnessOptions {
   only?: number[];
   /** Progress lines (stderr by default). */
   log?: (message: string) => void;
+  /** Run on a local cluster (PostgreSQL, 4 history shards) instead of the dev server. */
+  cluster?: boolean;
   /** Called with the results so far after each scenario (run.ts saves them, so a crash keeps them). */
   onProgress?: (partial: BenchResults) => Promise<void>;
 }
@@ -64,15 +66,15 @@ export interface OpenedBench {
   close: () => Promise<void>;
 }
 
-/** Starts the bench's dev server, bundles the workflows and connects (the runtime logs errors only). */
-export async function openBenchContext(): Promise<OpenedBench> {
+/** Starts the bench's dev server (or cluster), bundles the workflows and connects (the runtime logs errors only). */
+export async function openBenchContext(options: { cluster?: boolean } = {}): Promise<OpenedBench> {
   const logger = pino({ level: 'warn' });
   // Core warns about slow workflow tasks when the bench saturates the machine on purpose: keep errors only.
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
   });
-  const server = await startBenchServer(logger);
+  const server = options.cluster ? await startBenchCluster() : await startBenchServer(logger);
   const bundles = await buildBenchBundles();
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -104,8 +106,10 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   const started = Date.now();
   const only = options.only ?? [1, 2, 3, 4, 5, 6, 7, 8];
 
-  log('starting a Temporal dev server and bundling workflows…');
-  const { ctx, server, close } = await openBenchContext();
+  log(
+    `starting a Temporal ${options.cluster ? 'cluster (PostgreSQL, 4 history shards)' : 'dev server'} and bundling workflows…`,
+  );
+  const { ctx, server, close } = await openBenchContext({ ...(options.cluster && { cluster: true }) });
   const scenarios: ScenarioResult[] = [];
   try {
     for (const id of only) {

@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file]`: the engine against raw-Temporal
+ * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file] [-- --cluster]`: the engine against raw-Temporal
  * baselines on one dev server started for the run. Prints a table; writes bench/results/latest.json.
+ * `--cluster`: scenarios 1–3 (unless --only) on a local cluster of `npm run cluster`'s PostgreSQL and
+ * Temporal server (4 history shards); writes bench/results/cluster-latest.json.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -11,30 +13,38 @@ import { runBench } from './harness.js';
 import { renderTable } from './report.js';
 
 const defaultOut = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const clusterOut = fileURLToPath(new URL('./results/cluster-latest.json', import.meta.url));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
-      out: { type: 'string', default: defaultOut },
+      out: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
     },
   });
-  const only = values.only?.split(',').map((s) => Number(s.trim()));
+  const out = values.out ?? (values.cluster ? clusterOut : defaultOut);
+  const only = values.only?.split(',').map((s) => Number(s.trim())) ?? (values.cluster ? [1, 2, 3] : undefined);
   const results = await runBench({
+    cluster: values.cluster,
     mode: values.quick ? 'quick' : 'full',
     sizes: values.quick ? QUICK : FULL,
     ...(only && { only }),
     onProgress: async (partial) => {
-      await fs.mkdir(path.dirname(values.out), { recursive: true });
-      await fs.writeFile(values.out, `${JSON.stringify(partial, null, 2)}\n`);
+      await fs.mkdir(path.dirname(out), { recursive: true });
+      await fs.writeFile(out, `${JSON.stringify(partial, null, 2)}\n`);
     },
   });
   process.stdout.write(renderTable(results));
-  await fs.mkdir(path.dirname(values.out), { recursive: true });
-  await fs.writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`results written to ${path.relative(process.cwd(), values.out)}\n`);
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`results written to ${path.relative(process.cwd(), out)}\n`);
 }
+
+// Ctrl-C: exit through process.exit so the cluster's process groups are killed on the way out
+// (src/cluster/cluster-process.ts); a signal's default action would leave them running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main().then(
   // Native connections and the runtime keep the event loop alive; the bench is done.

@@ -124,10 +124,12 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       throw err;
     });
     cleanups.push(() => app.close());
+    // An ingest-only process runs until its server closes (HUNT_ROLE=ingest has no worker to wait on).
+    running.push(new Promise<void>((resolve) => app.server.once('close', () => resolve())));
   }
 
   process.stdout.write(startupBanner({ settings, config, env, devServer, sandbox }));
-  // A worker that stops on its own (fatal error) ends the process too.
+  // A worker that stops on its own (fatal error) ends the process too; so does the ingest server closing.
   await Promise.all(running);
 }
 

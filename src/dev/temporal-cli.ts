@@ -3,11 +3,11 @@
  * TEMPORAL_CLI_PATH → `temporal` on PATH → a cached build (keyed by version) → a build from Go
  * modules → (last) the SDK's own download, where the internet is reachable.
  */
-import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { goInstall } from './go-install.js';
 
 /** The newest Temporal CLI release whose go.mod installs with `go install …@version`. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -50,16 +50,19 @@ export class TemporalCliUnavailableError extends Error {
   }
 }
 
+/** The project's build cache: `$XDG_CACHE_HOME/treasure-hunt` or `~/.cache/treasure-hunt`. */
+export function defaultCacheRoot(env: Record<string, string | undefined> = process.env): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'treasure-hunt');
+}
+
 /** The cache directory for one CLI version. */
 export function cliCacheDir(options: Pick<ProvisionOptions, 'env' | 'cacheRoot' | 'version'> = {}): string {
-  const env = options.env ?? process.env;
-  const root =
-    options.cacheRoot ??
-    path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'treasure-hunt');
+  const root = options.cacheRoot ?? defaultCacheRoot(options.env ?? process.env);
   return path.join(root, 'temporal-cli', options.version ?? TEMPORAL_CLI_VERSION);
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/** True for an executable regular file. */
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) return false;
@@ -78,63 +81,6 @@ export async function findOnPath(command: string, envPath: string | undefined): 
     if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: Record<string, string | undefined>,
-  onLine: (line: string) => void,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      const text = chunk.toString();
-      output = (output + text).slice(-8_000);
-      for (const line of text.split('\n')) if (line.trim()) onLine(line.trim());
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
-
-/** Builds the CLI from Go modules into the cache; returns the binary path. */
-async function buildWithGo(
-  goBinary: string,
-  version: string,
-  cacheDir: string,
-  env: Record<string, string | undefined>,
-  log: (message: string) => void,
-): Promise<string> {
-  // Build into a private directory, then rename: two processes building at once never see half a binary.
-  const staging = `${cacheDir}.build-${process.pid}`;
-  await fs.mkdir(staging, { recursive: true });
-  let lastProgress = 0;
-  const started = Date.now();
-  const { code, output } = await run(
-    goBinary,
-    ['install', `${TEMPORAL_CLI_MODULE}@${version}`],
-    { ...env, GOBIN: staging, GOFLAGS: [env.GOFLAGS, '-trimpath'].filter(Boolean).join(' ') },
-    () => {
-      if (Date.now() - lastProgress > 15_000) {
-        lastProgress = Date.now();
-        log(`  … still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`);
-      }
-    },
-  );
-  if (code !== 0) {
-    await fs.rm(staging, { recursive: true, force: true });
-    throw new Error(`go install ${TEMPORAL_CLI_MODULE}@${version} failed (exit ${code}):\n${output.trim()}`);
-  }
-  await fs.mkdir(cacheDir, { recursive: true });
-  const target = path.join(cacheDir, 'temporal');
-  await fs.rename(path.join(staging, 'temporal'), target);
-  await fs.rm(staging, { recursive: true, force: true });
-  log(`Built the Temporal CLI ${version} in ${Math.round((Date.now() - started) / 1000)} s → ${target}`);
-  return target;
 }
 
 /** Finds or builds the Temporal CLI; throws TemporalCliUnavailableError listing the options when nothing works. */
@@ -168,7 +114,16 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
     } else {
       log(`Building the Temporal CLI ${version} from Go modules (first run only; takes a few minutes)…`);
       try {
-        return { path: await buildWithGo(go, version, cacheDir, env, log), origin: 'go-build' };
+        const built = await goInstall({
+          go,
+          pkg: TEMPORAL_CLI_MODULE,
+          version,
+          cacheDir,
+          what: 'the Temporal CLI',
+          env,
+          log,
+        });
+        return { path: built, origin: 'go-build' };
       } catch (err) {
         attempts.push(`build from Go modules: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -3,8 +3,11 @@
  * every variable the example config needs is set, ports agree, and services start in the right order.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { clusterFiles } from '../../src/cluster/cluster.js';
+import { renderTemplate } from '../../src/cluster/nginx-config.js';
 import { loadCompiledConfig } from '../../src/config/index.js';
 import { connectorEnvVariables, sourceSecretVariables } from '../../src/dev/dev-secrets.js';
 import { loadSettings } from '../../src/settings/settings.js';
@@ -19,6 +22,8 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
   command?: string | string[];
+  entrypoint?: string | string[];
+  volumes?: string[];
 }
 
 const compose = parse(await fs.readFile('docker-compose.yml', 'utf8'), { merge: true }) as {
@@ -30,7 +35,8 @@ const service = (name: string): Service => {
   if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
   return found;
 };
-const engineServices = ['hunt-worker', 'hunt-ingest'];
+const ingestServices = ['hunt-ingest-1', 'hunt-ingest-2'];
+const engineServices = ['hunt-worker', ...ingestServices];
 
 describe('docker-compose.yml', () => {
   it('uses the official images of the PostgreSQL setup, not the deprecated auto-setup', () => {
@@ -54,10 +60,10 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs two worker replicas and one ingest API, each in its role', () => {
+  it('runs two worker replicas and two ingest instances, each in its role', () => {
     expect(service('hunt-worker').deploy?.replicas).toBe(2);
     expect(service('hunt-worker').environment?.HUNT_ROLE).toBe('worker');
-    expect(service('hunt-ingest').environment?.HUNT_ROLE).toBe('ingest');
+    for (const name of ingestServices) expect(service(name).environment?.HUNT_ROLE).toBe('ingest');
   });
 
   it.each(engineServices)('gives %s settings the app accepts, pointing at the compose Temporal', (name) => {
@@ -69,10 +75,43 @@ describe('docker-compose.yml', () => {
     expect(service(host!).ports).toContain(`${port}:${port}`);
   });
 
-  it('publishes the ingest API on the port it listens on, bound to all interfaces', () => {
-    const settings = loadSettings(service('hunt-ingest').environment, '/app');
-    expect(settings.HUNT_HOST).toBe('0.0.0.0');
-    expect(service('hunt-ingest').ports).toContain(`${settings.HUNT_PORT}:${settings.HUNT_PORT}`);
+  it('puts nginx in front of both ingest instances, on the port they listen on, bound to all interfaces', () => {
+    const lb = service('hunt-lb');
+    expect(lb.image).toMatch(/^nginx:/);
+    for (const [i, name] of ingestServices.entries()) {
+      const settings = loadSettings(service(name).environment, '/app');
+      expect(settings.HUNT_HOST).toBe('0.0.0.0');
+      expect(service(name).expose).toContain(String(settings.HUNT_PORT));
+      expect(service(name).ports).toBeUndefined();
+      expect(lb.environment?.[`HUNT_INGEST_${i + 1}`]).toBe(`${name}:${settings.HUNT_PORT}`);
+      expect(lb.depends_on?.[name]?.condition).toBe('service_healthy');
+    }
+    expect(lb.ports).toContain(`${lb.environment?.HUNT_LB_LISTEN}:${lb.environment?.HUNT_LB_LISTEN}`);
+  });
+
+  it('mounts the files npm run cluster starts its parts with (one topology, two ways to run it)', () => {
+    const mounted = (name: string) =>
+      (services[name]?.volumes ?? []).map((volume) => path.resolve(volume.split(':')[0]!));
+    expect(mounted('temporal')).toContain(clusterFiles.serverConfig);
+    expect(mounted('temporal')).toContain(path.dirname(clusterFiles.dynamicConfig));
+    expect(mounted('hunt-lb')).toContain(clusterFiles.nginxTemplate);
+    expect(mounted('temporal-admin-tools')).toContain(path.dirname(clusterFiles.schemaScript));
+    expect(mounted('temporal-create-namespace')).toContain(path.dirname(clusterFiles.namespaceScript));
+    const temporal = service('temporal');
+    const entrypoint = temporal.entrypoint as string[];
+    const root = entrypoint[entrypoint.indexOf('--root') + 1];
+    expect(temporal.volumes).toContain(`./deploy/compose/temporal/cluster.yaml:${root}/cluster.yaml:ro`);
+    expect(entrypoint[entrypoint.indexOf('--env') + 1]).toBe(path.basename(clusterFiles.serverConfig, '.yaml'));
+    expect(temporal.environment?.DYNAMIC_CONFIG_FILE_PATH).toBe(
+      `${root}/dynamicconfig/${path.basename(clusterFiles.dynamicConfig)}`,
+    );
+  });
+
+  it('sets every variable the load balancer template reads', async () => {
+    const template = await fs.readFile(clusterFiles.nginxTemplate, 'utf8');
+    const variables = new Set([...template.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!));
+    expect([...variables].sort()).toEqual(Object.keys(service('hunt-lb').environment ?? {}).sort());
+    expect(renderTemplate(template, service('hunt-lb').environment ?? {})).not.toContain('${');
   });
 
   it.each(engineServices)('sets in %s every variable the example config needs', async (name) => {
