@@ -11,6 +11,7 @@ import type { LiveCounts } from '../live-map/live-counts.js';
 import type { RecordedRequest } from '../sandbox/sandbox-server.js';
 import type { DemoSecrets } from './demo-secrets.js';
 import type { SandboxRemote } from './sandbox-remote.js';
+import { sendStripePayment } from './stripe-webhook-sender.js';
 
 /** The reference config's `nudge-stuck-team` window (45m), before any demo speed. */
 export const NUDGE_WINDOW_MS = 45 * 60_000;
@@ -95,8 +96,8 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
   const teams = [winner, stuck, guessers];
   const email = (t: DemoTeam) => `captain@${t.key}.example`;
 
-  const senders: Record<'payments' | 'scanners' | 'game', HttpSender> = {
-    payments: createHttpSender({ url: base, source: 'payments', secret: secrets.payments, wait: true }),
+  // Payments come from Stripe in Stripe's own shape (sendStripePayment); the apps send CloudEvents.
+  const senders: Record<'scanners' | 'game', HttpSender> = {
     scanners: createHttpSender({ url: base, source: 'scanners', apiKey: secrets.scanners, wait: true }),
     game: createHttpSender({ url: base, source: 'game', hubSecret: secrets.game, wait: true }),
   };
@@ -132,14 +133,19 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
       (speed > 1 ? `, demo speed ×${speed}` : ', real durations'),
   );
 
-  log('  1. Three teams register and pay (payments webhook, Standard Webhooks signature)');
+  log("  1. Three teams register and pay (Stripe webhooks in Stripe's shape and signature, POST /sources/payments)");
   for (const t of teams) {
-    await send(
-      'payments',
-      'payment.succeeded',
-      { teamId: t.key, huntId: hunt, amount: 40, currency: 'EUR', email: email(t) },
-      `${t.key} paid 40 EUR`,
-    );
+    const payment = {
+      eventId: `evt_demo_${runId}_${++eventsSent}`,
+      teamId: t.key,
+      huntId: hunt,
+      amount: 4000,
+      currency: 'eur',
+      email: email(t),
+    };
+    const fired = await sendStripePayment(base, secrets.payments, payment);
+    log(`    ✓ ${t.key} paid 40 EUR (${payment.eventId})${fired.length > 0 ? ` → fired ${fired.join(', ')}` : ''}`);
+    await sleep(options.paceMs);
   }
   log('  2. Captains sign the safety waiver (game app, hub signature)');
   for (const t of teams) await send('game', 'waiver.signed', { teamId: t.key }, `${t.key} signed the waiver`);
