@@ -23,13 +23,14 @@ export function registerConfigCommands(program: Command): void {
     .action(async (file: string, options: { json?: boolean }) => {
       const result = await compileConfigFile(file);
       if (options.json) {
+        // One shape both ways (as `lint --json`): `problems` holds the warnings on success, everything on failure.
         const body = result.ok
           ? {
               ok: true,
               name: result.config.name,
               version: result.config.version,
               counts: counts(result.config),
-              warnings: result.warnings,
+              problems: result.warnings,
             }
           : { ok: false, problems: result.problems };
         process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);

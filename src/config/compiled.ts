@@ -187,7 +187,8 @@ export type CountMode = 'reset' | 'sliding';
 
 export type RuleTiming =
   | { kind: 'within'; then: EventRef; windowMs: Millis }
-  | { kind: 'unless'; event: EventRef; windowMs: Millis }
+  /** `event`: one cancelling event, or several (any of them cancels). */
+  | { kind: 'unless'; event: EventRef | EventRef[]; windowMs: Millis }
   /** `mode` (absent in configs compiled before it existed: `reset`): what happens to the count after firing. */
   | { kind: 'count'; count: number; windowMs: Millis; mode?: CountMode }
   | { kind: 'debounce'; quietMs: Millis }

@@ -253,12 +253,17 @@ function compileTiming(rule: RuleInput): RuleTiming | undefined {
       then: compileEventRef({ event: rule.within.event, match: rule.within.match }),
       windowMs: rule.within.window,
     };
-  if (rule.unless)
+  if (rule.unless) {
+    const { event, match } = rule.unless;
+    // One cancelling event compiles as before (a config's version does not change); several as a list.
     return {
       kind: 'unless',
-      event: compileEventRef({ event: rule.unless.event, match: rule.unless.match }),
+      event: Array.isArray(event)
+        ? event.map((type) => compileEventRef({ event: type, match }))
+        : compileEventRef({ event, match }),
       windowMs: rule.unless.window,
     };
+  }
   if (rule.count)
     return { kind: 'count', count: rule.count.times, windowMs: rule.count.window, mode: rule.count.mode ?? 'reset' };
   if (rule.debounce !== undefined) return { kind: 'debounce', quietMs: rule.debounce };

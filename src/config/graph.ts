@@ -4,6 +4,7 @@
  */
 import type { CompiledConfig, CompiledRule } from './compiled.js';
 import { joinLeaves } from './join-expression.js';
+import { cancellers } from '../rules/timing-behaviours.js';
 
 export type GraphNodeKind = 'source' | 'event' | 'rule' | 'connector' | 'entity';
 
@@ -79,7 +80,7 @@ export function triggerRoles(rule: CompiledRule): Array<[string, string]> {
   const triggerRole = timing === undefined || timing.kind === 'within' || timing.kind === 'unless' ? 'on' : timing.kind;
   const roles: Array<[string, string]> = rule.on.map((ref) => [ref.type, triggerRole]);
   if (timing?.kind === 'within') roles.push([timing.then.type, 'within']);
-  if (timing?.kind === 'unless') roles.push([timing.event.type, 'unless']);
+  if (timing?.kind === 'unless') roles.push(...cancellers(timing).map((ref): [string, string] => [ref.type, 'unless']));
   if (timing?.kind === 'all') roles.push(...joinLeaves(timing.join).map((ref): [string, string] => [ref.type, 'all']));
   const seen = new Set<string>();
   return roles.filter(([type, role]) => {

@@ -7,6 +7,7 @@ import type { CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from '.
 import { observedTypes } from './compiler.js';
 import { ruleEntity } from './graph.js';
 import { joinLeaves } from './join-expression.js';
+import { cancellers } from '../rules/timing-behaviours.js';
 import { compileConfigText } from './index.js';
 import { loadConfigText } from './loader.js';
 import type { LoadedDocument } from './loader.js';
@@ -279,8 +280,16 @@ function crossEntityPartners(config: CompiledConfig): LintFinding[] {
     const partners: Array<{ ref: EventRef; path: PathSegment[]; effect: string }> = [];
     if (timing.kind === 'within')
       partners.push({ ref: timing.then, path: ['rules', index, 'within', 'event'], effect: 'close the window' });
-    if (timing.kind === 'unless')
-      partners.push({ ref: timing.event, path: ['rules', index, 'unless', 'event'], effect: 'cancel the deadline' });
+    if (timing.kind === 'unless') {
+      const several = Array.isArray(timing.event);
+      cancellers(timing).forEach((ref, i) =>
+        partners.push({
+          ref,
+          path: ['rules', index, 'unless', 'event', ...(several ? [i] : [])],
+          effect: 'cancel the deadline',
+        }),
+      );
+    }
     if (timing.kind === 'all') {
       for (const ref of joinLeaves(timing.join))
         partners.push({ ref, path: ['rules', index, 'all'], effect: 'complete the join' });

@@ -60,8 +60,8 @@ match: { data: { checkpoint: { prefix: cp- }, score: [{ numeric: [">=", 10] }], 
 ## Timing
 
 A rule has at most one timing clause: \`within\` (the trigger, then \`event\` within \`window\`: fires on
-the second event), \`unless\` (the trigger, and \`event\` does not follow within \`window\`: fires at the
-deadline), \`count\` (\`times\` matching triggers within \`window\`; \`mode: reset\`, the default, starts
+the second event), \`unless\` (the trigger, and \`event\` — or any of a list, \`event: [a, b]\` — does not follow within
+\`window\`: fires at the deadline), \`count\` (\`times\` matching triggers within \`window\`; \`mode: reset\`, the default, starts
 counting again after firing, \`mode: sliding\` fires on every further match while \`times\` are in the window),
 \`debounce\` (fires once the trigger has been quiet that long), \`throttle\` (at most once per interval) or
 \`all\` (a join of several events in any order: \`"a && (b || c)"\` or \`[a, { any: [b, c] }]\`, optionally

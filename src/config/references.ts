@@ -194,7 +194,11 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
       });
     }
     for (const key of ['within', 'unless'] as const) {
-      if (isDict(rule[key])) reference('event', rule[key].event, [...at, key, 'event']);
+      if (!isDict(rule[key])) continue;
+      const partner = rule[key].event;
+      // `unless` may name several cancelling events.
+      if (Array.isArray(partner)) partner.forEach((type, i) => reference('event', type, [...at, key, 'event', i]));
+      else reference('event', partner, [...at, key, 'event']);
     }
     if (rule.all !== undefined) {
       const join = isDict(rule.all) ? rule.all.of : rule.all;

@@ -369,6 +369,14 @@ const followSchema = closed({
   window: durationSchema.describe('how long after the triggering event'),
 });
 
+const unlessSchema = closed({
+  event: z
+    .union([eventTypeSchema, z.array(eventTypeSchema).min(1)])
+    .describe('the event that cancels, or a list of events any of which cancels'),
+  match: patternSchema.optional().describe('a pattern the cancelling event must match'),
+  window: durationSchema.describe('how long after the triggering event'),
+});
+
 const reducersOrMap = z.union([pathToTemplate, z.array(reducerSchema).min(1)]);
 
 export const actionSchema = z
@@ -412,7 +420,7 @@ export const ruleSchema = closed({
     .describe('the triggering event type(s); required unless `all` is given'),
   if: z.string().meta({ 'x-kind': 'CEL' }).optional().describe('CEL condition over `event`, `data`, `state`, `entity`'),
   within: followSchema.optional().describe('fire when `event` follows the trigger within `window`'),
-  unless: followSchema
+  unless: unlessSchema
     .optional()
     .describe('fire at the deadline if `event` did NOT follow the trigger within `window`'),
   count: closed({

@@ -193,12 +193,27 @@ const within: TimingBehaviour<'within'> = {
     `When ${words.on} arrives${words.condition === undefined ? '' : `, if \`${words.condition}\` (checked then),`} and ${words.ref(timing.then)} follows within ${words.duration(timing.windowMs)}`,
 };
 
+/** The events that cancel an `unless` deadline (one, or any of several). */
+export function cancellers(timing: TimingOf<'unless'>): EventRef[] {
+  return Array.isArray(timing.event) ? timing.event : [timing.event];
+}
+
+const cancellerTypes = (timing: TimingOf<'unless'>) =>
+  cancellers(timing)
+    .map((ref) => `"${ref.type}"`)
+    .join(' or ');
+
 const unless: TimingBehaviour<'unless'> = {
   kind: 'unless',
-  partners: (timing) => [timing.event],
+  partners: cancellers,
   conditionAt: (semantics) => (semantics.absenceIfAtDeadline ? 'deadline' : 'trigger'),
   partner(step, event) {
-    const match = refMatch(step.timing.event, event);
+    let match: MatchResult = { matched: false, path: 'type', reason: `"${event.type}" does not cancel` };
+    for (const ref of cancellers(step.timing)) {
+      if (ref.type !== event.type) continue;
+      match = refMatch(ref, event);
+      if (match.matched) break;
+    }
     const pending = step.memory.pending;
     if (!match.matched) return { note: `did not cancel: ${match.reason}` };
     if (!pending) return undefined;
@@ -221,7 +236,7 @@ const unless: TimingBehaviour<'unless'> = {
         : '';
     return step.pass(
       'unless',
-      `${notes}fires at ${showTime(at)} unless "${step.timing.event.type}" arrives${condition}`,
+      `${notes}fires at ${showTime(at)} unless ${cancellerTypes(step.timing)} arrives${condition}`,
     );
   },
   deadline: (_timing, memory) => memory.pending?.at,
@@ -229,7 +244,7 @@ const unless: TimingBehaviour<'unless'> = {
     const pending = step.memory.pending;
     step.remember({ pending: undefined });
     if (!pending) return undefined;
-    const why = `no "${step.timing.event.type}" within ${showDuration(step.timing.windowMs)} of event ${pending.event.id}`;
+    const why = `no ${cancellerTypes(step.timing)} within ${showDuration(step.timing.windowMs)} of event ${pending.event.id}`;
     return { event: pending.event, timerAt: pending.at, why };
   },
   timers: (timing, memory) =>
@@ -237,12 +252,14 @@ const unless: TimingBehaviour<'unless'> = {
       ? [
           {
             at: memory.pending.at,
-            what: `fires unless "${timing.event.type}" arrives (deadline set by event ${memory.pending.event.id})`,
+            what: `fires unless ${cancellerTypes(timing)} arrives (deadline set by event ${memory.pending.event.id})`,
           },
         ]
       : [],
   sentence: (timing, words) =>
-    `When ${words.on} arrives and ${words.ref(timing.event)} does not follow within ${words.duration(timing.windowMs)}` +
+    `When ${words.on} arrives and ${cancellers(timing)
+      .map((ref) => words.ref(ref))
+      .join(' or ')} does not follow within ${words.duration(timing.windowMs)}` +
     (words.condition === undefined ? ' (at that deadline)' : `, if \`${words.condition}\` at that deadline`),
 };
 

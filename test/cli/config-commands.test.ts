@@ -50,6 +50,11 @@ describe('hunt validate', () => {
     const ok = await hunt('validate', reference, '--json');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, name: 'city-treasure-hunt', counts: { rules: 14 } });
+    // The same key on success and failure (issue 16): warnings are problems of severity "warning".
+    expect(JSON.parse(ok.stdout).problems).toEqual([
+      expect.objectContaining({ severity: 'warning', path: 'sources.simulator.auth' }),
+    ]);
+    expect(JSON.parse(ok.stdout)).not.toHaveProperty('warnings');
     const bad = await hunt('validate', 'examples/treasure-hunt/broken/unknown-connector.yaml', '--json');
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({

@@ -276,3 +276,37 @@ describe('compiled forms', () => {
     expect(json.split('\n')[problem!.line! - 1]).toContain('"a.hapened"');
   });
 });
+
+describe('unless with several events (issue 16)', () => {
+  it('compiles a list of cancelling events, indexes the rule under each, and keeps one event as before', async () => {
+    const { compileConfigText } = await import('../../src/config/index.js');
+    const text = (event: string) => `
+name: incidents
+entities: { incident: { key: data.id } }
+sources: { pager: { auth: { apiKey: { env: K } } } }
+events:
+  raised: { source: pager, entity: incident }
+  acked: { source: pager, entity: incident }
+  resolved: { source: pager, entity: incident }
+connectors: { mailer: { http: { url: 'http://m' } } }
+rules:
+  - { id: escalate, on: raised, unless: { event: ${event}, window: 5m }, then: [ { call: mailer } ] }
+`;
+    const several = compileConfigText(text('[acked, resolved]'), 'a.yaml');
+    if (!several.ok) throw new Error(JSON.stringify(several.problems));
+    expect(several.config.rules[0]?.timing).toEqual({
+      kind: 'unless',
+      event: [{ type: 'acked' }, { type: 'resolved' }],
+      windowMs: 300_000,
+    });
+    expect(several.config.rulesByEvent).toMatchObject({ acked: ['escalate'], resolved: ['escalate'] });
+    const one = compileConfigText(text('acked'), 'b.yaml');
+    expect(one.ok && one.config.rules[0]?.timing).toEqual({
+      kind: 'unless',
+      event: { type: 'acked' },
+      windowMs: 300_000,
+    });
+    const unknown = compileConfigText(text('[acked, resolvd]'), 'c.yaml');
+    expect(unknown.ok ? [] : unknown.problems.map((p) => p.path)).toEqual(['rules[0].unless.event[1]']);
+  });
+});

@@ -130,3 +130,28 @@ describe('end', () => {
     expect(decision.firings[0]?.actions.map((a) => a.action.kind)).toEqual(['end', 'call']);
   });
 });
+
+describe('unless with several cancelling events', () => {
+  const multi = rule('escalate', {
+    on: [{ type: 'raised' }],
+    timing: { kind: 'unless', event: [{ type: 'acknowledged' }, { type: 'resolved' }], windowMs: 5 * MIN },
+    then: [mail],
+  });
+
+  it.each(['acknowledged', 'resolved'])('%s cancels the deadline', (type) => {
+    const machine = machineWith([multi]);
+    machine.handleEvent(event('raised', {}, { id: 'inc-1' }), 0);
+    const decision = machine.handleEvent(event(type), MIN);
+    expect(decision.trace?.verdicts[0]?.reason).toContain('cancelled the deadline');
+    expect(machine.nextDeadline()).toBeUndefined();
+  });
+
+  it('fires at the deadline when none arrived, naming them all', () => {
+    const machine = machineWith([multi]);
+    machine.handleEvent(event('raised', {}, { id: 'inc-1' }), 0);
+    expect(machine.timers()[0]?.what).toContain('"acknowledged" or "resolved"');
+    const [decision] = machine.fireDue(5 * MIN);
+    expect(fired(decision)).toEqual(['escalate']);
+    expect(decision?.trace?.verdicts[0]?.reason).toContain('no "acknowledged" or "resolved" within 5m');
+  });
+});
