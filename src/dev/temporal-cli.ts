@@ -29,6 +29,8 @@ export interface ProvisionOptions {
   log?: (message: string) => void;
   /** Build with Go when nothing is found (default true). */
   allowBuild?: boolean;
+  /** How often a Go build says it is still going (default 15 s). */
+  progressIntervalMs?: number;
 }
 
 /** No way to get a Temporal CLI worked: the message lists every option and what went wrong with each. */
@@ -84,15 +86,12 @@ function run(
   command: string,
   args: string[],
   env: Record<string, string | undefined>,
-  onLine: (line: string) => void,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const collect = (chunk: Buffer) => {
-      const text = chunk.toString();
-      output = (output + text).slice(-8_000);
-      for (const line of text.split('\n')) if (line.trim()) onLine(line.trim());
+      output = (output + chunk.toString()).slice(-8_000);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -108,23 +107,22 @@ async function buildWithGo(
   cacheDir: string,
   env: Record<string, string | undefined>,
   log: (message: string) => void,
+  progressIntervalMs: number,
 ): Promise<string> {
   // Build into a private directory, then rename: two processes building at once never see half a binary.
   const staging = `${cacheDir}.build-${process.pid}`;
   await fs.mkdir(staging, { recursive: true });
-  let lastProgress = 0;
   const started = Date.now();
-  const { code, output } = await run(
-    goBinary,
-    ['install', `${TEMPORAL_CLI_MODULE}@${version}`],
-    { ...env, GOBIN: staging, GOFLAGS: [env.GOFLAGS, '-trimpath'].filter(Boolean).join(' ') },
-    () => {
-      if (Date.now() - lastProgress > 15_000) {
-        lastProgress = Date.now();
-        log(`  … still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`);
-      }
-    },
+  // On a timer, not on Go's output: Go goes quiet once the modules are downloaded, for minutes of compiling.
+  const progress = setInterval(
+    () => log(`  … still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`),
+    progressIntervalMs,
   );
+  const { code, output } = await run(goBinary, ['install', `${TEMPORAL_CLI_MODULE}@${version}`], {
+    ...env,
+    GOBIN: staging,
+    GOFLAGS: [env.GOFLAGS, '-trimpath'].filter(Boolean).join(' '),
+  }).finally(() => clearInterval(progress));
   if (code !== 0) {
     await fs.rm(staging, { recursive: true, force: true });
     throw new Error(`go install ${TEMPORAL_CLI_MODULE}@${version} failed (exit ${code}):\n${output.trim()}`);
@@ -168,7 +166,10 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
     } else {
       log(`Building the Temporal CLI ${version} from Go modules (first run only; takes a few minutes)…`);
       try {
-        return { path: await buildWithGo(go, version, cacheDir, env, log), origin: 'go-build' };
+        return {
+          path: await buildWithGo(go, version, cacheDir, env, log, options.progressIntervalMs ?? 15_000),
+          origin: 'go-build',
+        };
       } catch (err) {
         attempts.push(`build from Go modules: ${err instanceof Error ? err.message : String(err)}`);
       }
