@@ -34,7 +34,7 @@ import {
   stateQuery,
   timersQuery,
   tracesQuery,
-} from './messages.js';
+} from '../src/contract/messages.js';
 import { VisibilityPublisher } from './visibility.js';
 import { workflowNow } from './workflow-time.js';
 

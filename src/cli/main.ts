@@ -2,6 +2,7 @@
 /** The `hunt` command: validate, draw, explain and run the event configuration. */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { EngineError } from '../contract/engine-error.js';
 import { CliError, runCli } from './cli-error.js';
 import { modulesFor } from './command-modules.js';
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
+  // Engine errors carry a message written for people: print it alone, without a stack.
+  process.stderr.write(`${err instanceof EngineError ? err.message : String(err)}\n`);
   process.exit(err instanceof CliError ? err.exitCode : 1);
 });

@@ -8,9 +8,9 @@ import type { Client } from '@temporalio/client';
 import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId, routeEvent } from '../rules/routing.js';
 import type { DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
-import { ENTITY_WORKFLOW_TYPE, eventSignal, publishUpdate } from '../../workflows/messages.js';
-import type { EntityWorkflowInput } from '../../workflows/messages.js';
-import { HuntEntityKey, HuntEntityType } from '../../workflows/search-attributes.js';
+import { ENTITY_WORKFLOW_TYPE, eventSignal, publishUpdate } from '../contract/messages.js';
+import type { EntityWorkflowInput } from '../contract/messages.js';
+import { HuntEntityKey, HuntEntityType } from '../contract/search-attributes.js';
 import { asEngineUnavailable } from './engine-unavailable-error.js';
 import { EventRejectedError } from './event-rejected-error.js';
 

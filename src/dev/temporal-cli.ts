@@ -8,6 +8,7 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { EngineError } from '../contract/engine-error.js';
 
 /** The newest Temporal CLI release whose go.mod installs with `go install …@version`. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -34,7 +35,7 @@ export interface ProvisionOptions {
 }
 
 /** No way to get a Temporal CLI worked: the message lists every option and what went wrong with each. */
-export class TemporalCliUnavailableError extends Error {
+export class TemporalCliUnavailableError extends EngineError {
   override readonly name = 'TemporalCliUnavailableError';
   readonly code = 'TEMPORAL_CLI_UNAVAILABLE';
   constructor(readonly attempts: string[]) {

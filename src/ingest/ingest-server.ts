@@ -14,7 +14,7 @@ import type { CompiledConfig } from '../config/compiled.js';
 import { registerLiveMap } from '../live-map/live-map-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { registerEntityRoutes } from './entity-routes.js';
-import { createEventValidator } from './event-validator.js';
+import { createEventValidator } from '../config/event-validator.js';
 import { registerEventsRoute } from './events-route.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import type { IngestMetrics } from './ingest-metrics.js';

@@ -61,6 +61,7 @@ import type {
   Firing,
   MachineSnapshot,
   PlannedAction,
+  RuleClause,
   RuleVerdict,
 } from './types.js';
 import { showDuration, showTime } from './wording.js';
@@ -535,11 +536,11 @@ export class EntityMachine {
     return this.fireNow(indexed, event, now, 'all', `join complete${window}`);
   }
 
-  private verdict(ruleId: string, clause: string, reason: string): RuleOutcome {
+  private verdict(ruleId: string, clause: RuleClause, reason: string): RuleOutcome {
     return { verdict: { ruleId, fired: false, clause, reason } };
   }
 
-  private fireNow(indexed: IndexedRule, event: EngineEvent, now: number, clause: string, why: string): RuleOutcome {
+  private fireNow(indexed: IndexedRule, event: EngineEvent, now: number, clause: RuleClause, why: string): RuleOutcome {
     const firing = this.fire(indexed.rule, event, now, 'event');
     return {
       verdict: { ruleId: indexed.rule.id, fired: true, clause, reason: `${why} → ${describeFiring(firing)}` },
@@ -631,7 +632,7 @@ export class EntityMachine {
         ? `no "${timing.event.type}" within ${showDuration(timing.windowMs)} of event ${pending.event.id}`
         : `quiet for ${showDuration(timing.quietMs)} since event ${pending.event.id}`;
     if (rule.once && memory.firedAt !== undefined) {
-      const verdict = {
+      const verdict: RuleVerdict = {
         ruleId,
         fired: false,
         clause: 'once',

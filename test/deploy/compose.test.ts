@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { loadCompiledConfig } from '../../src/config/index.js';
 import { connectorEnvVariables, sourceSecretVariables } from '../../src/dev/dev-secrets.js';
 import { loadSettings } from '../../src/settings/settings.js';
-import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+import { searchAttributeDefinitions } from '../../src/contract/search-attributes.js';
 
 interface Service {
   image?: string;
