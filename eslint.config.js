@@ -47,7 +47,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'src/rules/**/*.ts'],
+    // src/contract is imported by the workflows too: the same fence.
+    files: ['workflows/**/*.ts', 'src/rules/**/*.ts', 'src/contract/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', deterministicRestrictions],
       'no-restricted-globals': [
@@ -69,7 +70,7 @@ export default tseslint.config(
   },
   {
     // The pure rules take time as an argument; workflows read it only through workflows/workflow-time.ts.
-    files: ['src/rules/**/*.ts'],
+    files: ['src/rules/**/*.ts', 'src/contract/**/*.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

@@ -7,9 +7,10 @@ import type { Json, Template } from '../src/config/compiled.js';
 import { placeholderSpans, rootsOf } from '../src/rules/expressions.js';
 import { renderTemplate } from '../src/rules/templates.js';
 import type { SecretScrubber } from './http-secrets.js';
+import { EngineError } from '../src/contract/engine-error.js';
 
 /** A connector request that cannot be built from its configuration and this worker's environment. */
-export class ConnectorConfigError extends Error {
+export class ConnectorConfigError extends EngineError {
   override readonly name = 'ConnectorConfigError';
   readonly code = 'CONNECTOR_CONFIG_INVALID';
 }

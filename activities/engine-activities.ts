@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import { configVersionMissing } from '../src/metrics/engine-metrics.js';
 import type { EngineEvent } from '../src/rules/types.js';
-import { createEventValidator } from '../src/ingest/event-validator.js';
-import type { EventValidator } from '../src/ingest/event-validator.js';
+import { createEventValidator } from '../src/config/event-validator.js';
+import type { EventValidator } from '../src/config/event-validator.js';
 import type { ConfigStore } from '../src/worker/config-store.js';
 import { UnknownConfigVersionError } from '../src/worker/config-store.js';
 

@@ -18,7 +18,7 @@ import type { EngineEvent } from '../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
-import { stateQuery } from '../workflows/messages.js';
+import { stateQuery } from '../src/contract/messages.js';
 import { createBaselineActivities } from './baselines/baseline-activities.js';
 import { baselineEventSignal } from './baselines/baseline-workflows.js';
 import { keyOf } from './bench-events.js';

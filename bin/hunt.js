@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The installed `hunt` command: loads the TypeScript CLI through tsx's loader, in this process.
-import { register } from 'tsx/esm/api';
+// The installed `hunt` command: the compiled CLI in dist/ (`npm run build`, run by `npm install`); while the
+// TypeScript sources are newer than that build, the sources themselves through tsx's loader, in this process.
+import { buildIsCurrent } from './build-state.js';
 
-register();
-await import('../src/cli/main.ts');
+if (buildIsCurrent()) {
+  await import('../dist/src/cli/main.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -20,8 +20,8 @@ import { startSandbox } from '../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
 import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
-import { allSearchAttributeKeys } from '../workflows/search-attributes.js';
-import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../workflows/messages.js';
+import { allSearchAttributeKeys } from '../src/contract/search-attributes.js';
+import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../src/contract/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
 

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { loadCompiledConfig } from './config/index.js';
+import { EngineError } from './contract/engine-error.js';
 import { EntityDelivery } from './client/delivery.js';
 import { startDevServer, type DevServer } from './dev/dev-server.js';
 import { ensureSearchAttributes } from './dev/search-attributes.js';
@@ -118,6 +119,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       bodyLimit: settings.HUNT_BODY_LIMIT,
       maxBatch: settings.HUNT_MAX_BATCH,
       webUiUrl: settings.TEMPORAL_UI_URL ?? devServer?.uiUrl,
+      localDevelopment: settings.embedded,
     });
     await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new IngestPortInUseError(settings.HUNT_PORT);
@@ -134,7 +136,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
 }
 
 /** The ingest API's port is taken. */
-class IngestPortInUseError extends Error {
+class IngestPortInUseError extends EngineError {
   override readonly name = 'IngestPortInUseError';
   readonly code = 'PORT_IN_USE';
   constructor(port: number) {
@@ -170,9 +172,9 @@ try {
   await shutdown('worker stopped');
 } catch (err) {
   // Known errors carry a message written for people; print it alone, without a stack.
-  const known = err instanceof Error && 'code' in err && typeof err.code === 'string';
+  const known = err instanceof EngineError;
   if (logger && !known) logger.fatal({ err }, 'engine failed');
-  process.stderr.write(`\n${known ? (err as Error).message : String(err)}\n`);
+  process.stderr.write(`\n${known ? err.message : String(err)}\n`);
   await shutdown('startup failed');
   process.exit(1);
 }

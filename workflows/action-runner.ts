@@ -9,7 +9,7 @@ import { emittedEvent } from '../src/rules/emitted-event.js';
 import type { EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
 import type { EngineActivities } from '../activities/index.js';
 import { connectorActivityOptions } from './connector-options.js';
-import type { DeadLetter } from './messages.js';
+import type { DeadLetter } from '../src/contract/messages.js';
 import { asTaskFailure } from './task-failure.js';
 import { workflowNow } from './workflow-time.js';
 

@@ -6,7 +6,7 @@
  * workflow task in its life, no timers, no history growth.
  */
 import { condition } from '@temporalio/workflow';
-import type { ConfigVersionInput } from './messages.js';
+import type { ConfigVersionInput } from '../src/contract/messages.js';
 
 /** Holds a config version; never completes on its own (terminate it to retire the version). */
 export async function configVersionWorkflow(_input: ConfigVersionInput): Promise<void> {

@@ -18,7 +18,13 @@ import type { CompiledConfig } from '../src/config/compiled.js';
 import { CURRENT_SEMANTICS, EntityMachine, LEGACY_SEMANTICS } from '../src/rules/entity-machine.js';
 import type { DeliveryResult, EngineEvent, EntityRef, Firing } from '../src/rules/types.js';
 import { ActionRunner } from './action-runner.js';
-import type { CarriedState, DeadLetter, EntityView, EntityWorkflowInput, RecentEvent } from './messages.js';
+import type {
+  CarriedState,
+  DeadLetter,
+  EntityView,
+  EntityWorkflowInput,
+  RecentEvent,
+} from '../src/contract/messages.js';
 import { VisibilityPublisher } from './visibility.js';
 import { workflowNow } from './workflow-time.js';
 

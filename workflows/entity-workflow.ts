@@ -28,7 +28,7 @@ import {
   stateQuery,
   timersQuery,
   tracesQuery,
-} from './messages.js';
+} from '../src/contract/messages.js';
 import { asTaskFailure, EntityTaskError, guarded } from './task-failure.js';
 
 export {

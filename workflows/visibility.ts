@@ -6,7 +6,7 @@
 import { patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CompiledConfig } from '../src/config/compiled.js';
-import type { EntityView } from './messages.js';
+import type { EntityView } from '../src/contract/messages.js';
 import {
   HuntConfigVersion,
   HuntDeadLetters,
@@ -16,7 +16,7 @@ import {
   HuntEventCount,
   HuntLastEventType,
   HuntRulesFired,
-} from './search-attributes.js';
+} from '../src/contract/search-attributes.js';
 
 /** Patch id: search attributes and memo are written when what people search by changes, not per event. */
 export const SPARSE_VISIBILITY_PATCH = 'sparse-visibility';

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { EngineError } from '../contract/engine-error.js';
 
 /** An error meant for the person at the terminal: printed without a stack, with an exit code. */
-export class CliError extends Error {
+export class CliError extends EngineError {
   override readonly name = 'CliError';
   readonly code = 'CLI_ERROR';
   constructor(

@@ -5,10 +5,10 @@
 import { once } from 'node:events';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { parseEntityWorkflowId } from '../rules/routing.js';
+import { entityAddress, requireEntityAddress } from '../contract/entity-address.js';
 import { startSandbox, type RecordedRequest } from '../sandbox/sandbox-server.js';
-import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../../workflows/messages.js';
-import { HuntDeadLetters } from '../../workflows/search-attributes.js';
+import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../contract/messages.js';
+import { HuntDeadLetters } from '../contract/search-attributes.js';
 import { CliError } from './cli-error.js';
 import { withTemporalClient } from './temporal-client.js';
 
@@ -107,13 +107,10 @@ function parsePort(text: string): number {
 }
 
 function entityId(text: string): string {
-  const entity = parseEntityWorkflowId(text);
-  if (!entity) throw new CliError(`"${text}" is not an entity; write type/key, e.g. team/red`);
-  return `${entity.type}/${entity.key}`;
+  return entityAddress(requireEntityAddress(text));
 }
 
-/** Connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), runs `fn`, and closes the connection. */
-/** Connects like the engine does (settings from the environment). */
+/** Connects to Temporal like the engine does (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), runs `fn`, then closes. */
 const withClient = (fn: (client: Client) => Promise<void>): Promise<void> => withTemporalClient(fn);
 
 /** One dead letter with the entity it belongs to. */

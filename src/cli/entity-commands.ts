@@ -6,7 +6,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { parseEntityWorkflowId } from '../rules/routing.js';
 import type { DecisionTrace, Firing } from '../rules/types.js';
-import { firingsQuery, stateQuery, tracesQuery, type EntityView } from '../../workflows/messages.js';
+import { firingsQuery, stateQuery, tracesQuery, type EntityView } from '../contract/messages.js';
 import { migrateEntity } from '../client/migrate-entity.js';
 import { reviveEntity, ReviveRefusedError } from '../client/revive-entity.js';
 import { TemporalConfigRegistry } from '../worker/config-registry.js';

@@ -9,10 +9,10 @@ import { createHttpSender, HttpSendError } from '../client/http-sender.js';
 import { emitEventTypes } from '../client/event-types-emitter.js';
 import { ConfigError, formatProblems, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
-import { parseEntityWorkflowId } from '../rules/routing.js';
 import { connectClient } from '../settings/temporal-connection.js';
 import { loadSettings } from '../settings/settings.js';
-import { deadLettersQuery, eventsQuery, stateQuery, tracesQuery } from '../../workflows/messages.js';
+import { deadLettersQuery, eventsQuery, stateQuery, tracesQuery } from '../contract/messages.js';
+import { entityAddress, requireEntityAddress } from '../contract/entity-address.js';
 import { CliError } from './cli-error.js';
 
 interface SendOptions {
@@ -140,8 +140,7 @@ async function onlySourceFor(type: string, url: string): Promise<string> {
 }
 
 async function inspect(entity: string, json: boolean): Promise<void> {
-  const ref = parseEntityWorkflowId(entity);
-  if (!ref) throw new CliError(`"${entity}" is not an entity: write <entityType>/<key>, e.g. team/red-foxes`);
+  const workflowId = entityAddress(requireEntityAddress(entity));
   const settings = loadSettings(process.env);
   let connection;
   try {
@@ -150,7 +149,7 @@ async function inspect(entity: string, json: boolean): Promise<void> {
     throw new CliError(err instanceof Error ? err.message : String(err));
   }
   try {
-    const handle = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }).workflow.getHandle(entity);
+    const handle = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }).workflow.getHandle(workflowId);
     const [view, events, deadLetters, traces] = await Promise.all([
       handle.query(stateQuery),
       handle.query(eventsQuery),

@@ -1,28 +1,31 @@
 #!/usr/bin/env node
 /** The `hunt` command: validate, draw, explain and run the event configuration. */
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { EngineError } from '../contract/engine-error.js';
 import { CliError, runCli } from './cli-error.js';
-// command registrations (one import and one call per command module):
-import { registerDemoCommands } from './demo-commands.js';
-import { registerConfigCommands } from './config-commands.js';
-import { registerSimulateCommands } from './simulate-commands.js';
-import { registerConnectorCommands } from './connector-commands.js';
-import { registerIngestCommands } from './ingest-commands.js';
-import { registerEntityCommands } from './entity-commands.js';
+import { modulesFor } from './command-modules.js';
 
-const program = new Command('hunt')
-  .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
-  .showHelpAfterError();
+/** The engine's version, from the first package.json above this module (src/cli/ or a build's src/cli/). */
+function engineVersion(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    const packageJson = new URL('package.json', dir);
+    if (existsSync(packageJson)) return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
 
-// registerXCommands(program);
-registerDemoCommands(program);
-registerConfigCommands(program);
-registerSimulateCommands(program);
-registerConnectorCommands(program);
-registerIngestCommands(program);
-registerEntityCommands(program);
+async function main(): Promise<void> {
+  const program = new Command('hunt')
+    .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
+    .version(engineVersion(), '-V, --version', 'print the engine version')
+    .showHelpAfterError();
+  for (const module of modulesFor(process.argv.slice(2))) (await module.load())(program);
+  await runCli(program);
+}
 
-runCli(program).catch((err: unknown) => {
-  process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
+main().catch((err: unknown) => {
+  // Engine errors carry a message written for people: print it alone, without a stack.
+  process.stderr.write(`${err instanceof EngineError ? err.message : String(err)}\n`);
   process.exit(err instanceof CliError ? err.exitCode : 1);
 });

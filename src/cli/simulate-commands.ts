@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
-import { createEventValidator } from '../ingest/event-validator.js';
+import { createEventValidator } from '../config/event-validator.js';
 import { simulate } from '../rules/simulate.js';
 import type { EngineEvent } from '../rules/types.js';
 import type { SimulationEvent, SimulationOptions, SimulationResult } from '../rules/simulate.js';

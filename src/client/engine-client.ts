@@ -4,11 +4,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { CompiledConfig, Json } from '../config/compiled.js';
-import { EventValidator } from '../ingest/event-validator.js';
-import { entityWorkflowId, parseEntityWorkflowId } from '../rules/routing.js';
+import { EventValidator } from '../config/event-validator.js';
+import { entityAddress, requireEntityAddress } from '../contract/entity-address.js';
 import type { DecisionTrace, DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
-import { redriveUpdate, stateQuery, tracesQuery } from '../../workflows/messages.js';
-import type { EntityView } from '../../workflows/messages.js';
+import { redriveUpdate, stateQuery, tracesQuery } from '../contract/messages.js';
+import type { EntityView } from '../contract/messages.js';
 import { EntityDelivery } from './delivery.js';
 import type { SendReceipt } from './delivery.js';
 import { EventRejectedError } from './event-rejected-error.js';
@@ -90,16 +90,5 @@ export function createEngineClient<E extends EventMap = Record<string, Json>>(
 }
 
 function workflowIdOf(entity: EntityInput): string {
-  if (typeof entity !== 'string') return entityWorkflowId(entity);
-  if (!parseEntityWorkflowId(entity)) throw new EntityRefError(entity);
-  return entity;
-}
-
-/** An entity was named by a string that is not `<entityType>/<key>`. */
-export class EntityRefError extends Error {
-  override readonly name = 'EntityRefError';
-  readonly code = 'ENTITY_REF_INVALID';
-  constructor(readonly given: string) {
-    super(`"${given}" does not name an entity: write "<entityType>/<key>", e.g. "team/red-foxes"`);
-  }
+  return entityAddress(typeof entity === 'string' ? requireEntityAddress(entity) : entity);
 }

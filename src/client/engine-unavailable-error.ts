@@ -1,7 +1,8 @@
 import { isGrpcServiceError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { EngineError } from '../contract/engine-error.js';
 
 /** Temporal could not take the event now; nothing was acknowledged, the caller should retry later. */
-export class EngineUnavailableError extends Error {
+export class EngineUnavailableError extends EngineError {
   override readonly name: string = 'EngineUnavailableError';
   readonly code: 'ENGINE_UNAVAILABLE' | 'ENTITY_NOT_RUNNING' = 'ENGINE_UNAVAILABLE';
   readonly retryable = true;

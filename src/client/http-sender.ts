@@ -7,6 +7,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { toCloudEvent } from './event-input.js';
 import type { EventInput } from './event-input.js';
+import { EngineError } from '../contract/engine-error.js';
+import type { ProblemCode } from '../contract/problems.js';
 
 export interface HttpSenderOptions {
   /** Base URL of the ingest API, e.g. `http://127.0.0.1:3000`. */
@@ -37,14 +39,14 @@ export interface HttpSendResult {
 }
 
 /** The ingest API refused the request (a 4xx, or a 5xx after the last attempt). */
-export class HttpSendError extends Error {
+export class HttpSendError extends EngineError {
   override readonly name = 'HttpSendError';
   readonly code = 'HTTP_SEND_FAILED';
   constructor(
     readonly status: number,
     readonly body: unknown,
   ) {
-    const problem = body as { code?: string; detail?: string } | undefined;
+    const problem = body as { code?: ProblemCode; detail?: string } | undefined;
     super(
       `the ingest API answered ${status}${problem?.code ? ` ${problem.code}` : ''}: ${problem?.detail ?? JSON.stringify(body)}`,
     );
@@ -92,7 +94,7 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
       const text = await response.text();
       const parsed = parseBody(text);
       if (response.ok) return { status: response.status, body: parsed, duplicate: false };
-      if ((parsed as { code?: string } | undefined)?.code === 'WEBHOOK_REPLAYED') {
+      if ((parsed as { code?: ProblemCode } | undefined)?.code === 'WEBHOOK_REPLAYED') {
         return { status: response.status, body: parsed, duplicate: true };
       }
       const retryable = response.status === 429 || response.status === 503;

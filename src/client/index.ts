@@ -1,5 +1,8 @@
 /** The client SDK: publish events to the engine from code, directly through Temporal or over HTTP. */
-export { createEngineClient, EntityRefError } from './engine-client.js';
+export { createEngineClient } from './engine-client.js';
+export { EntityAddressError } from '../contract/entity-address.js';
+export { EngineError, hasErrorCode, type ErrorCode } from '../contract/engine-error.js';
+export type { ProblemCode } from '../contract/problems.js';
 export type { EngineClient, EngineClientOptions, EntityInput } from './engine-client.js';
 export { createHttpSender, HttpSendError } from './http-sender.js';
 export type { HttpSender, HttpSenderOptions, HttpSendResult, SenderEvent } from './http-sender.js';
@@ -12,4 +15,4 @@ export type { EventProblem } from './event-rejected-error.js';
 export type { AnyEventInput, EventInput, EventMap } from './event-input.js';
 export { emitEventTypes } from './event-types-emitter.js';
 export type { DecisionTrace, DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
-export type { EntityView } from '../../workflows/messages.js';
+export type { EntityView } from '../contract/messages.js';

@@ -3,7 +3,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { migrateUpdate } from '../../workflows/messages.js';
+import { migrateUpdate } from '../contract/messages.js';
 
 /** gRPC FAILED_PRECONDITION: Temporal's WorkflowNotReady. */
 const FAILED_PRECONDITION = 9;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import pino, { type Logger } from 'pino';
-import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+import { searchAttributeDefinitions } from '../contract/search-attributes.js';
 import { loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/compiled.js';
 import { devSecrets } from '../dev/dev-secrets.js';

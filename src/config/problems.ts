@@ -1,4 +1,5 @@
 /** Configuration problems: what was wrong, where (file, line, column, path) and what to do. */
+import { EngineError } from '../contract/engine-error.js';
 
 export interface ConfigProblem {
   file: string;
@@ -15,7 +16,7 @@ export interface ConfigProblem {
 }
 
 /** A configuration that does not compile: carries every problem found, not just the first. */
-export class ConfigError extends Error {
+export class ConfigError extends EngineError {
   override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
   constructor(readonly problems: ConfigProblem[]) {

@@ -12,6 +12,7 @@ import type { RecordedRequest } from '../sandbox/sandbox-server.js';
 import type { DemoSecrets } from './demo-secrets.js';
 import type { SandboxRemote } from './sandbox-remote.js';
 import { sendStripePayment } from './stripe-webhook-sender.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** The reference config's `nudge-stuck-team` window (45m), before any demo speed. */
 export const NUDGE_WINDOW_MS = 45 * 60_000;
@@ -64,7 +65,7 @@ export interface DemoSummary {
 }
 
 /** The engine did something other than what the demo expects (it says what and where to look). */
-export class DemoError extends Error {
+export class DemoError extends EngineError {
   override readonly name = 'DemoError';
   readonly code = 'DEMO_FAILED';
 }

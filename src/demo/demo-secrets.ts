@@ -3,6 +3,7 @@
  * `<state dir>/dev-secrets.json`, which `npm start` writes with generated secrets on a developer machine.
  */
 import { devSecretsFile, readDevSecrets } from '../dev/dev-secrets.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** Environment variables of the reference config's sources that the demo sends from. */
 export const DEMO_SECRET_VARIABLES = {
@@ -14,7 +15,7 @@ export const DEMO_SECRET_VARIABLES = {
 export type DemoSecrets = Record<keyof typeof DEMO_SECRET_VARIABLES, string>;
 
 /** A secret the demo needs is nowhere to be found. */
-export class DemoSecretsError extends Error {
+export class DemoSecretsError extends EngineError {
   override readonly name = 'DemoSecretsError';
   readonly code = 'DEMO_SECRETS_MISSING';
 }

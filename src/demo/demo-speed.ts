@@ -7,12 +7,13 @@
  */
 import { contentHash } from '../config/canonical-json.js';
 import type { CompiledConfig, CompiledRule, Millis, RuleTiming } from '../config/compiled.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** Shortest compressed duration: below this, timers and event round trips blur into each other. */
 export const MIN_COMPRESSED_MS = 500;
 
 /** A demo speed that is not a whole number from 1 up. */
-export class DemoSpeedError extends Error {
+export class DemoSpeedError extends EngineError {
   override readonly name = 'DemoSpeedError';
   readonly code = 'DEMO_SPEED_INVALID';
   constructor(speed: number) {

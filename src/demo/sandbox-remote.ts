@@ -1,5 +1,6 @@
 /** The demo's view of the running sandbox partner systems over HTTP: recorded requests and failures on command. */
 import type { RecordedRequest } from '../sandbox/sandbox-server.js';
+import { EngineError } from '../contract/engine-error.js';
 
 export interface SandboxRemote {
   readonly url: string;
@@ -10,7 +11,7 @@ export interface SandboxRemote {
 }
 
 /** The sandbox answered a control command with an error. */
-export class SandboxControlError extends Error {
+export class SandboxControlError extends EngineError {
   override readonly name = 'SandboxControlError';
   readonly code = 'SANDBOX_CONTROL_FAILED';
 }

@@ -72,7 +72,7 @@ export async function devSecrets(
   for (const { variable, kind } of missing) out[variable] = stored[variable] ??= generate(kind);
   await fs.mkdir(stateDir, { recursive: true });
   await fs.writeFile(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  logger.warn(
+  logger.info(
     { variables: missing.map((m) => m.variable), file },
     'using generated development secrets for sources whose secret is not set',
   );

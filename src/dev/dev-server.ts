@@ -10,9 +10,10 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from 'pino';
-import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+import { searchAttributeDefinitions } from '../contract/search-attributes.js';
 import { provisionTemporalCli, TemporalCliUnavailableError, type TemporalCli } from './temporal-cli.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { EngineError } from '../contract/engine-error.js';
 
 export interface DevServerOptions {
   stateDir: string;
@@ -38,7 +39,7 @@ export interface DevServer {
 }
 
 /** A port the dev server needs is taken by something that is not a Temporal server. */
-export class PortInUseError extends Error {
+export class PortInUseError extends EngineError {
   override readonly name = 'PortInUseError';
   readonly code = 'PORT_IN_USE';
   constructor(
@@ -53,7 +54,7 @@ export class PortInUseError extends Error {
   }
 }
 
-export class DevServerStartError extends Error {
+export class DevServerStartError extends EngineError {
   override readonly name = 'DevServerStartError';
   readonly code = 'DEV_SERVER_START_FAILED';
 }

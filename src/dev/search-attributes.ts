@@ -2,7 +2,7 @@
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Logger } from 'pino';
-import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+import { searchAttributeDefinitions } from '../contract/search-attributes.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 const indexedTypes = {

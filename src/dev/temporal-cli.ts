@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { goInstall } from './go-install.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** The newest Temporal CLI release whose go.mod installs with `go install …@version`. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -29,10 +30,12 @@ export interface ProvisionOptions {
   log?: (message: string) => void;
   /** Build with Go when nothing is found (default true). */
   allowBuild?: boolean;
+  /** How often a Go build says it is still going (default 15 s). */
+  progressIntervalMs?: number;
 }
 
 /** No way to get a Temporal CLI worked: the message lists every option and what went wrong with each. */
-export class TemporalCliUnavailableError extends Error {
+export class TemporalCliUnavailableError extends EngineError {
   override readonly name = 'TemporalCliUnavailableError';
   readonly code = 'TEMPORAL_CLI_UNAVAILABLE';
   constructor(readonly attempts: string[]) {

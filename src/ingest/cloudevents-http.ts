@@ -2,8 +2,8 @@
  * CloudEvents 1.0 HTTP protocol binding: turns one request (content type, headers, raw body) into
  * candidate events — structured, binary or batch mode — without trusting any of them yet.
  */
-import type { EventProblem } from '../client/event-rejected-error.js';
-import { isJsonMediaType } from './event-validator.js';
+import type { EventProblem, ProblemCode } from '../contract/problems.js';
+import { isJsonMediaType } from '../config/event-validator.js';
 import type { HeaderBag } from './source-authenticator.js';
 
 export type ContentMode = 'structured' | 'binary' | 'batch';
@@ -15,7 +15,7 @@ export const BATCH_MEDIA_TYPE = 'application/cloudevents-batch+json';
 export interface RequestRefusal {
   ok: false;
   status: 400 | 413 | 415;
-  code: string;
+  code: ProblemCode;
   title: string;
   problems: EventProblem[];
 }
@@ -155,7 +155,7 @@ function unsupported(detail: string): RequestRefusal {
 
 function refuse(
   status: RequestRefusal['status'],
-  code: string,
+  code: ProblemCode,
   title: string,
   problems: EventProblem[],
 ): RequestRefusal {

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asEngineUnavailable } from '../client/engine-unavailable-error.js';
 import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId } from '../rules/routing.js';
-import { eventsQuery, redriveUpdate, stateQuery, tracesQuery } from '../../workflows/messages.js';
+import { eventsQuery, redriveUpdate, stateQuery, tracesQuery } from '../contract/messages.js';
 import { problem, sendProblem } from './problem-details.js';
 
 export interface EntityRoutesDeps {

@@ -4,7 +4,7 @@
  * A 2xx answer means Temporal holds the event.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventProblem } from '../client/event-rejected-error.js';
+import type { EventProblem, ProblemCode } from '../contract/problems.js';
 import { EngineUnavailableError } from '../client/engine-unavailable-error.js';
 import type { EventDeliverer } from '../client/delivery.js';
 import type { CompiledConfig } from '../config/compiled.js';
@@ -12,7 +12,7 @@ import type { DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
 import { entityWorkflowId } from '../rules/routing.js';
 import { parseCloudEventsRequest } from './cloudevents-http.js';
 import type { ContentMode } from './cloudevents-http.js';
-import type { EventValidator, RejectionKind } from './event-validator.js';
+import type { EventValidator, RejectionKind } from '../config/event-validator.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { problem, PROBLEM_MEDIA_TYPE, sendProblem } from './problem-details.js';
 import type { SourceAuthenticator } from './source-authenticator.js';
@@ -40,14 +40,14 @@ export interface EventOutcome {
   /** Rules fired (only when the caller waited for the workflow's answer). */
   fired?: string[];
   reason?: string;
-  code?: string;
+  code?: ProblemCode;
   problems?: EventProblem[];
   /** When unavailable: seconds after which a retry may succeed. */
   retryAfterSeconds?: number;
 }
 
 /** HTTP status, code and title for each kind of validation refusal (shared with POST /sources/<name>). */
-export const KIND_STATUS: Record<RejectionKind, { status: number; code: string; title: string }> = {
+export const KIND_STATUS: Record<RejectionKind, { status: number; code: ProblemCode; title: string }> = {
   envelope: { status: 400, code: 'INVALID_EVENT', title: 'Invalid event' },
   'unknown-source': { status: 400, code: 'UNKNOWN_SOURCE', title: 'Unknown source' },
   forbidden: { status: 403, code: 'SOURCE_NOT_ALLOWED', title: 'Source not allowed' },

@@ -14,7 +14,7 @@ import type { CompiledConfig } from '../config/compiled.js';
 import { registerLiveMap } from '../live-map/live-map-routes.js';
 import { renderDocsPage } from './docs-page.js';
 import { registerEntityRoutes } from './entity-routes.js';
-import { createEventValidator } from './event-validator.js';
+import { createEventValidator } from '../config/event-validator.js';
 import { registerEventsRoute } from './events-route.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import type { IngestMetrics } from './ingest-metrics.js';
@@ -49,6 +49,11 @@ export interface IngestServerOptions {
   now?: () => number;
   /** Temporal Web UI base URL, for the live map's links. */
   webUiUrl?: string;
+  /**
+   * Local development on the embedded server: open sources and open /entities are then the expected
+   * set-up and logged at info; anywhere else they are warnings.
+   */
+  localDevelopment?: boolean;
 }
 
 /** Builds the ingest server (not listening). Throws IngestSetupError when a source's secret is missing. */
@@ -66,14 +71,11 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     Object.fromEntries(Object.values(config.sources).map((s) => [s.name, s.rateLimit])),
     now,
   );
+  const notice = options.localDevelopment ? logger.info.bind(logger) : logger.warn.bind(logger);
   for (const source of authenticator.unauthenticatedSources) {
-    logger.warn(
-      { source },
-      `source "${source}" has auth "none": anyone who can reach the ingest API can send its events`,
-    );
+    notice({ source }, `source "${source}" has auth "none": anyone who can reach the ingest API can send its events`);
   }
-  if (!options.adminApiKey)
-    logger.warn('no admin API key: the /entities endpoints are open to anyone who can reach them');
+  if (!options.adminApiKey) notice('no admin API key: the /entities endpoints are open to anyone who can reach them');
 
   const app = Fastify({
     loggerInstance: logger,

@@ -1,6 +1,6 @@
 /** RFC 9457 problem details: the body of every refusal the ingest API sends. */
 import type { FastifyReply } from 'fastify';
-import type { EventProblem } from '../client/event-rejected-error.js';
+import type { EventProblem, ProblemCode } from '../contract/problems.js';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
@@ -11,7 +11,7 @@ export interface ProblemDetails {
   status: number;
   detail: string;
   /** Stable machine-readable code, e.g. `DATA_INVALID`. */
-  code: string;
+  code: ProblemCode;
   /** Every problem found, each with a JSON Pointer into the request body (or the header it came from). */
   errors?: EventProblem[];
   [extension: string]: unknown;
@@ -20,7 +20,7 @@ export interface ProblemDetails {
 /** Builds a problem document; `type` links to the code's entry on GET /docs. */
 export function problem(
   status: number,
-  code: string,
+  code: ProblemCode,
   title: string,
   detail: string,
   errors?: EventProblem[],

@@ -8,6 +8,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { CompiledConfig, SourceAuth } from '../config/compiled.js';
 import { IngestSetupError } from './ingest-setup-error.js';
 import { WebhookReplayMemo } from './webhook-replay-memo.js';
+import type { ProblemCode } from '../contract/problems.js';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -17,7 +18,7 @@ export type AuthOutcome =
       /** Call once the request's outcome is known: a claimed webhook-id is kept only when accepted. */
       settle: (accepted: boolean) => void;
     }
-  | { ok: false; status: 401 | 409; code: string; detail: string };
+  | { ok: false; status: 401 | 409; code: ProblemCode; detail: string };
 
 export interface AuthenticatorOptions {
   /** Standard Webhooks timestamp tolerance; also how long webhook ids are remembered (twice this). Default 300 s. */
@@ -169,6 +170,6 @@ function header(headers: HeaderBag, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function fail(source: string, code: string, detail: string): AuthOutcome {
+function fail(source: string, code: ProblemCode, detail: string): AuthOutcome {
   return { ok: false, status: 401, code, detail: `source "${source}": ${detail}` };
 }

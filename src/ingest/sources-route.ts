@@ -6,12 +6,13 @@
  * redelivery is a duplicate in the entity. A 2xx means Temporal holds the event (or that the
  * configuration ignores its type); Temporal unreachable is 503 with Retry-After, which senders retry.
  */
+import type { ProblemCode } from '../contract/problems.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EngineUnavailableError } from '../client/engine-unavailable-error.js';
 import type { EventDeliverer } from '../client/delivery.js';
 import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId } from '../rules/routing.js';
-import type { EventValidator } from './event-validator.js';
+import type { EventValidator } from '../config/event-validator.js';
 import { KIND_STATUS, summarize, wantsWait } from './events-route.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { problem, sendProblem } from './problem-details.js';
@@ -184,6 +185,6 @@ async function handleNative(
   }
 }
 
-function refuseSignature(reply: FastifyReply, source: string, code: string, detail: string): FastifyReply {
+function refuseSignature(reply: FastifyReply, source: string, code: ProblemCode, detail: string): FastifyReply {
   return sendProblem(reply, problem(401, code, 'Authentication failed', `source "${source}": ${detail}`));
 }

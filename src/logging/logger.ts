@@ -61,6 +61,13 @@ const temporalLevels: Record<LogEntry['level'], 'trace' | 'debug' | 'info' | 'wa
 };
 
 /**
+ * SDK warnings that describe the engine's design, not a fault: the connector workers run activities only
+ * (each flow-controlled connector has its own task queue), so the SDK says once per queue that they poll no
+ * workflows. They stay visible at debug level.
+ */
+const expectedSdkWarnings = new Set(['No workflows registered, not polling for workflow tasks']);
+
+/**
  * Routes the Temporal runtime's logs (SDK, workflow `log`, activity `log`) into pino. Must run
  * before any Worker or NativeConnection is created; only the first call in a process takes effect.
  */
@@ -69,7 +76,9 @@ export function installTemporalLogger(logger: Logger): void {
   try {
     Runtime.install({
       logger: new DefaultLogger('DEBUG', (entry) => {
-        child[temporalLevels[entry.level]]({ ...entry.meta }, entry.message);
+        const level =
+          entry.level === 'WARN' && expectedSdkWarnings.has(entry.message) ? 'debug' : temporalLevels[entry.level];
+        child[level]({ ...entry.meta }, entry.message);
       }),
     });
   } catch (err) {

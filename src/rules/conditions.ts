@@ -9,9 +9,10 @@
 import type { Json } from '../config/compiled.js';
 import { compileCel } from './cel-environment.js';
 import { setOwn } from './own-property.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** A CEL expression that failed to parse or evaluate, or returned something a caller cannot use. */
-export class ExpressionError extends Error {
+export class ExpressionError extends EngineError {
   override readonly name = 'ExpressionError';
   constructor(
     message: string,

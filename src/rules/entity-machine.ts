@@ -63,6 +63,7 @@ import type {
   Firing,
   MachineSnapshot,
   PlannedAction,
+  RuleClause,
   RuleVerdict,
 } from './types.js';
 import { behaviourOf, kindOf, refMatch } from './timing-behaviours.js';
@@ -409,11 +410,11 @@ export class EntityMachine {
     }
   }
 
-  private verdict(ruleId: string, clause: string, reason: string): RuleOutcome {
+  private verdict(ruleId: string, clause: RuleClause, reason: string): RuleOutcome {
     return { verdict: { ruleId, fired: false, clause, reason } };
   }
 
-  private fireNow(indexed: IndexedRule, event: EngineEvent, now: number, clause: string, why: string): RuleOutcome {
+  private fireNow(indexed: IndexedRule, event: EngineEvent, now: number, clause: RuleClause, why: string): RuleOutcome {
     const firing = this.fire(indexed.rule, event, now, 'event');
     return {
       verdict: { ruleId: indexed.rule.id, fired: true, clause, reason: `${why} → ${describeFiring(firing)}` },

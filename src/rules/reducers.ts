@@ -8,9 +8,10 @@ import type { CompiledReducer, Json, JsonObject } from '../config/compiled.js';
 import type { ExpressionScope } from './conditions.js';
 import { renderTemplate } from './templates.js';
 import { showValue } from './wording.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** A reducer that cannot apply (bad path, wrong type, failing template); the event is rejected. */
-export class ReducerError extends Error {
+export class ReducerError extends EngineError {
   override readonly name = 'ReducerError';
   readonly code = 'REDUCER_FAILED';
   constructor(

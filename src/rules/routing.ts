@@ -11,17 +11,11 @@ export function getPath(value: unknown, path: string): Json | undefined {
   return current as Json | undefined;
 }
 
-/** Workflow id of an entity: `<entityType>/<key>`. */
-export function entityWorkflowId(entity: EntityRef): string {
-  return `${entity.type}/${entity.key}`;
-}
-
-/** Parses a workflow id `<entityType>/<key>` (the key may itself contain `/`). */
-export function parseEntityWorkflowId(workflowId: string): EntityRef | undefined {
-  const slash = workflowId.indexOf('/');
-  if (slash <= 0 || slash === workflowId.length - 1) return undefined;
-  return { type: workflowId.slice(0, slash), key: workflowId.slice(slash + 1) };
-}
+// An entity's workflow id is its address (src/contract/entity-address.ts); these names stay for the rules.
+export {
+  entityAddress as entityWorkflowId,
+  parseEntityAddress as parseEntityWorkflowId,
+} from '../contract/entity-address.js';
 
 export type RouteResult = { ok: true; entity: EntityRef } | { ok: false; reason: string };
 

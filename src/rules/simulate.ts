@@ -15,6 +15,7 @@ import { diffState } from './state-diff.js';
 import type { StateChange } from './state-diff.js';
 import type { Decision, DeliveryStatus, EngineEvent, PlannedAction, RuleVerdict } from './types.js';
 import { showTime } from './wording.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** An input event, optionally with the virtual time it arrives (`at`: ms or ISO 8601; else its `time`). */
 export type SimulationEvent = EngineEvent & { at?: string | number };
@@ -74,7 +75,7 @@ export interface SimulationResult {
 }
 
 /** The simulation input is unusable (bad time) or the run does not terminate (emit loop). */
-export class SimulationError extends Error {
+export class SimulationError extends EngineError {
   override readonly name = 'SimulationError';
   readonly code = 'SIMULATION_FAILED';
 }

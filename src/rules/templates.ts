@@ -9,9 +9,10 @@ import { ExpressionError, evaluateExpression } from './conditions.js';
 import type { ExpressionScope } from './conditions.js';
 import { placeholderSpans, rootsOf } from './expressions.js';
 import { setOwn } from './own-property.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** A template placeholder that failed to evaluate; `where` names the spot in the template. */
-export class TemplateError extends Error {
+export class TemplateError extends EngineError {
   override readonly name = 'TemplateError';
   readonly code = 'TEMPLATE_FAILED';
   constructor(

@@ -10,7 +10,7 @@ import type { CompiledRule, CountMode, EventRef, JoinExpr, RuleTiming } from '..
 import { joinLeaves, joinSatisfied, missingLeaves } from './join.js';
 import { matchPattern } from './patterns.js';
 import type { MatchResult } from './patterns.js';
-import type { EngineEvent, Firing, RuleVerdict } from './types.js';
+import type { EngineEvent, Firing, RuleClause, RuleVerdict } from './types.js';
 import { showDuration, showTime } from './wording.js';
 
 export type TimingKind = RuleTiming['kind'] | 'none';
@@ -63,9 +63,9 @@ export interface RuleStep<K extends TimingKind> {
   /** Replaces fields of the rule's memory (undefined deletes); rolled back if the event is rejected. */
   remember(patch: Partial<MemoryByKind[K]>): void;
   /** The rule fires now with `event`; `why` opens the verdict's reason. */
-  fire(event: EngineEvent, clause: string, why: string): RuleOutcome;
+  fire(event: EngineEvent, clause: RuleClause, why: string): RuleOutcome;
   /** The rule does not fire (this time): which clause decided and why. */
-  pass(clause: string, reason: string): RuleOutcome;
+  pass(clause: RuleClause, reason: string): RuleOutcome;
   /** Evaluates the rule's `if` over `event` and the current state; holds when there is none. */
   condition(event: EngineEvent): { holds: true } | { holds: false; reason: string; error: boolean };
 }

@@ -66,12 +66,28 @@ export interface Firing {
   failed?: boolean;
 }
 
+/** The clause of a rule that decided a verdict (`then` when its actions ran). */
+export type RuleClause =
+  | 'on'
+  | 'match'
+  | 'matched'
+  | 'if'
+  | 'once'
+  | 'throttle'
+  | 'debounce'
+  | 'count'
+  | 'within'
+  | 'unless'
+  | 'all'
+  | 'then'
+  | 'end';
+
 /** Why a rule did or did not fire for one event: the explanation `hunt explain` prints. */
 export interface RuleVerdict {
   ruleId: string;
   fired: boolean;
-  /** Which clause decided, e.g. `on`, `match`, `if`, `once`, `throttle`, `count`, `within`, `unless`, `all`. */
-  clause: string;
+  /** Which clause decided. */
+  clause: RuleClause;
   /** Plain words: what failed on which value, or what is pending (a window opened until …). */
   reason: string;
 }

@@ -3,6 +3,7 @@
  * leave behind. Commands are plain data (API) or short phrases (`POST /_control`, the CLI):
  * `fail first 3`, `fail with status 429 retry-after 2`, `delay 500ms`, `down for 2s`, `reset`.
  */
+import { EngineError } from '../contract/engine-error.js';
 
 export type SandboxBehaviour =
   /** The next `count` requests fail with `status` (default 503). */
@@ -29,7 +30,7 @@ export interface SystemBehaviourState {
 }
 
 /** A behaviour command that could not be understood. */
-export class SandboxBehaviourError extends Error {
+export class SandboxBehaviourError extends EngineError {
   override readonly name = 'SandboxBehaviourError';
   readonly code = 'SANDBOX_BEHAVIOUR_INVALID';
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { EngineError } from '../contract/engine-error.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const booleanFlag = z
@@ -80,7 +81,7 @@ export interface Settings extends RawSettings {
 }
 
 /** A setting had a wrong value: names every variable at fault and what it expects. */
-export class SettingsError extends Error {
+export class SettingsError extends EngineError {
   override readonly name = 'SettingsError';
   readonly code = 'SETTINGS_INVALID';
   constructor(readonly problems: Array<{ variable: string; message: string }>) {

@@ -6,9 +6,10 @@ import fs from 'node:fs/promises';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Settings } from './settings.js';
+import { EngineError } from '../contract/engine-error.js';
 
 /** Temporal could not be reached: says where, from which setting, and what to check. Retryable. */
-export class TemporalUnreachableError extends Error {
+export class TemporalUnreachableError extends EngineError {
   override readonly name = 'TemporalUnreachableError';
   readonly code = 'TEMPORAL_UNREACHABLE';
   readonly retryable = true;

@@ -15,7 +15,7 @@ import {
   CONFIG_VERSION_WORKFLOW_TYPE,
   configVersionWorkflowId,
   type ConfigVersionInput,
-} from '../../workflows/messages.js';
+} from '../contract/messages.js';
 
 /** Where versions live durably; ConfigStore reads through it. */
 export interface ConfigVersionRegistry {

@@ -2,13 +2,14 @@
  * Worker bootstrap: the entity workflow and every activity on the engine's task queue, plus one
  * worker per flow-controlled connector on its own queue (see docs/connectors.md).
  */
+import { existsSync } from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
 import type { EngineEvent } from '../rules/types.js';
 import type { ConfigStore } from './config-store.js';
 import { connectorWorkerOptions } from './connector-workers.js';
-import { workflowPreloadModules, workflowsPath } from './workflows-path.js';
+import { builtWorkflowBundlePath, workflowPreloadModules, workflowsPath } from './workflows-path.js';
 
 export interface EngineWorkerOptions {
   connection: NativeConnection;
@@ -20,7 +21,10 @@ export interface EngineWorkerOptions {
   env: Record<string, string | undefined>;
   /** Delivers `emit`ted events (EntityDelivery). */
   deliverer: { send(events: EngineEvent[]): Promise<unknown> };
-  /** A prebuilt bundle (tests build one per run); default: bundle `workflows/` at start. */
+  /**
+   * A prebuilt bundle (tests build one per run); default: the one `npm run build` made beside the compiled
+   * code, else (running from the TypeScript sources) bundle `workflows/` at start.
+   */
   workflowBundle?: { codePath: string } | { code: string };
   maxCachedWorkflows?: number;
   /** Extra worker options (benchmarks tune slots and pollers, and observe workflows through sinks). */
@@ -52,8 +56,13 @@ export async function createEngineWorkers(options: EngineWorkerOptions): Promise
     configStore: options.configStore,
     deliverer: options.deliverer,
   });
-  const workflowSource = options.workflowBundle
-    ? { workflowBundle: options.workflowBundle }
+  const workflowBundle =
+    options.workflowBundle ??
+    (builtWorkflowBundlePath && existsSync(builtWorkflowBundlePath)
+      ? { codePath: builtWorkflowBundlePath }
+      : undefined);
+  const workflowSource = workflowBundle
+    ? { workflowBundle }
     : { workflowsPath, bundlerOptions: { preloadModules: workflowPreloadModules } };
   const main = await Worker.create({
     connection: options.connection,

@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
 
-/** The workflow entry module, bundled by the worker (tests prebundle it once per run). */
-export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+/** `.js` when this runs from the compiled build in dist/, `.ts` when from the TypeScript sources (tsx, tests). */
+const extension = import.meta.url.endsWith('.js') ? '.js' : '.ts';
+
+/** The workflow entry module, bundled by `npm run build` (or by the worker when run from sources). */
+export const workflowsPath = fileURLToPath(new URL(`../../workflows/index${extension}`, import.meta.url));
 
 /**
  * Modules every bundle preloads into the worker thread's shared V8 context (Temporal's
@@ -13,5 +16,12 @@ export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', i
  */
 export const workflowPreloadModules = [
   '@marcbachmann/cel-js',
-  fileURLToPath(new URL('../rules/entity-machine.ts', import.meta.url)),
+  fileURLToPath(new URL(`../rules/entity-machine${extension}`, import.meta.url)),
 ];
+
+/**
+ * The workflow bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js), which a
+ * compiled worker loads instead of bundling at start; none when running from the TypeScript sources.
+ */
+export const builtWorkflowBundlePath =
+  extension === '.js' ? fileURLToPath(new URL('../../workflow-bundle.js', import.meta.url)) : undefined;

@@ -127,6 +127,9 @@ describe('hunt dead-letters and hunt redrive against a running engine', () => {
   it('names the problem when the dead letter or the entity does not exist', async () => {
     await expect(redrive(engine.client, 'team/nobody-here', 'dl-1')).rejects.toThrow(/no running entity workflow/);
     const bad = await hunt('redrive', 'nobody', 'dl-1');
-    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('write type/key') });
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('does not name an entity: write <entityType>/<key>'),
+    });
   });
 });

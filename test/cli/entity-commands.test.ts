@@ -6,7 +6,7 @@ import { compileConfigText } from '../../src/config/index.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
 import { timingConfigYaml } from '../fixtures/timing-config.js';
-import { stateQuery } from '../../workflows/messages.js';
+import { stateQuery } from '../../src/contract/messages.js';
 import { startTestEngine, temporalAddress, uniqueName, type TestEngine } from '../helpers/temporal.js';
 
 const run = promisify(execFile);

@@ -8,7 +8,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EntityNotRunningError } from '../../src/client/entity-not-running-error.js';
 import type { EngineEvent } from '../../src/rules/types.js';
-import { stateQuery } from '../../workflows/messages.js';
+import { stateQuery } from '../../src/contract/messages.js';
 import { fixtureConfig } from '../ingest/ingest-fixture.js';
 import { startTestEngine, temporalTestContext, uniqueName, type TestEngine } from '../helpers/temporal.js';
 

@@ -11,7 +11,7 @@ import { renderTemplate } from '../../src/cluster/nginx-config.js';
 import { loadCompiledConfig } from '../../src/config/index.js';
 import { connectorEnvVariables, sourceSecretVariables } from '../../src/dev/dev-secrets.js';
 import { loadSettings } from '../../src/settings/settings.js';
-import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+import { searchAttributeDefinitions } from '../../src/contract/search-attributes.js';
 
 interface Service {
   image?: string;
@@ -140,10 +140,14 @@ describe('docker-compose.yml', () => {
     expect(Object.fromEntries(pairs)).toEqual(searchAttributeDefinitions);
   });
 
-  it('builds an image that contains what the engine loads', async () => {
+  it('builds an image that compiles the engine in a build stage and runs the compiled code', async () => {
     const dockerfile = await fs.readFile('Dockerfile', 'utf8');
-    for (const dir of ['src', 'workflows', 'activities', 'examples'])
-      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
-    expect(dockerfile).toMatch(/CMD \["node", "--import", "tsx", "src\/main.ts"\]/);
+    const [build, runtime] = dockerfile.split(/^FROM .*$/m).slice(1);
+    for (const dir of ['src', 'workflows', 'activities']) expect(build).toContain(`COPY ${dir} ./${dir}`);
+    for (const file of ['tsconfig.build.json', 'scripts/build.ts']) expect(build).toContain(file);
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    expect(runtime).toContain('COPY examples ./examples');
+    expect(runtime).not.toMatch(/COPY (src|workflows|activities) /);
+    expect(runtime).toMatch(/CMD \["node", "dist\/src\/main.js"\]/);
   });
 });

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { devServerArgs, isPortOpen, PortInUseError, startDevServer, type DevServer } from '../../src/dev/dev-server.js';
-import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
+import { searchAttributeDefinitions } from '../../src/contract/search-attributes.js';
 import { freePort } from '../helpers/free-port.js';
 
 const logger = pino({ level: 'silent' });

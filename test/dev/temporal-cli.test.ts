@@ -85,6 +85,24 @@ describe('provisionTemporalCli', () => {
     );
   });
 
+  it('keeps saying it is building while Go compiles silently, and stops when the build ends', async () => {
+    const goDir = path.join(dir, 'go-bin');
+    await executable(
+      path.join(goDir, 'go'),
+      '#!/bin/sh\necho "go: downloading go.temporal.io/server"\n/bin/sleep 1\n' +
+        'printf "#!/bin/sh\\n" > "$GOBIN/temporal"; /bin/chmod +x "$GOBIN/temporal"\n',
+    );
+    const lines: string[] = [];
+    const env = { PATH: goDir };
+    await provisionTemporalCli({ env, cacheRoot: dir, log: (m) => lines.push(m), progressIntervalMs: 200 });
+    const progress = lines.filter((l) => l.includes('still building'));
+    expect(progress.length, lines.join('\n')).toBeGreaterThanOrEqual(2); // one line of output, then silence
+    const done = lines.findIndex((l) => l.startsWith('Built the Temporal CLI'));
+    expect(done).toBe(lines.length - 1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(lines.length, 'no progress line after the build ended').toBe(done + 1);
+  });
+
   it('reports a failed Go build with its output', async () => {
     const goDir = path.join(dir, 'go-bin');
     await executable(path.join(goDir, 'go'), '#!/bin/sh\necho "checksum mismatch" >&2\nexit 1\n');

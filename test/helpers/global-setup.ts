@@ -11,7 +11,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { provisionTemporalCli } from '../../src/dev/temporal-cli.js';
 import { workflowPreloadModules, workflowsPath } from '../../src/worker/workflows-path.js';
-import { allSearchAttributeKeys } from '../../workflows/search-attributes.js';
+import { allSearchAttributeKeys } from '../../src/contract/search-attributes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

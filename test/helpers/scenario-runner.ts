@@ -9,7 +9,7 @@ import type { CompiledConfig } from '../../src/config/compiled.js';
 import { emittedEvent } from '../../src/rules/emitted-event.js';
 import { entityWorkflowId, routeEvent } from '../../src/rules/routing.js';
 import type { SimulationEvent } from '../../src/rules/simulate.js';
-import { firingsQuery, stateQuery } from '../../workflows/messages.js';
+import { firingsQuery, stateQuery } from '../../src/contract/messages.js';
 
 /** Reads a scenario file: one event per line (with optional `at`). */
 export async function readScenario(file: string): Promise<SimulationEvent[]> {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { inject } from 'vitest';
 import type { CompiledConfig } from '../../src/config/compiled.js';
@@ -12,6 +12,7 @@ import { EntityDelivery } from '../../src/client/delivery.js';
 import { TemporalConfigRegistry } from '../../src/worker/config-registry.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
+import { installSdkTestLogger } from './sdk-log.js';
 
 export interface TemporalTestContext {
   address: string;
@@ -41,8 +42,7 @@ export function workflowBundle(): { codePath: string } {
 export function temporalTestContext(): Promise<TemporalTestContext> {
   shared ??= (async () => {
     const address = temporalAddress();
-    // Worker lifecycle chatter at INFO drowns test output; warnings and errors still show.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    installSdkTestLogger();
     const connection = await Connection.connect({ address });
     const nativeConnection = await NativeConnection.connect({ address });
     return { address, namespace: 'default', client: new Client({ connection }), connection, nativeConnection };

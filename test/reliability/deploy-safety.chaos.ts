@@ -19,7 +19,7 @@ import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
-import { migrateUpdate, stateQuery } from '../../workflows/messages.js';
+import { migrateUpdate, stateQuery } from '../../src/contract/messages.js';
 import { temporalTestContext, uniqueName, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
 import { chaosConfigPath } from './harness/chaos-config.js';
 import { printChaosFigure } from './harness/chaos-figure.js';

@@ -25,7 +25,7 @@ import { migrateEntity } from '../../src/client/migrate-entity.js';
 import { reviveEntity } from '../../src/client/revive-entity.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
-import { stateQuery } from '../../workflows/messages.js';
+import { stateQuery } from '../../src/contract/messages.js';
 import { temporalTestContext, uniqueName, type TemporalTestContext } from '../helpers/temporal.js';
 import { chaosSize } from './harness/chaos-scale.js';
 import { chaosConfig, chaosConfigPath } from './harness/chaos-config.js';

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
-import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../../workflows/messages.js';
+import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../../src/contract/messages.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
 import { chaosConfig } from './harness/chaos-config.js';
 import { printChaosFigure } from './harness/chaos-figure.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
-import { eventsQuery, stateQuery, tracesQuery } from '../../workflows/messages.js';
+import { eventsQuery, stateQuery, tracesQuery } from '../../src/contract/messages.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
 import { chaosConfig } from './harness/chaos-config.js';
 import { printChaosFigure } from './harness/chaos-figure.js';

@@ -9,7 +9,7 @@ import { compileConfigText } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { compactionJitter } from '../../workflows/entity-run.js';
-import { firingsQuery, stateQuery, tracesQuery } from '../../workflows/messages.js';
+import { firingsQuery, stateQuery, tracesQuery } from '../../src/contract/messages.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
 import { eventually } from '../reliability/harness/eventually.js';
 

@@ -12,7 +12,7 @@ import type { CompiledConfig } from '../../src/config/compiled.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
 import { MAX_EVENTS_PER_RUN } from '../../workflows/entity-workflow.js';
-import { eventsQuery, stateQuery, type EntityWorkflowInput } from '../../workflows/messages.js';
+import { eventsQuery, stateQuery, type EntityWorkflowInput } from '../../src/contract/messages.js';
 import { startTestEngine, temporalTestContext, uniqueName, type TestEngine } from '../helpers/temporal.js';
 
 const configYaml = (greeting: string) => `

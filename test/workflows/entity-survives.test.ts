@@ -21,7 +21,7 @@ import {
   redriveUpdate,
   stateQuery,
   type EntityWorkflowInput,
-} from '../../workflows/messages.js';
+} from '../../src/contract/messages.js';
 import { startTestEngine, temporalTestContext, uniqueName, type TestEngine } from '../helpers/temporal.js';
 import { eventually } from '../reliability/harness/eventually.js';
 

@@ -16,7 +16,7 @@ import {
   stateQuery,
   timersQuery,
   tracesQuery,
-} from '../../workflows/messages.js';
+} from '../../src/contract/messages.js';
 import { timingConfigYaml as yaml } from '../fixtures/timing-config.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
 

@@ -8,7 +8,7 @@ import type { CompiledConfig } from '../../src/config/compiled.js';
 import { simulate } from '../../src/rules/simulate.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
-import { tracesQuery } from '../../workflows/messages.js';
+import { tracesQuery } from '../../src/contract/messages.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
 
 const yaml = `

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BOUNDED_RUNS_PATCH,
@@ -17,6 +17,7 @@ import {
 } from '../../workflows/entity-workflow.js';
 import { COMPACT_WHEN_IDLE_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
+import { installSdkTestLogger } from '../helpers/sdk-log.js';
 import { workflowBundle } from '../helpers/temporal.js';
 
 const dir = 'test/fixtures/histories';
@@ -31,13 +32,7 @@ async function fixtures() {
   );
 }
 
-beforeAll(() => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // already installed in this process
-  }
-});
+beforeAll(() => installSdkTestLogger());
 
 describe('replay of recorded histories', () => {
   it('replays every committed history with the current workflow code', async () => {

@@ -8,7 +8,7 @@ import { loadCompiledConfig } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import { simulate } from '../../src/rules/simulate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
-import { firingsQuery, stateQuery, tracesQuery } from '../../workflows/messages.js';
+import { firingsQuery, stateQuery, tracesQuery } from '../../src/contract/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../helpers/scenario-runner.js';
 import { startTestEngine, uniqueName } from '../helpers/temporal.js';
 

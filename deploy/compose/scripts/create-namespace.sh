@@ -11,7 +11,7 @@ until temporal operator cluster health --address "$ADDRESS"; do
 done
 temporal operator namespace describe -n "$NAMESPACE" --address "$ADDRESS" ||
   temporal operator namespace create -n "$NAMESPACE" --address "$ADDRESS"
-# Keep in sync with workflows/search-attributes.ts (a test checks it).
+# Keep in sync with src/contract/search-attributes.ts (a test checks it).
 for pair in HuntEntityType=Keyword HuntEntityKey=Keyword HuntLastEventType=Keyword HuntConfigVersion=Keyword \
   HuntDeadLetters=Int HuntEventCount=Int HuntRulesFired=KeywordList HuntEnded=Bool; do
   temporal operator search-attribute create -n "$NAMESPACE" --address "$ADDRESS" \

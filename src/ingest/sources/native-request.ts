@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Json } from '../../config/compiled.js';
-import { isJsonMediaType } from '../event-validator.js';
+import { isJsonMediaType } from '../../config/event-validator.js';
 
 export interface NativeRequest {
   /** Header name (lower case) → value; a repeated header's values are joined with ", ". */

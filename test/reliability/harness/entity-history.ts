@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { EngineEvent } from '../../../src/rules/types.js';
-import type { EventBatch } from '../../../workflows/messages.js';
+import type { EventBatch } from '../../../src/contract/messages.js';
 
 type History = temporal.api.history.v1.IHistory;
 type Payloads = temporal.api.common.v1.IPayloads | null | undefined;

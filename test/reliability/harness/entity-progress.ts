@@ -1,6 +1,6 @@
 /** Waiting for many entities at once: each entity's state, read by query, in bounded parallel. */
 import type { Client } from '@temporalio/client';
-import { stateQuery, type EntityView } from '../../../workflows/messages.js';
+import { stateQuery, type EntityView } from '../../../src/contract/messages.js';
 
 /** Queries the state of every entity (undefined where the query failed, e.g. the workflow is not there yet). */
 export async function entityViews(

@@ -6,11 +6,11 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { CompiledConfig, Json } from '../config/compiled.js';
+import type { CompiledConfig, Json } from './compiled.js';
 import { routeEvent } from '../rules/routing.js';
 import type { EngineEvent, EntityRef } from '../rules/types.js';
-import type { EventProblem } from '../client/event-rejected-error.js';
-import { IngestSetupError } from './ingest-setup-error.js';
+import { EngineError } from '../contract/engine-error.js';
+import type { EventProblem } from '../contract/problems.js';
 
 const addFormats = addFormatsModule.default;
 
@@ -35,7 +35,7 @@ export class EventValidator {
       try {
         this.dataValidators.set(type, ajv.compile(eventType.schema));
       } catch (err) {
-        throw new IngestSetupError(
+        throw new EventSchemaError(
           `the data schema of event type "${type}" does not compile (${err instanceof Error ? err.message : String(err)}); fix it in the configuration`,
           { cause: err },
         );
@@ -160,7 +160,7 @@ export class EventValidator {
   }
 }
 
-/** Builds the validator for a configuration; throws IngestSetupError when a data schema does not compile. */
+/** Builds the validator for a configuration; throws EventSchemaError when a data schema does not compile. */
 export function createEventValidator(config: CompiledConfig): EventValidator {
   return new EventValidator(config);
 }
@@ -185,4 +185,10 @@ function describeSchemaError(error: ErrorObject): [string, string] {
     return [`${base}/${escapePointer(params.additionalProperty)}`, 'is not allowed by the schema'];
   }
   return [base, error.message ?? `fails "${error.keyword}"`];
+}
+
+/** An event type's data schema does not compile (the compiler checks schemas first; this guards the edge). */
+export class EventSchemaError extends EngineError {
+  override readonly name = 'EventSchemaError';
+  readonly code = 'CONFIG_INVALID';
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEventValidator, isJsonMediaType } from '../../src/ingest/event-validator.js';
-import { fixtureConfig, scan } from './ingest-fixture.js';
+import { createEventValidator, isJsonMediaType } from '../../src/config/event-validator.js';
+import { fixtureConfig, scan } from '../ingest/ingest-fixture.js';
 
 const validator = createEventValidator(fixtureConfig());
 

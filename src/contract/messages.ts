@@ -3,7 +3,7 @@
  * CLI) and the workflow. Module-level constants, importable from both sides.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CompiledConfig, JsonObject } from '../src/config/compiled.js';
+import type { CompiledConfig, JsonObject } from '../config/compiled.js';
 import type {
   DecisionTrace,
   DeliveryResult,
@@ -11,7 +11,7 @@ import type {
   Firing,
   MachineSnapshot,
   PlannedAction,
-} from '../src/rules/types.js';
+} from '../rules/types.js';
 
 export const ENTITY_WORKFLOW_TYPE = 'entityWorkflow';
 

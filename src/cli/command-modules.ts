@@ -1,0 +1,44 @@
+/**
+ * The `hunt` command modules and the commands each one registers. The CLI loads only the module of the
+ * command being run: the Temporal client alone takes most of a second to load, and `hunt validate` needs
+ * none of it. test/cli/command-modules.test.ts checks this list against what the modules really register.
+ */
+import type { Command } from 'commander';
+
+export interface CommandModule {
+  /** The commands the module registers, in the order `hunt --help` lists them. */
+  commands: readonly string[];
+  load(): Promise<(program: Command) => void>;
+}
+
+export const commandModules: readonly CommandModule[] = [
+  { commands: ['demo'], load: async () => (await import('./demo-commands.js')).registerDemoCommands },
+  {
+    commands: ['validate', 'lint', 'graph', 'docs'],
+    load: async () => (await import('./config-commands.js')).registerConfigCommands,
+  },
+  {
+    commands: ['simulate', 'diff'],
+    load: async () => (await import('./simulate-commands.js')).registerSimulateCommands,
+  },
+  {
+    commands: ['sandbox', 'dead-letters', 'redrive'],
+    load: async () => (await import('./connector-commands.js')).registerConnectorCommands,
+  },
+  {
+    commands: ['types', 'send', 'inspect'],
+    load: async () => (await import('./ingest-commands.js')).registerIngestCommands,
+  },
+  { commands: ['explain', 'migrate'], load: async () => (await import('./entity-commands.js')).registerEntityCommands },
+];
+
+/**
+ * The modules to load for these arguments: the one holding the command; none for `--version`; all of them
+ * otherwise (help, or a mistyped command that commander then suggests a correction for).
+ */
+export function modulesFor(args: readonly string[]): readonly CommandModule[] {
+  const [first] = args;
+  if (first === '--version' || first === '-V') return [];
+  const owner = commandModules.find((m) => first !== undefined && m.commands.includes(first));
+  return owner ? [owner] : commandModules;
+}
