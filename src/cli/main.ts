@@ -9,6 +9,7 @@ import { registerSimulateCommands } from './simulate-commands.js';
 import { registerConnectorCommands } from './connector-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerEntityCommands } from './entity-commands.js';
+import { registerEventsCommands } from './events-commands.js';
 
 const program = new Command('hunt')
   .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
@@ -21,6 +22,7 @@ registerSimulateCommands(program);
 registerConnectorCommands(program);
 registerIngestCommands(program);
 registerEntityCommands(program);
+registerEventsCommands(program);
 
 runCli(program).catch((err: unknown) => {
   process.stderr.write(`${err instanceof CliError ? err.message : String(err)}\n`);
