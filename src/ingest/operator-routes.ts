@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeFilterProblems, eventFiltersSchema } from '../event-log/event-filters.js';
 import { exportEvents } from '../event-log/event-export.js';
+import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
 import { adminGuard } from './entity-routes.js';
 import { problem, sendProblem } from './problem-details.js';
 
@@ -65,5 +66,28 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     };
     // A stream: Fastify pipes it with back-pressure, so a large export stays flat in memory here too.
     return reply.type('application/x-ndjson').send(Readable.from(lines()));
+  });
+
+  app.post('/dead-letters/redrive', async (request, reply) => {
+    const client = admit(request, reply);
+    if (!client) return reply;
+    // The ingest API keeps bodies as raw bytes (signatures): this route parses its JSON itself.
+    let body: unknown = {};
+    const raw = request.body instanceof Buffer ? request.body.toString('utf8').trim() : '';
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return sendProblem(reply, problem(400, 'BAD_REQUEST', 'Bad request', 'the body is not JSON'));
+      }
+    }
+    const { dryRun, ...filterInput } = (body ?? {}) as { dryRun?: unknown } & Record<string, unknown>;
+    const parsed = redriveFiltersSchema.safeParse(filterInput);
+    if (!parsed.success) {
+      return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', describeFilterProblems(parsed.error)));
+    }
+    const targets = await planRedrive(client, parsed.data);
+    if (dryRun === true) return reply.send({ planned: targets.length, targets });
+    return reply.send(await runRedrive(client, targets));
   });
 }
