@@ -29,7 +29,11 @@ export const commandModules: readonly CommandModule[] = [
     commands: ['types', 'send', 'inspect'],
     load: async () => (await import('./ingest-commands.js')).registerIngestCommands,
   },
-  { commands: ['explain', 'migrate'], load: async () => (await import('./entity-commands.js')).registerEntityCommands },
+  {
+    commands: ['explain', 'migrate', 'revive'],
+    load: async () => (await import('./entity-commands.js')).registerEntityCommands,
+  },
+  { commands: ['events'], load: async () => (await import('./events-commands.js')).registerEventsCommands },
 ];
 
 /**

@@ -3,12 +3,15 @@
  * connector calls that failed for good, and re-run one of them with its original idempotency key.
  */
 import { once } from 'node:events';
+import { createInterface } from 'node:readline/promises';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { entityAddress, requireEntityAddress } from '../contract/entity-address.js';
 import { startSandbox, type RecordedRequest } from '../sandbox/sandbox-server.js';
 import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../contract/messages.js';
 import { HuntDeadLetters } from '../contract/search-attributes.js';
+import { describeFilterProblems } from '../event-log/event-filters.js';
+import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
 import { CliError } from './cli-error.js';
 import { withTemporalClient } from './temporal-client.js';
 
@@ -44,10 +47,28 @@ export function registerConnectorCommands(program: Command): void {
 
   program
     .command('redrive')
-    .description("re-run a dead letter's call with its original idempotency key; waits for the outcome")
-    .argument('<entity>', 'entity as type/key, e.g. team/red')
-    .argument('<deadLetterId>', 'dead letter id, e.g. dl-1 (see hunt dead-letters)')
-    .action(async (entity: string, deadLetterId: string) => {
+    .description(
+      "re-run a dead letter's call with its original idempotency key (or --all that match the filters); waits for the outcome",
+    )
+    .argument('[entity]', 'entity as type/key, e.g. team/red')
+    .argument('[deadLetterId]', 'dead letter id, e.g. dl-1 (see hunt dead-letters)')
+    .option('--all', 'every open dead letter that matches the filters below')
+    .option('--connector <name>', 'with --all: only calls of this connector')
+    .option('--rule <id>', 'with --all: only actions of this rule')
+    .option('--type <entityType>', 'with --all: only entities of this type')
+    .option('--since <time>', 'with --all: only dead letters since this time (ISO 8601, or a duration ago: 24h)')
+    .option('--failure <text>', 'with --all: only dead letters whose last failure contains this text')
+    .option('--yes', 'with --all: do not ask for confirmation')
+    .option('--json', 'with --all: print the summary as JSON')
+    .action(async (entity: string | undefined, deadLetterId: string | undefined, opts: BulkRedriveFlags) => {
+      if (opts.all) {
+        if (entity !== undefined)
+          throw new CliError('hunt redrive --all takes filters, not an entity and a dead letter');
+        await withClient((client) => redriveAll(client, opts));
+        return;
+      }
+      if (entity === undefined || deadLetterId === undefined)
+        throw new CliError('hunt redrive needs <entity> <deadLetterId>, or --all with filters');
       const workflowId = entityId(entity);
       await withClient(async (client) => {
         const result = await redrive(client, workflowId, deadLetterId);
@@ -59,6 +80,68 @@ export function registerConnectorCommands(program: Command): void {
         process.stdout.write(`${workflowId} ${deadLetterId}: redriven, the call succeeded\n`);
       });
     });
+}
+
+interface BulkRedriveFlags {
+  all?: boolean;
+  connector?: string;
+  rule?: string;
+  type?: string;
+  since?: string;
+  failure?: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+/** Asks a yes/no question on the terminal. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** `hunt redrive --all`: shows what it will redrive, asks (unless --yes), redrives with progress, sums up. */
+async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void> {
+  const parsed = redriveFiltersSchema.safeParse({
+    ...(flags.connector !== undefined && { connector: flags.connector }),
+    ...(flags.rule !== undefined && { rule: flags.rule }),
+    ...(flags.type !== undefined && { entityType: flags.type }),
+    ...(flags.since !== undefined && { since: flags.since }),
+    ...(flags.failure !== undefined && { failure: flags.failure }),
+  });
+  if (!parsed.success) throw new CliError(`bad filter: ${describeFilterProblems(parsed.error)}`);
+  const targets = await planRedrive(client, parsed.data);
+  const say = (text: string) => process.stderr.write(text);
+  if (targets.length === 0) {
+    say('No open dead letters match.\n');
+    if (flags.json)
+      process.stdout.write(`${JSON.stringify({ planned: 0, redriven: 0, failedAgain: 0, results: [] })}\n`);
+    return;
+  }
+  say(formatDeadLetters(targets));
+  const entities = new Set(targets.map((t) => t.entity)).size;
+  if (!flags.yes) {
+    if (!process.stdin.isTTY) throw new CliError('not a terminal: pass --yes to redrive without asking');
+    if (!(await confirm(`Redrive ${targets.length} dead letters in ${entities} entities? [y/N] `))) {
+      throw new CliError('nothing redriven');
+    }
+  }
+  const summary = await runRedrive(client, targets, (done, outcome) =>
+    say(
+      `[${done}/${targets.length}] ${outcome.entity} ${outcome.letter.id}: ` +
+        `${outcome.ok ? 'redriven' : `failed again — ${outcome.error ?? 'unknown error'}`}\n`,
+    ),
+  );
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else
+    process.stdout.write(
+      `${summary.redriven} of ${summary.planned} dead letters redriven` +
+        `${summary.failedAgain > 0 ? `, ${summary.failedAgain} failed again (still open)` : ''}\n`,
+    );
+  if (summary.failedAgain > 0) process.exitCode = 1;
 }
 
 async function runSandbox(opts: { port: number; host: string; log?: string; quiet: boolean }): Promise<void> {
@@ -162,7 +245,7 @@ export async function redrive(
 }
 
 /** A plain-text table of dead letters. */
-export function formatDeadLetters(rows: DeadLetterRow[]): string {
+export function formatDeadLetters(rows: readonly DeadLetterRow[]): string {
   if (rows.length === 0) return 'No dead letters.\n';
   const table = rows.map(({ entity, letter }) => [
     entity,

@@ -10,7 +10,14 @@ import type { SimulationEvent, SimulationOptions, SimulationResult } from '../ru
 import { diffSimulations } from '../rules/simulation-diff.js';
 import type { EntityDiff } from '../rules/simulation-diff.js';
 import { formatSimulation, formatSimulationDiff } from '../rules/simulation-report.js';
+import type { Client } from '@temporalio/client';
+import { backtestEvents } from '../event-log/backtest-events.js';
+import type { ExportProgress } from '../event-log/event-export.js';
+import type { EventFilters } from '../event-log/event-filters.js';
+import { formatRuleChanges, summarizeRuleChanges, type RuleChange } from '../rules/rule-change-summary.js';
 import { CliError } from './cli-error.js';
+import { filtersFromFlags, withFilterFlags, type FilterFlags } from './events-commands.js';
+import { withTemporalClient } from './temporal-client.js';
 
 /** Reads a JSONL file of events (blank lines ignored; `specversion` defaults to 1.0). */
 export async function readEventsFile(path: string): Promise<SimulationEvent[]> {
@@ -85,23 +92,56 @@ export async function simulateFiles(
   return { result, text: formatSimulation(result) };
 }
 
-/** Simulates two configurations over the same events; returns the entities that act differently. */
+/** What `hunt diff` finds: the entities that act differently and the per-rule summary, with their text. */
+export interface DiffOutcome {
+  diffs: EntityDiff[];
+  rules: RuleChange[];
+  text: string;
+}
+
+/** Simulates two configurations over the same events: the per-rule summary, then the per-entity detail. */
+export function diffEvents(
+  before: CompiledConfig,
+  after: CompiledConfig,
+  events: SimulationEvent[],
+  opts: { horizon?: string } = {},
+): DiffOutcome {
+  const old = run(before, events, options(before, opts.horizon));
+  const now = run(after, events, options(after, opts.horizon));
+  const diffs = diffSimulations(old, now);
+  const rules = summarizeRuleChanges(old, now);
+  return { diffs, rules, text: `${formatRuleChanges(rules)}\n\n${formatSimulationDiff(diffs)}` };
+}
+
+/** Simulates two configurations over the same events file. */
 export async function diffFiles(
   oldPath: string,
   newPath: string,
   eventsPath: string,
   opts: { horizon?: string } = {},
-): Promise<{ diffs: EntityDiff[]; text: string }> {
+): Promise<DiffOutcome> {
   const [before, after, events] = await Promise.all([
     loadConfig(oldPath),
     loadConfig(newPath),
     readEventsFile(eventsPath),
   ]);
-  const diffs = diffSimulations(
-    run(before, events, options(before, opts.horizon)),
-    run(after, events, options(after, opts.horizon)),
-  );
-  return { diffs, text: formatSimulationDiff(diffs) };
+  return diffEvents(before, after, events, opts);
+}
+
+/**
+ * Backtests a change on the engine's own event log: exports the events the filters select and diffs the two
+ * configurations over them. Nothing is called: the simulator plans actions, it never runs them.
+ */
+export async function diffFromEngine(
+  client: Client,
+  oldPath: string,
+  newPath: string,
+  filters: EventFilters,
+  opts: { horizon?: string; onProgress?: (progress: ExportProgress) => void } = {},
+): Promise<DiffOutcome & { events: number; emitted: number }> {
+  const [before, after] = await Promise.all([loadConfig(oldPath), loadConfig(newPath)]);
+  const { events, emitted } = await backtestEvents(client, filters, [before, after], opts.onProgress);
+  return { ...diffEvents(before, after, events, opts), events: events.length, emitted };
 }
 
 /** Registers `hunt simulate` and `hunt diff`. */
@@ -119,16 +159,44 @@ export function registerSimulateCommands(program: Command): void {
       process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
     });
 
-  program
-    .command('diff <old> <new>')
-    .description('simulate two configurations over the same events and show the entities whose actions differ')
-    .requiredOption('--events <file>', 'JSONL file, one CloudEvents event per line')
-    .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
-    .option('--json', 'print the differences as JSON')
-    .action(async (oldPath: string, newPath: string, opts: { events: string; horizon?: string; json?: boolean }) => {
-      const { diffs, text } = await diffFiles(oldPath, newPath, opts.events, opts);
-      process.stdout.write(`${opts.json ? JSON.stringify(diffs, null, 2) : text}\n`);
+  withFilterFlags(
+    program
+      .command('diff <old> <new>')
+      .description(
+        'simulate two configurations over the same events: which rules fire differently, then the entities whose actions differ',
+      )
+      .option('--events <file>', 'JSONL file, one CloudEvents event per line')
+      .option('--from-engine', "backtest on the engine's event log (the filters choose the events); nothing is called")
+      .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
+      .option('--json', 'print the differences as JSON'),
+  ).action(
+    async (
+      oldPath: string,
+      newPath: string,
+      opts: FilterFlags & { events?: string; fromEngine?: boolean; horizon?: string; json?: boolean },
+    ) => {
+      if ((opts.events === undefined) === (opts.fromEngine !== true))
+        throw new CliError('hunt diff reads events from --events <file> or --from-engine: give one of them');
+      let outcome: DiffOutcome;
+      if (opts.fromEngine) {
+        const filters = filtersFromFlags(opts);
+        const backtest = await withTemporalClient((client) =>
+          diffFromEngine(client, oldPath, newPath, filters, {
+            ...(opts.horizon !== undefined && { horizon: opts.horizon }),
+          }),
+        );
+        process.stderr.write(
+          `backtest over ${backtest.events} events from the engine` +
+            `${backtest.emitted > 0 ? ` (${backtest.emitted} emitted by rules left to the simulator)` : ''}\n`,
+        );
+        outcome = backtest;
+      } else {
+        outcome = await diffFiles(oldPath, newPath, opts.events!, opts);
+      }
+      const { diffs, rules, text } = outcome;
+      process.stdout.write(`${opts.json ? JSON.stringify({ rules, entities: diffs }, null, 2) : text}\n`);
       // Like `diff`: exit 1 when something differs, so CI can gate on it.
       if (diffs.length > 0) process.exitCode = 1;
-    });
+    },
+  );
 }

@@ -7,6 +7,7 @@
 export type ProblemCode =
   // the request
   | 'BAD_REQUEST'
+  | 'BAD_FILTER'
   | 'MALFORMED_BODY'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'

@@ -99,7 +99,8 @@ export function registerEntityRoutes(app: FastifyInstance, deps: EntityRoutesDep
   );
 }
 
-function adminGuard(adminApiKey: string | undefined) {
+/** Checks `Authorization: Bearer <admin API key>`; no key configured leaves the endpoint open. */
+export function adminGuard(adminApiKey: string | undefined) {
   if (!adminApiKey) return () => undefined;
   const expected = createHash('sha256').update(adminApiKey).digest();
   return (request: FastifyRequest) => {

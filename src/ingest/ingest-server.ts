@@ -19,6 +19,7 @@ import { registerEventsRoute } from './events-route.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { buildOpenApiDocument } from './openapi-document.js';
+import { operatorRoutes } from './operator-routes.js';
 import { problem, sendProblem } from './problem-details.js';
 import { SourceAuthenticator } from './source-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
@@ -187,6 +188,10 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     timeoutMs: queryTimeoutMs,
   });
 
+  void app.register(operatorRoutes, {
+    ...(options.client && { client: options.client }),
+    adminApiKey: options.adminApiKey,
+  });
   registerLiveMap(app, {
     config,
     metrics,

