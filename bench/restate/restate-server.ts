@@ -201,19 +201,22 @@ export async function startRestateServer(logger: Logger): Promise<RestateServer>
 /** One Restate server per bench run, started by the first target that needs it. */
 export class RestateRuntime {
   private started: Promise<RestateServer> | undefined;
+  private startedInfo: RestateServerInfo | undefined;
 
   constructor(private readonly logger: Logger) {}
 
   /** The server, started on first call. */
   server(): Promise<RestateServer> {
-    this.started ??= startRestateServer(this.logger);
+    this.started ??= startRestateServer(this.logger).then((server) => {
+      this.startedInfo = server.info;
+      return server;
+    });
     return this.started;
   }
 
-  /** What the results record, once the server was started. */
-  async info(): Promise<RestateServerInfo | undefined> {
-    if (!this.started) return undefined;
-    return (await this.started).info;
+  /** What the results record, once a server was started in this run. */
+  info(): RestateServerInfo | undefined {
+    return this.startedInfo;
   }
 
   /** Stops the server if it was started (and waits for it to exit). */

@@ -37,7 +37,13 @@ describe('bench harness (quick mode, tiny sizes)', () => {
     const throughput = results.scenarios[0]!.figures.find((f) => f.label === 'engine SDK processed')!;
     expect(throughput.spread.median).toBeGreaterThan(0);
     expect(results.server.flags).toContain('start-dev');
+    // Scenarios 1–3 ran Restate beside the engine, on a server the run started and stopped.
+    expect(results.server.restate?.version).toMatch(/^\d+\.\d+\.\d+/);
+    const restate = results.scenarios[1]!.figures.find((f) => f.label === 'Restate processed')!;
+    expect(restate.spread.median).toBeGreaterThan(0);
+    expect(results.scenarios[2]!.ratios.map((r) => r.label)).toContain('engine p99 ÷ Restate p99');
     expect(renderTable(results)).toContain('engine SDK ÷ B0');
+    expect(renderTable(results)).toContain('engine SDK ÷ Restate');
     expect(lines).toContain('scenario 7…');
   });
 });
