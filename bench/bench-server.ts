@@ -17,6 +17,8 @@ export interface BenchServer {
   address: string;
   /** The `temporal server start-dev` flags, recorded in the results. */
   flags: string[];
+  /** The dev server's process (its CPU time per event is reported). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startBenchServer(logger: Logger): Promise<BenchServer> {
   return {
     address: server.address,
     flags: devServerArgs(options).map((arg) => arg.replace(stateDir, '<tmp>')),
+    ...(server.pid !== undefined && { pid: server.pid }),
     stop: async () => {
       await server.stop();
       await fs.rm(stateDir, { recursive: true, force: true });

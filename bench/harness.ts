@@ -11,6 +11,7 @@ import { startBenchCluster, startBenchServer, type BenchServer } from './bench-s
 import { BENCH_WORKER_OPTIONS, type BenchSizes } from './bench-options.js';
 import { buildBenchBundles } from './bundles.js';
 import { ProcessedTrackers } from './probe/processed-tracker.js';
+import { RestateRuntime, restateVersions } from './restate/restate-server.js';
 import type { BenchResults, ScenarioResult } from './results-model.js';
 import { runColdEntities } from './scenarios/cold-entities.js';
 import { runContinueAsNew } from './scenarios/continue-as-new.js';
@@ -55,6 +56,7 @@ function versions(): Record<string, string> {
     node: process.version,
     '@temporalio/worker': of('@temporalio/worker'),
     '@temporalio/client': of('@temporalio/client'),
+    ...restateVersions(),
     engine: (require('../package.json') as { version: string }).version,
   };
 }
@@ -87,11 +89,14 @@ export async function openBenchContext(options: { cluster?: boolean } = {}): Pro
     trackers: new ProcessedTrackers(),
     logger,
     workerOptions: BENCH_WORKER_OPTIONS,
+    ...(server.pid !== undefined && { serverPid: server.pid }),
+    restate: new RestateRuntime(logger),
   };
   return {
     ctx,
     server,
     close: async () => {
+      await ctx.restate.stop();
       await nativeConnection.close();
       await connection.close();
       await bundles.remove();
@@ -119,20 +124,22 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
       log(`scenario ${id}…`);
       scenarios.push(await scenario(ctx, options.sizes));
       log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      await options.onProgress?.(summary(options.mode, started, server.flags, scenarios));
+      await options.onProgress?.(summary(options.mode, started, server.flags, ctx.restate, scenarios));
     }
   } finally {
     await close();
   }
-  return summary(options.mode, started, server.flags, scenarios);
+  return summary(options.mode, started, server.flags, ctx.restate, scenarios);
 }
 
 function summary(
   mode: BenchResults['mode'],
   started: number,
   flags: string[],
+  restate: RestateRuntime,
   scenarios: ScenarioResult[],
 ): BenchResults {
+  const restateInfo = restate.info();
   const cpus = os.cpus();
   return {
     startedAt: new Date(started).toISOString(),
@@ -146,7 +153,7 @@ function summary(
       node: process.version,
     },
     versions: versions(),
-    server: { flags },
+    server: { flags, ...(restateInfo && { restate: restateInfo }) },
     workerOptions: BENCH_WORKER_OPTIONS,
     scenarios: [...scenarios],
   };

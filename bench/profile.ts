@@ -6,32 +6,20 @@
  * docs/performance.md) to see which functions spend it.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { benchConfig } from './bench-config.js';
 import { EventFactory, seededRandom } from './bench-events.js';
 import { openBenchContext } from './harness.js';
+import { ownCpuSeconds, processCpuSeconds } from './process-cpu.js';
 import { closedLoop, DRAIN_TIMEOUT_MS, warmUp } from './load.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from './targets.js';
 
 const CONCURRENCY = 32;
 
-/** CPU seconds (user + system) a process has used, from /proc. */
-function processCpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function serverPid(address: string): number {
   const port = address.split(':').pop()!;
   const out = execFileSync('pgrep', ['-f', `start-dev .*--port ${port}`], { encoding: 'utf8' });
   return Number(out.trim().split('\n')[0]);
-}
-
-function ownCpuSeconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
 }
 
 /** Event types (and counts) in the histories of a few of the target's workflows, for comparing targets. */
@@ -63,7 +51,7 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const keys = Number(values.keys);
   const { ctx, server, close } = await openBenchContext();
-  const pid = serverPid(server.address);
+  const pid = server.pid ?? serverPid(server.address);
   const config = benchConfig({ withAction: false });
   const start: Record<string, () => Promise<Target>> = {
     B0: () => startBaselineTarget(ctx, 'B0'),
@@ -86,7 +74,7 @@ async function main(): Promise<void> {
       for (const { name, target, events } of driven) {
         const random = seededRandom(7 + r);
         const own0 = ownCpuSeconds();
-        const server0 = processCpuSeconds(pid);
+        const server0 = processCpuSeconds(pid) ?? NaN;
         const window0 = process.hrtime.bigint() / 1000n;
         const record = await closedLoop(target, {
           concurrency: CONCURRENCY,
@@ -95,7 +83,7 @@ async function main(): Promise<void> {
         });
         const last = await target.tracker.lastProcessed(record.ackedAt.keys(), DRAIN_TIMEOUT_MS);
         const own = ownCpuSeconds() - own0;
-        const serverCpu = processCpuSeconds(pid) - server0;
+        const serverCpu = (processCpuSeconds(pid) ?? NaN) - server0;
         const count = record.ackedAt.size;
         const line = [
           name.padEnd(5),

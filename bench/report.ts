@@ -17,7 +17,7 @@ export function renderTable(results: BenchResults): string {
         'ratio',
         ...[r.spread.min, r.spread.median, r.spread.max].map(fmt),
         r.target,
-        r.met ? 'met' : 'MISSED',
+        r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
       ]);
     }
     for (const note of scenario.notes) rows.push(['', `  · ${note}`, '', '', '', '', '', '']);

@@ -26,6 +26,7 @@ import type { BenchWorkerOptions } from './bench-options.js';
 import type { BenchBundles } from './bundles.js';
 import { inPool } from './load.js';
 import type { ProcessedTracker, ProcessedTrackers } from './probe/processed-tracker.js';
+import type { RestateRuntime } from './restate/restate-server.js';
 
 /** Everything targets share within one bench run. */
 export interface BenchContext {
@@ -38,6 +39,10 @@ export interface BenchContext {
   trackers: ProcessedTrackers;
   logger: Logger;
   workerOptions: BenchWorkerOptions;
+  /** The Temporal dev server's process, when the bench started it (CPU per event). */
+  serverPid?: number;
+  /** The run's Restate server, started by the first Restate target (scenarios 1–3). */
+  restate: RestateRuntime;
 }
 
 export interface Target {
@@ -46,6 +51,8 @@ export interface Target {
   readonly tracker: ProcessedTracker;
   /** performance.now() when the action of each event reached its destination (targets with actions). */
   readonly actionAt: Map<string, number>;
+  /** The process of the server this target runs on (Temporal's or Restate's), when known: CPU per event. */
+  readonly serverPid?: number;
   /** Delivers events of one entity; resolves when Temporal holds them (the ack). */
   send(events: EngineEvent[]): Promise<void>;
   /**
@@ -130,6 +137,7 @@ export async function startEngineTarget(
     taskQueue,
     tracker,
     actionAt,
+    ...(ctx.serverPid !== undefined && { serverPid: ctx.serverPid }),
     send,
     settled: (keys) => engineSettled(ctx.client, config, keys),
     stop: async () => {
@@ -188,6 +196,7 @@ export async function startBaselineTarget(ctx: BenchContext, kind: BaselineKind)
     taskQueue,
     tracker,
     actionAt,
+    ...(ctx.serverPid !== undefined && { serverPid: ctx.serverPid }),
     send: async (events) => {
       await ctx.client.workflow.signalWithStart(workflowType, {
         workflowId: `${taskQueue}/${keyOf(events[0]!)}`,

@@ -1,7 +1,9 @@
 /**
- * Scenario 3: event → action latency at half the sustainable rate, engine versus B1, split into
- * ack (publish start → Temporal accepted), workflow task (ack → the workflow handled the event) and
+ * Scenario 3: event → action latency at half the sustainable rate, engine versus B1 and versus Restate, split
+ * into ack (publish start → Temporal accepted), workflow task (ack → the workflow handled the event) and
  * activity (→ the destination received the call: the sandbox for the engine, the no-op activity for B1).
+ * Restate's split: ack (its ingress accepted the send), handler (→ the virtual object folded the event) and
+ * ctx.run (→ the sandbox received the call its durable step made). All at the same offered rate.
  */
 import { benchConfig } from '../bench-config.js';
 import { EventFactory, seededRandom } from '../bench-events.js';
@@ -9,6 +11,7 @@ import type { BenchSizes } from '../bench-options.js';
 import { closedLoop, DRAIN_TIMEOUT_MS, openLoop, sendAll, type LoadRecord } from '../load.js';
 import { figure, ratio, type Figure, type ScenarioResult } from '../results-model.js';
 import { percentile } from '../stats.js';
+import { startRestateTarget } from '../restate/restate-target.js';
 import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
 
 /** Resolves with the time the last action of `ids` arrived. */
@@ -64,7 +67,19 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
   const config = benchConfig({ withAction: true });
   const b1 = await startBaselineTarget(ctx, 'B1');
   const engine = await startEngineTarget(ctx, config, 'sdk');
-  const p = { engine: { p50: [] as number[], p99: [] as number[] }, b1: { p50: [] as number[], p99: [] as number[] } };
+  const restate = await startRestateTarget(ctx.restate, ctx.logger, { withAction: true });
+  type Side = 'b1' | 'engine' | 'restate';
+  const p: Record<Side, { p50: number[]; p99: number[] }> = {
+    b1: { p50: [], p99: [] },
+    engine: { p50: [], p99: [] },
+    restate: { p50: [], p99: [] },
+  };
+  // The three parts of each side's latency, named for what each side does in them.
+  const partNames: Record<Side, [string, string, string]> = {
+    b1: ['ack', 'workflow task', 'activity'],
+    engine: ['ack', 'workflow task', 'activity'],
+    restate: ['ack', 'handler', 'ctx.run'],
+  };
   const parts: Record<string, { p50: number[]; p99: number[] }> = {};
   const addPart = (name: string, values: number[]) => {
     parts[name] ??= { p50: [], p99: [] };
@@ -92,10 +107,17 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
     const keyed = new Map<Target, EventFactory>([
       [b1, new EventFactory('s3b1')],
       [engine, probeEvents],
+      [restate, new EventFactory('s3restate')],
+    ]);
+    const sides = new Map<Target, Side>([
+      [b1, 'b1'],
+      [engine, 'engine'],
+      [restate, 'restate'],
     ]);
     await warm(b1, keyed.get(b1)!, keys, concurrency);
+    await warm(restate, keyed.get(restate)!, keys, concurrency);
     for (let r = 0; r < sizes.repeats; r++) {
-      for (const target of [b1, engine]) {
+      for (const target of [b1, engine, restate]) {
         const events = keyed.get(target)!;
         const pick = seededRandom(13 + r);
         const record = await openLoop(target, {
@@ -104,16 +126,17 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
           nextSend: () => [events.event(Math.floor(pick() * keys))],
         });
         const split = await splitOf(target, record);
-        const side = target === b1 ? 'b1' : 'engine';
+        const side = sides.get(target)!;
+        const [ack, handled, action] = partNames[side];
         p[side].p50.push(percentile(split.total, 50));
         p[side].p99.push(percentile(split.total, 99));
-        addPart(`${side} ack`, split.ack);
-        addPart(`${side} workflow task`, split.workflowTask);
-        addPart(`${side} activity`, split.activity);
+        addPart(`${side} ${ack}`, split.ack);
+        addPart(`${side} ${handled}`, split.workflowTask);
+        addPart(`${side} ${action}`, split.activity);
       }
     }
   } finally {
-    await Promise.all([b1.stop(), engine.stop()]);
+    await Promise.all([b1.stop(), engine.stop(), restate.stop()]);
   }
   const partFigures: Figure[] = Object.entries(parts).flatMap(([name, v]) => [
     figure(`${name} p50`, 'ms', v.p50),
@@ -128,6 +151,8 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
       figure('B1 p99', 'ms', p.b1.p99),
       figure('engine p50', 'ms', p.engine.p50),
       figure('engine p99', 'ms', p.engine.p99),
+      figure('Restate p50', 'ms', p.restate.p50),
+      figure('Restate p99', 'ms', p.restate.p99),
       ...partFigures,
     ],
     ratios: [
@@ -135,6 +160,16 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
         'engine p99 ÷ B1 p99',
         p.engine.p99.map((v, i) => v / p.b1.p99[i]!),
         { atMost: 1.5 },
+      ),
+      ratio(
+        'engine p99 ÷ Restate p99',
+        p.engine.p99.map((v, i) => v / p.restate.p99[i]!),
+        'report',
+      ),
+      ratio(
+        'engine p50 ÷ Restate p50',
+        p.engine.p50.map((v, i) => v / p.restate.p50[i]!),
+        'report',
       ),
     ],
     notes: [`offered rate ${rate} events/s (half the engine's measured sustainable action rate)`],

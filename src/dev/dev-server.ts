@@ -35,6 +35,8 @@ export interface DevServer {
   /** 'started' (we run it), 'reused' (it was already running), 'downloaded' (the SDK's download). */
   mode: 'started' | 'reused' | 'downloaded';
   cli?: TemporalCli;
+  /** The server process, when this module started it (the bench reads its CPU time). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -228,7 +230,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw err;
   }
   logger.info({ address, uiUrl }, 'Temporal dev server is up');
-  return { address, uiUrl, mode: 'started', cli, stop: () => stopChild(child) };
+  return {
+    address,
+    uiUrl,
+    mode: 'started',
+    cli,
+    ...(child.pid !== undefined && { pid: child.pid }),
+    stop: () => stopChild(child),
+  };
 }
 
 /** Last resort: the SDK downloads a dev server (needs the internet, which many machines lack). */
