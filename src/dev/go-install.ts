@@ -21,6 +21,8 @@ export interface GoInstallOptions {
   what: string;
   env: Record<string, string | undefined>;
   log: (message: string) => void;
+  /** How often the progress line repeats while Go works (default 15 s). */
+  progressIntervalMs?: number;
 }
 
 /** Runs a command, keeping the last 8 kB of its output and telling `onLine` about each line. */
@@ -52,19 +54,18 @@ export async function goInstall(options: GoInstallOptions): Promise<string> {
   // Build into a private directory, then rename: two processes building at once never see half a binary.
   const staging = `${cacheDir}.build-${process.pid}-${built}`;
   await fs.mkdir(staging, { recursive: true });
-  let lastProgress = 0;
   const started = Date.now();
+  // On a timer, not on Go's output: Go goes quiet once the modules are downloaded, for minutes of compiling.
+  const progress = setInterval(
+    () => log(`  … still building ${what} (${Math.round((Date.now() - started) / 1000)} s)`),
+    options.progressIntervalMs ?? 15_000,
+  );
   const { code, output } = await runCollecting(
     go,
     ['install', `${pkg}@${version}`],
     { ...env, GOBIN: staging, GOFLAGS: [env.GOFLAGS, '-trimpath'].filter(Boolean).join(' ') },
-    () => {
-      if (Date.now() - lastProgress > 15_000) {
-        lastProgress = Date.now();
-        log(`  … still building ${what} (${Math.round((Date.now() - started) / 1000)} s)`);
-      }
-    },
-  );
+    () => undefined,
+  ).finally(() => clearInterval(progress));
   if (code !== 0) {
     await fs.rm(staging, { recursive: true, force: true });
     throw new Error(`go install ${pkg}@${version} failed (exit ${code}):\n${output.trim()}`);

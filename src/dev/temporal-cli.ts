@@ -125,6 +125,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
           what: 'the Temporal CLI',
           env,
           log,
+          ...(options.progressIntervalMs !== undefined && { progressIntervalMs: options.progressIntervalMs }),
         });
         return { path: built, origin: 'go-build' };
       } catch (err) {
