@@ -404,7 +404,9 @@ export class EntityRun {
           this.inbox.length > 0 ||
           this.shouldContinueAsNew() ||
           (this.inline && this.scheduleMoved()) ||
-          (compactDue && runner.idle()),
+          (compactDue && runner.idle()) ||
+          // Events handled inline grew the history past the bound: wake to arm the idle timer.
+          (compactAt === undefined && this.compactAt(endedAt) !== undefined),
         Number.isFinite(wait) ? wait : undefined,
       );
       this.parked = undefined;

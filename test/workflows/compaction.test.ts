@@ -29,6 +29,11 @@ events:
     entity: team
     schema: { type: object, required: [teamId, checkpoint] }
     reduce: [{ append: { found: '{{ data.checkpoint }}' } }]
+  pinged:
+    source: test
+    entity: team
+    schema: { type: object, required: [teamId] }
+    reduce: [{ increment: { pings: 1 } }]
 rules:
   - id: nudge
     on: scanned
@@ -102,6 +107,23 @@ describe('compaction of idle entities', () => {
     expect(withCompaction.traces.slice(-3)).toEqual(without.traces.slice(-3));
     // Firings after the compaction are the same; the run that compacted kept those before it in history.
     expect(withCompaction.firings.at(-1)).toEqual(without.firings.at(-1));
+  }, 60_000);
+
+  it('compacts an entity whose events were all handled inline, with no deadline to wake its loop', async () => {
+    const team = uniqueName('i');
+    const handle = compacting.client.workflow.getHandle(`team/${team}`);
+    for (let n = 1; n <= 8; n++) {
+      await compacting.delivery.publish([
+        { id: `${team}-p${n}`, source: 'test', type: 'pinged', specversion: '1.0', data: { teamId: team } },
+      ]);
+    }
+    const { runId: firstRun } = await handle.describe();
+    await eventually(
+      () => handle.describe(),
+      (d) => d.runId !== firstRun,
+      { timeoutMs: 20_000, intervalMs: 250, what: `team/${team} compacted into a new run` },
+    );
+    expect((await handle.query(stateQuery)).state).toMatchObject({ pings: 8 });
   }, 60_000);
 
   it('spreads entities that went idle together over a quarter of the idle time', () => {
