@@ -36,7 +36,7 @@ export interface HarnessOptions {
   onProgress?: (partial: BenchResults) => Promise<void>;
 }
 
-type Scenario = (ctx: BenchContext, sizes: BenchSizes) => Promise<ScenarioResult>;
+type Scenario = (ctx: BenchContext, sizes: BenchSizes, log: (message: string) => void) => Promise<ScenarioResult>;
 
 const SCENARIOS: Record<number, Scenario> = {
   1: runManyEntities,
@@ -124,7 +124,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
       if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–9`);
       const t0 = Date.now();
       log(`scenario ${id}…`);
-      scenarios.push(await scenario(ctx, options.sizes));
+      scenarios.push(await scenario(ctx, options.sizes, log));
       log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await options.onProgress?.(summary(options.mode, started, server.flags, ctx.restate, scenarios));
     }

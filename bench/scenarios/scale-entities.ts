@@ -315,7 +315,7 @@ const rssMB = () => process.memoryUsage().rss / 2 ** 20;
 export async function runScaleEntities(
   ctx: BenchContext,
   sizes: BenchSizes,
-  log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  log: (message: string) => void,
 ): Promise<ScenarioResult> {
   const s = sizes.scale;
   const { stateDir, record, reused } = await builtState(ctx, s, log);
