@@ -36,6 +36,20 @@ export interface BenchSizes {
     probes: number;
     probeConcurrency: number;
   };
+  /**
+   * Scenario 9: `entities` built once with `historyEvents` each (the server's database is cached between runs
+   * when `reuseBuild`), probed warm among `cache` entities and cold among all, and a wave of `wave` entities.
+   */
+  scale: {
+    entities: number;
+    historyEvents: number;
+    buildConcurrency: number;
+    cache: number;
+    probes: number;
+    concurrency: number;
+    wave: number;
+    reuseBuild: boolean;
+  };
 }
 
 /** The full run: under 15 minutes on 2 cores. */
@@ -49,6 +63,16 @@ export const FULL: BenchSizes = {
   replay: { historyLength: 5_000, repeats: 5 },
   rules: { repeats: 3 },
   cold: { entities: 1_000, historyEvents: 150, buildConcurrency: 64, cache: 100, probes: 1_000, probeConcurrency: 8 },
+  scale: {
+    entities: 100_000,
+    historyEvents: 6,
+    buildConcurrency: 64,
+    cache: 1_000,
+    probes: 4_000,
+    concurrency: 16,
+    wave: 10_000,
+    reuseBuild: true,
+  },
 };
 
 /** `--quick`: every scenario, smaller, one repeat; under 3 minutes. */
@@ -62,6 +86,16 @@ export const QUICK: BenchSizes = {
   replay: { historyLength: 1_000, repeats: 3 },
   rules: { repeats: 1 },
   cold: { entities: 100, historyEvents: 100, buildConcurrency: 32, cache: 10, probes: 200, probeConcurrency: 4 },
+  scale: {
+    entities: 2_000,
+    historyEvents: 6,
+    buildConcurrency: 32,
+    cache: 100,
+    probes: 400,
+    concurrency: 16,
+    wave: 500,
+    reuseBuild: true,
+  },
 };
 
 /** The worker options of every target: the SDK's defaults except a cache large enough for every entity. */

@@ -14,6 +14,7 @@ import { ProcessedTrackers } from './probe/processed-tracker.js';
 import { RestateRuntime, restateVersions } from './restate/restate-server.js';
 import type { BenchResults, ScenarioResult } from './results-model.js';
 import { runColdEntities } from './scenarios/cold-entities.js';
+import { runScaleEntities } from './scenarios/scale-entities.js';
 import { runContinueAsNew } from './scenarios/continue-as-new.js';
 import { runLatency } from './scenarios/latency.js';
 import { runMemory } from './scenarios/memory.js';
@@ -25,7 +26,7 @@ import type { BenchContext } from './targets.js';
 export interface HarnessOptions {
   mode: BenchResults['mode'];
   sizes: BenchSizes;
-  /** Scenario numbers to run (default all, 1–8). */
+  /** Scenario numbers to run (default all, 1–9). */
   only?: number[];
   /** Progress lines (stderr by default). */
   log?: (message: string) => void;
@@ -35,7 +36,7 @@ export interface HarnessOptions {
   onProgress?: (partial: BenchResults) => Promise<void>;
 }
 
-type Scenario = (ctx: BenchContext, sizes: BenchSizes) => Promise<ScenarioResult>;
+type Scenario = (ctx: BenchContext, sizes: BenchSizes, log: (message: string) => void) => Promise<ScenarioResult>;
 
 const SCENARIOS: Record<number, Scenario> = {
   1: runManyEntities,
@@ -46,6 +47,7 @@ const SCENARIOS: Record<number, Scenario> = {
   6: runReplay,
   7: (_ctx, sizes) => runRuleEvaluation(sizes),
   8: runColdEntities,
+  9: runScaleEntities,
 };
 
 const require = createRequire(import.meta.url);
@@ -109,7 +111,7 @@ export async function openBenchContext(options: { cluster?: boolean } = {}): Pro
 export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const started = Date.now();
-  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7, 8];
+  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
   log(
     `starting a Temporal ${options.cluster ? 'cluster (PostgreSQL, 4 history shards)' : 'dev server'} and bundling workflows…`,
@@ -119,10 +121,10 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   try {
     for (const id of only) {
       const scenario = SCENARIOS[id];
-      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–8`);
+      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–9`);
       const t0 = Date.now();
       log(`scenario ${id}…`);
-      scenarios.push(await scenario(ctx, options.sizes));
+      scenarios.push(await scenario(ctx, options.sizes, log));
       log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await options.onProgress?.(summary(options.mode, started, server.flags, ctx.restate, scenarios));
     }

@@ -13,6 +13,18 @@ import { EngineError } from '../contract/engine-error.js';
 /** The newest Temporal CLI release whose go.mod installs with `go install …@version`. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+/**
+ * Built with a newer SQLite driver than v1.5.1 names (modernc.org/sqlite v1.34.1). Before v1.40.1 the driver
+ * could leave a read transaction open when a query's context was cancelled; under load (a workflow task past its
+ * deadline) the dev server then held an old snapshot forever, no WAL checkpoint could complete, and the WAL grew
+ * without bound (3 GB in 12 minutes of one bench build, every read slower as it grew, until the server timed out).
+ * https://gitlab.com/cznic/sqlite/-/merge_requests/81
+ */
+export const TEMPORAL_CLI_UPGRADES: Record<string, string> = { 'modernc.org/sqlite': 'v1.40.1' };
+/** The cache key of a build: the release and what it was built with. */
+export const TEMPORAL_CLI_BUILD = `${TEMPORAL_CLI_VERSION}+${Object.entries(TEMPORAL_CLI_UPGRADES)
+  .map(([module, version]) => `${module.split('/').pop()!}-${version}`)
+  .join('+')}`;
 
 export type CliOrigin = 'env' | 'path' | 'cache' | 'go-build';
 
@@ -58,10 +70,10 @@ export function defaultCacheRoot(env: Record<string, string | undefined> = proce
   return path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'treasure-hunt');
 }
 
-/** The cache directory for one CLI version. */
+/** The cache directory for one CLI version (the project's own build of it by default). */
 export function cliCacheDir(options: Pick<ProvisionOptions, 'env' | 'cacheRoot' | 'version'> = {}): string {
   const root = options.cacheRoot ?? defaultCacheRoot(options.env ?? process.env);
-  return path.join(root, 'temporal-cli', options.version ?? TEMPORAL_CLI_VERSION);
+  return path.join(root, 'temporal-cli', options.version ?? TEMPORAL_CLI_BUILD);
 }
 
 /** True for an executable regular file. */
@@ -105,7 +117,13 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
   if (onPath) return { path: onPath, origin: 'path' };
   attempts.push('`temporal` on PATH: not found');
 
-  const cacheDir = cliCacheDir({ env, version, cacheRoot: options.cacheRoot });
+  // A version asked for explicitly is built as released; the default one with the upgrades.
+  const upgrades = options.version === undefined ? TEMPORAL_CLI_UPGRADES : {};
+  const cacheDir = cliCacheDir({
+    env,
+    version: options.version ?? TEMPORAL_CLI_BUILD,
+    cacheRoot: options.cacheRoot,
+  });
   const cached = path.join(cacheDir, 'temporal');
   if (await isExecutable(cached)) return { path: cached, origin: 'cache' };
   attempts.push(`cached build ${cached}: not there yet`);
@@ -121,6 +139,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
           go,
           pkg: TEMPORAL_CLI_MODULE,
           version,
+          upgrades,
           cacheDir,
           what: 'the Temporal CLI',
           env,

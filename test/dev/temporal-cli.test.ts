@@ -5,6 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   cliCacheDir,
   provisionTemporalCli,
+  TEMPORAL_CLI_BUILD,
+  TEMPORAL_CLI_MODULE,
+  TEMPORAL_CLI_UPGRADES,
   TEMPORAL_CLI_VERSION,
   TemporalCliUnavailableError,
 } from '../../src/dev/temporal-cli.js';
@@ -85,6 +88,38 @@ describe('provisionTemporalCli', () => {
     );
   });
 
+  it('builds the default version with its upgraded dependencies in a throwaway module', async () => {
+    // A `go` that records what it was asked and where, and writes $GOBIN/temporal like `go install`.
+    const goDir = path.join(dir, 'go-bin');
+    const calls = path.join(dir, 'go-calls.txt');
+    await executable(
+      path.join(goDir, 'go'),
+      `#!/bin/sh\necho "$* | $(/bin/cat go.mod 2>/dev/null | /usr/bin/head -1)" >> ${calls}\n` +
+        'printf "#!/bin/sh\\n" > "$GOBIN/temporal"; /bin/chmod +x "$GOBIN/temporal"\n',
+    );
+    const cli = await provisionTemporalCli({ env: { PATH: goDir }, cacheRoot: dir, log: () => undefined });
+    expect(cli.path).toBe(path.join(dir, 'temporal-cli', TEMPORAL_CLI_BUILD, 'temporal'));
+    const upgrades = Object.entries(TEMPORAL_CLI_UPGRADES).map(([m, v]) => `${m}@${v}`);
+    expect(upgrades).toContain('modernc.org/sqlite@v1.40.1');
+    expect((await fs.readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+      `get ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} ${upgrades.join(' ')} | module treasure-hunt.local/go-build`,
+      `install ${TEMPORAL_CLI_MODULE} | module treasure-hunt.local/go-build`,
+    ]);
+    // The throwaway module is gone; only the binary is left in the cache.
+    expect(await fs.readdir(path.join(dir, 'temporal-cli'))).toEqual([TEMPORAL_CLI_BUILD]);
+  });
+
+  it('builds a version asked for explicitly as released, with go install', async () => {
+    const goDir = path.join(dir, 'go-bin');
+    const calls = path.join(dir, 'go-calls.txt');
+    await executable(
+      path.join(goDir, 'go'),
+      `#!/bin/sh\necho "$*" >> ${calls}\nprintf "#!/bin/sh\\n" > "$GOBIN/temporal"; /bin/chmod +x "$GOBIN/temporal"\n`,
+    );
+    await provisionTemporalCli({ env: { PATH: goDir }, cacheRoot: dir, version: 'v1.4.0', log: () => undefined });
+    expect((await fs.readFile(calls, 'utf8')).trim()).toBe(`install ${TEMPORAL_CLI_MODULE}@v1.4.0`);
+  });
+
   it('keeps saying it is building while Go compiles silently, and stops when the build ends', async () => {
     const goDir = path.join(dir, 'go-bin');
     await executable(
@@ -107,7 +142,7 @@ describe('provisionTemporalCli', () => {
     const goDir = path.join(dir, 'go-bin');
     await executable(path.join(goDir, 'go'), '#!/bin/sh\necho "checksum mismatch" >&2\nexit 1\n');
     await expect(provisionTemporalCli({ env: { PATH: goDir }, cacheRoot: dir, log: () => undefined })).rejects.toThrow(
-      /go install .* failed[\s\S]*checksum mismatch/,
+      /go get .*@v1\.5\.1 modernc\.org\/sqlite@v1\.40\.1 failed \(exit 1\)[\s\S]*checksum mismatch/,
     );
   });
 
