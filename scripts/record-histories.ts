@@ -24,6 +24,7 @@ import { allSearchAttributeKeys } from '../src/contract/search-attributes.js';
 import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../src/contract/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
+import { callResultsConfigYaml } from '../test/fixtures/call-results-config.js';
 
 const outDir = 'test/fixtures/histories';
 /** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
@@ -181,6 +182,20 @@ async function main() {
         const file = path.join(outDir, `${tag}migrate-checked--team_migrating.json`);
         await fs.writeFile(file, `${historyToJSON(history)}\n`);
         process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
+      });
+    }
+
+    if (wanted('call-results')) {
+      const results = compileConfigText(callResultsConfigYaml, 'call-results.yaml');
+      if (!results.ok) throw new Error(JSON.stringify(results.problems));
+      await run(results.config, 'record-call-results', async (delivery) => {
+        // A call whose answer is folded as payouts.responded and read by the next call (RESULT_EVENTS_PATCH).
+        await delivery.publish([ev('won', { teamId: 'paid' }, 'won-1')]);
+        await until(
+          () => env.client.workflow.getHandle('team/paid').query(stateQuery),
+          (v) => v.state.mailed === true && v.pendingActions === 0,
+        );
+        await save(env.client, 'call-results', ['team/paid']);
       });
     }
 

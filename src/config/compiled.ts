@@ -206,10 +206,18 @@ export type CompiledAction =
       body?: Template;
       /** Shown in the Temporal Web UI as the activity summary. */
       summary?: string;
+      /** Event types the call's outcome is recorded as in the entity's log (see src/rules/call-result.ts). */
+      result?: CallResultTypes;
     }
   | { kind: 'emit'; type: string; data: Template; source?: string; subject?: Template }
   | { kind: 'set'; reducers: CompiledReducer[] }
   | { kind: 'end'; reason?: string };
+
+/** The event types a call's outcome becomes; a missing one is not recorded as an event. */
+export interface CallResultTypes {
+  responded?: string;
+  failed?: string;
+}
 
 export interface CompiledRule {
   id: string;

@@ -4,6 +4,7 @@
  * types they observe, and a content-hash version.
  */
 import type {
+  CallResultTypes,
   CompiledAction,
   CompiledConfig,
   CompiledConnector,
@@ -86,7 +87,8 @@ export function compileConfig(input: ConfigInput): CompiledConfig {
   const connectors = Object.fromEntries(
     Object.entries(input.connectors ?? {}).map(([name, connector]) => [name, compileConnector(name, connector)]),
   );
-  const rules = (input.rules ?? []).map(compileRule);
+  const declared = new Set(Object.keys(input.events));
+  const rules = (input.rules ?? []).map((rule) => compileRule(rule, declared));
   const content = { name: input.name, entities, sources, events, connectors, rules, rulesByEvent: indexRules(rules) };
   return { ...content, version: contentHash(content) };
 }
@@ -217,7 +219,7 @@ function compileEventRef(ref: EventRefInput): EventRef {
   return ref.match === undefined ? { type: ref.event } : { type: ref.event, match: ref.match };
 }
 
-function compileRule(rule: RuleInput): CompiledRule {
+function compileRule(rule: RuleInput, declared: ReadonlySet<string>): CompiledRule {
   const timing = compileTiming(rule);
   const on =
     timing?.kind === 'all'
@@ -227,8 +229,8 @@ function compileRule(rule: RuleInput): CompiledRule {
     id: rule.id,
     on,
     once: rule.once ?? false,
-    then: rule.then.map(compileAction),
-    onFailure: (rule.onFailure ?? []).map(compileAction),
+    then: rule.then.map((action) => compileAction(action, declared)),
+    onFailure: (rule.onFailure ?? []).map((action) => compileAction(action, declared)),
   };
   if (rule.description !== undefined) compiled.description = rule.description;
   if (rule.if !== undefined) compiled.if = rule.if;
@@ -282,7 +284,27 @@ function compileTiming(rule: RuleInput): RuleTiming | undefined {
   return undefined;
 }
 
-function compileAction(action: ActionInput): CompiledAction {
+/**
+ * The event types a call's `result` names. `true` takes `<connector>.responded` / `<connector>.failed`, each only
+ * when declared under `events` (references.ts requires at least one), so a config opts into the failure event by
+ * declaring it.
+ */
+function compileCallResult(
+  result: NonNullable<Extract<ActionInput, { call: string }>['result']>,
+  connector: string,
+  declared: ReadonlySet<string>,
+): CallResultTypes {
+  if (result === true) {
+    const types: CallResultTypes = {};
+    if (declared.has(`${connector}.responded`)) types.responded = `${connector}.responded`;
+    if (declared.has(`${connector}.failed`)) types.failed = `${connector}.failed`;
+    return types;
+  }
+  if (typeof result === 'string') return { responded: result };
+  return withoutUndefined({ responded: result.responded, failed: result.failed });
+}
+
+function compileAction(action: ActionInput, declared: ReadonlySet<string>): CompiledAction {
   if ('call' in action) {
     return withoutUndefined({
       kind: 'call' as const,
@@ -292,6 +314,7 @@ function compileAction(action: ActionInput): CompiledAction {
       headers: action.headers,
       body: action.body,
       summary: action.summary,
+      result: action.result === undefined ? undefined : compileCallResult(action.result, action.call, declared),
     });
   }
   if ('emit' in action) {

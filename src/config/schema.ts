@@ -379,6 +379,21 @@ const unlessSchema = closed({
 
 const reducersOrMap = z.union([pathToTemplate, z.array(reducerSchema).min(1)]);
 
+const callResultSchema = z
+  .union([
+    z.literal(true),
+    eventTypeSchema,
+    closed({
+      responded: eventTypeSchema.optional().describe('the event recorded when the call succeeds'),
+      failed: eventTypeSchema.optional().describe('the event recorded when the call fails for good'),
+    }),
+  ])
+  .describe(
+    "record the call's outcome as an event of this entity: `true` for `<connector>.responded` / `<connector>.failed` " +
+      '(those declared under `events`), an event type for the success event, or `{ responded, failed }`. Later actions ' +
+      'of the same `then` read it as `result` (and `results.<connector>`)',
+  );
+
 export const actionSchema = z
   .union([
     closed({
@@ -388,6 +403,7 @@ export const actionSchema = z
       headers: z.record(z.string(), stringTemplateSchema).optional(),
       body: templateSchema.optional().describe('replaces the connector body'),
       summary: z.string().optional().describe('shown in the Temporal Web UI'),
+      result: callResultSchema.optional(),
     }),
     closed({
       emit: z.union([

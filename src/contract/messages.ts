@@ -12,6 +12,7 @@ import type {
   MachineSnapshot,
   PlannedAction,
 } from '../rules/types.js';
+import type { CallResults } from '../rules/call-result.js';
 
 export const ENTITY_WORKFLOW_TYPE = 'entityWorkflow';
 
@@ -39,6 +40,10 @@ export interface DeadLetter {
   redriven?: number;
   /** The rule's actions after the failed one, run once a redrive succeeds. */
   rest?: PlannedAction[];
+  /** The triggering event, when `rest` holds deferred actions (after a call with `result`). */
+  trigger?: EngineEvent;
+  /** The results of the rule's earlier calls, which deferred actions in `rest` read. */
+  results?: CallResults;
 }
 
 export interface CarriedState {

@@ -14,6 +14,7 @@ function describeAction(action: CompiledAction): string {
       if (action.path !== undefined) parts.push(showValue(action.path));
       if (action.summary) parts.push(`(${action.summary})`);
       if (action.body !== undefined) parts.push(`body ${showValue(action.body)}`);
+      if (action.result?.responded !== undefined) parts.push(`→ ${action.result.responded}`);
       return parts.join(' ');
     }
     case 'emit':
@@ -39,7 +40,7 @@ function describeChange(change: StateChange): string {
 function header(step: SimulationStep): string {
   const what =
     step.kind === 'timer' ? `timer of ${step.eventType} ${step.eventId}` : `${step.eventType} ${step.eventId}`;
-  const via = step.kind === 'emitted' ? ' (emitted)' : '';
+  const via = step.kind === 'emitted' ? ' (emitted)' : step.kind === 'result' ? ' (call result)' : '';
   const status = step.status === 'accepted' ? '' : ` — ${step.status}${step.reason ? `: ${step.reason}` : ''}`;
   const ended = step.ended ? ' — entity ended' : '';
   return `${step.time}  ${step.entity ?? '(no entity)'}  ${what}${via}${status}${ended}`;
