@@ -3,7 +3,22 @@
  * run in order; different firings run concurrently. A call that exhausts its retries becomes a dead
  * letter (kept, queryable, redrivable) and the rule's `onFailure` actions run.
  */
-import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  TimeoutFailure,
+  upsertMemo,
+} from '@temporalio/workflow';
+import {
+  startedWorkflowId,
+  watchOf,
+  workflowOutcomeEvent,
+  type WorkflowOutcome,
+  type WorkflowWatch,
+} from '../src/rules/workflow-result.js';
 import type { CompiledAction, CompiledConfig, JsonObject } from '../src/config/compiled.js';
 import { emittedEvent } from '../src/rules/emitted-event.js';
 import {
@@ -32,6 +47,26 @@ export const MAX_ACTIVE_FIRINGS = 500;
 
 /** Dead letters kept after they were redriven successfully (open ones are always kept). */
 const REDRIVEN_KEPT = 20;
+
+/** Options of the start and signal activities (their summaries are set per action). */
+const workflowActionOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+} as const;
+/** A watched workflow's wait without `timeout`: long, since the heartbeat is what notices a lost worker. */
+const WATCH_FOREVER_MS = 365 * 24 * 60 * 60 * 1_000;
+/** A wait whose worker stops heartbeating this long is retried on another worker. */
+const WATCH_HEARTBEAT_TIMEOUT_MS = 30_000;
+/** Workflow ids kept in the entity's `startedWorkflows` memo. */
+const STARTED_IN_MEMO = 10;
+
+function timedOut(watch: WorkflowWatch): WorkflowOutcome {
+  return {
+    ok: false,
+    timedOut: true,
+    error: { type: 'Timeout', message: `${watch.workflow} (${watch.workflowId}) had no outcome within its timeout` },
+  };
+}
 
 /** Options of the emit activity (its summary is set per call). */
 const emitOptions = {
@@ -86,11 +121,15 @@ function failureMessage(err: unknown): { message: string; attempts?: number } {
  */
 function hasWork(firing: Firing): boolean {
   if (firing.failed === true) return firing.actions.some((a) => a.onFailure === true);
-  return firing.actions.some((a) => a.onFailure !== true && (a.action.kind === 'call' || a.action.kind === 'emit'));
+  return firing.actions.some((a) => a.onFailure !== true && a.action.kind !== 'set' && a.action.kind !== 'end');
 }
 
 export class ActionRunner {
   private readonly running = new Map<string, Running>();
+  /** Started workflows whose outcome the entity waits for, by the start action's idempotency key. */
+  private readonly watches = new Map<string, WorkflowWatch>();
+  /** The latest workflows this run started (the memo's `startedWorkflows`). */
+  private readonly started: string[] = [];
   private nextFiringId = 0;
   private readonly letters: DeadLetter[];
   private nextLetter: number;
@@ -106,6 +145,8 @@ export class ActionRunner {
   callResults = false;
   /** Hands a call's result event to the entity: folded and evaluated at once, like a delivered event. */
   deliverResult: (event: EngineEvent) => void = () => undefined;
+  /** Whether `start` / `signal` actions run (behind WORKFLOW_ACTIONS_PATCH; else they are skipped, logged). */
+  workflowActions = false;
   /** Readies a deferred action through the machine (renders it; applies a `set`/`end`). */
   continueAction: (planned: PlannedAction, trigger: EngineEvent, results: CallResults | undefined) => PlannedAction = (
     planned,
@@ -166,6 +207,16 @@ export class ActionRunner {
 
   deadLetters(): DeadLetter[] {
     return [...this.letters];
+  }
+
+  /** Started workflows still watched: carried across continue-as-new, resumed by `resumeWatches`. */
+  openWatches(): WorkflowWatch[] {
+    return [...this.watches.values()];
+  }
+
+  /** Resumes the watches a previous run carried (each attaches to its workflow by id again). */
+  resumeWatches(watches: readonly WorkflowWatch[]): void {
+    for (const watch of watches) this.watch(watch);
   }
 
   openDeadLetters(): DeadLetter[] {
@@ -280,6 +331,37 @@ export class ActionRunner {
         }
         return;
       }
+      case 'start': {
+        if (!this.workflowActions) return;
+        const workflowId = startedWorkflowId(planned);
+        const { startWorkflow } = proxyActivities<EngineActivities>({
+          ...workflowActionOptions,
+          summary: `${planned.ruleId} → start ${action.workflow} (${workflowId})${action.summary ? ` ${action.summary}` : ''}`,
+        });
+        const started = await startWorkflow({
+          entity: this.entity,
+          ruleId: planned.ruleId,
+          eventId: planned.eventId,
+          idempotencyKey: planned.idempotencyKey,
+          workflowId,
+          action,
+        });
+        this.linkStarted(started.workflowId);
+        const watch = watchOf(planned, started.runId, workflowNow());
+        if (watch) this.watch(watch);
+        return;
+      }
+      case 'signal': {
+        if (!this.workflowActions) return;
+        const workflowId =
+          typeof action.workflowId === 'string' ? action.workflowId : JSON.stringify(action.workflowId);
+        const { signalWorkflow } = proxyActivities<EngineActivities>({
+          ...workflowActionOptions,
+          summary: `${planned.ruleId} → signal ${action.signal} (${workflowId})`,
+        });
+        await signalWorkflow({ workflowId, signal: action.signal, args: action.args });
+        return;
+      }
       case 'set':
       case 'end':
         // `then` ones were applied by the machine when the rule fired (deferred ones when readied); onFailure ones
@@ -287,6 +369,51 @@ export class ActionRunner {
         if (planned.onFailure === true) this.applyFallback(planned);
         return;
     }
+  }
+
+  /** Waits in the background for a started workflow's outcome and records it as the entity's event, once. */
+  private watch(watch: WorkflowWatch): void {
+    if (this.watches.has(watch.key)) return;
+    this.watches.set(watch.key, watch);
+    void this.awaitOutcome(watch)
+      .then((outcome) => {
+        // The watch may have been dropped meanwhile (the entity ended): record nothing then.
+        if (!this.watches.delete(watch.key)) return;
+        const event = workflowOutcomeEvent(watch, outcome, workflowNow());
+        if (event) this.deliverResult(event);
+      })
+      .catch((err: unknown) => {
+        throw asTaskFailure(err);
+      });
+  }
+
+  private async awaitOutcome(watch: WorkflowWatch): Promise<WorkflowOutcome> {
+    const left = watch.deadline === undefined ? undefined : watch.deadline - workflowNow();
+    if (left !== undefined && left <= 0) return timedOut(watch);
+    const { awaitWorkflow } = proxyActivities<EngineActivities>({
+      // The wait may last days: the heartbeat, not the start-to-close timeout, notices a dead worker.
+      startToCloseTimeout: left ?? WATCH_FOREVER_MS,
+      ...(left !== undefined && { scheduleToCloseTimeout: left }),
+      heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_MS,
+      retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+      summary: `${watch.ruleId} → wait for ${watch.workflow} (${watch.workflowId})`,
+    });
+    try {
+      return await awaitWorkflow({
+        workflowId: watch.workflowId,
+        ...(watch.runId !== undefined && { runId: watch.runId }),
+      });
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return timedOut(watch);
+      throw err;
+    }
+  }
+
+  /** Puts the started workflow's id in the entity's memo (the Web UI shows it): the link from entity to workflow. */
+  private linkStarted(workflowId: string): void {
+    this.started.push(workflowId);
+    if (this.started.length > STARTED_IN_MEMO) this.started.splice(0, this.started.length - STARTED_IN_MEMO);
+    upsertMemo({ startedWorkflows: [...this.started] });
   }
 
   /** A deferred action, rendered now over the results so far (a template or reducer failure dead-letters it). */

@@ -157,6 +157,10 @@ function actionTemplates(action: CompiledAction): Json[] {
       return [action.path ?? null, action.body ?? null, ...Object.values(action.headers ?? {})];
     case 'emit':
       return [action.data, action.subject ?? null];
+    case 'start':
+      return [action.id ?? null, ...action.args];
+    case 'signal':
+      return [action.workflowId, ...action.args];
     case 'set':
       return action.reducers.map((r) => r.value ?? null);
     case 'end':

@@ -210,8 +210,26 @@ export type CompiledAction =
       result?: CallResultTypes;
     }
   | { kind: 'emit'; type: string; data: Template; source?: string; subject?: Template }
+  | StartWorkflowAction
+  | { kind: 'signal'; workflowId: Template; signal: string; args: Template[] }
   | { kind: 'set'; reducers: CompiledReducer[] }
   | { kind: 'end'; reason?: string };
+
+export type WorkflowIdReuse = 'rejectDuplicate' | 'allowDuplicateFailedOnly' | 'allowDuplicate';
+
+/** `start` a Temporal workflow; with `result`, its outcome comes back to the entity as an event (workflow-watch.ts). */
+export interface StartWorkflowAction {
+  kind: 'start';
+  workflow: string;
+  taskQueue: string;
+  /** Workflow id template; absent: the action's idempotency key. */
+  id?: Template;
+  args: Template[];
+  idReusePolicy: WorkflowIdReuse;
+  result?: { completed?: string; failed?: string };
+  timeoutMs?: Millis;
+  summary?: string;
+}
 
 /** The event types a call's outcome becomes; a missing one is not recorded as an event. */
 export interface CallResultTypes {

@@ -327,6 +327,28 @@ function compileAction(action: ActionInput, declared: ReadonlySet<string>): Comp
       subject: emit.subject,
     });
   }
+  if ('start' in action) {
+    const start = action.start;
+    return withoutUndefined({
+      kind: 'start' as const,
+      workflow: start.workflow,
+      taskQueue: start.taskQueue,
+      id: start.id,
+      args: start.args ?? [],
+      idReusePolicy: start.idReusePolicy ?? 'rejectDuplicate',
+      result: start.result === undefined ? undefined : withoutUndefined(start.result),
+      timeoutMs: start.timeout,
+      summary: start.summary,
+    });
+  }
+  if ('signal' in action) {
+    return {
+      kind: 'signal',
+      workflowId: action.signal.workflowId,
+      signal: action.signal.signal,
+      args: action.signal.args ?? [],
+    };
+  }
   if ('set' in action) {
     const reducers = Array.isArray(action.set) ? action.set.flatMap(compileReducer) : pathValues('set', action.set);
     return { kind: 'set', reducers };

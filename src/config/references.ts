@@ -247,6 +247,36 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
             template(emit.subject, [...actionAt, 'emit', 'subject'], false);
           }
         }
+        if ('start' in action && isDict(action.start)) {
+          const start = action.start;
+          template(start.id, [...actionAt, 'start', 'id'], false);
+          template(start.args, [...actionAt, 'start', 'args'], false);
+          if (isDict(start.result)) {
+            for (const key of ['completed', 'failed']) {
+              if (start.result[key] === undefined) continue;
+              issues.push(
+                ...callResultIssues(doc, undefined, start.result[key], ruleEntity, [
+                  ...actionAt,
+                  'start',
+                  'result',
+                  key,
+                ]),
+              );
+            }
+          }
+          if (start.timeout !== undefined && start.result === undefined) {
+            issues.push({
+              path: [...actionAt, 'start', 'timeout'],
+              atKey: true,
+              severity: 'error',
+              message: "timeout bounds the wait for the workflow's outcome: add `result` (the events it comes back as)",
+            });
+          }
+        }
+        if ('signal' in action && isDict(action.signal)) {
+          template(action.signal.workflowId, [...actionAt, 'signal', 'workflowId'], false);
+          template(action.signal.args, [...actionAt, 'signal', 'args'], false);
+        }
         if ('set' in action) {
           if (Array.isArray(action.set)) reducers(action.set, [...actionAt, 'set']);
           else template(action.set, [...actionAt, 'set'], false);
@@ -320,7 +350,7 @@ function callResultIssues(
       issues.push({
         path: at,
         severity: 'error',
-        message: `unknown event "${type}": a call's result is an event of the entity; declare it under events (entity, reduce; no source)`,
+        message: `unknown event "${type}": an action's result is an event of the entity; declare it under events (entity, reduce; no source)`,
         ...(suggestion ? { suggestion } : {}),
       });
       continue;
@@ -330,7 +360,7 @@ function callResultIssues(
       issues.push({
         path: at,
         severity: 'error',
-        message: `event "${type}" is about entity "${resultEntity}", but this rule runs for "${entity}": a call's result goes to the entity whose rule made the call`,
+        message: `event "${type}" is about entity "${resultEntity}", but this rule runs for "${entity}": an action's result goes to the entity whose rule ran it`,
       });
     }
   }

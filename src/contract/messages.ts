@@ -13,6 +13,7 @@ import type {
   PlannedAction,
 } from '../rules/types.js';
 import type { CallResults } from '../rules/call-result.js';
+import type { WorkflowWatch } from '../rules/workflow-result.js';
 
 export const ENTITY_WORKFLOW_TYPE = 'entityWorkflow';
 
@@ -55,6 +56,8 @@ export interface CarriedState {
   recentEvents: RecentEvent[];
   /** Signalled events received but not handled before continue-as-new: the next run handles them first. */
   inbox?: EngineEvent[];
+  /** Started workflows whose outcome the entity still waits for (issue 22): the next run resumes the wait. */
+  watches?: WorkflowWatch[];
   runCount: number;
 }
 

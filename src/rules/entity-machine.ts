@@ -704,6 +704,10 @@ function describeFiring(firing: Firing): string {
           return `call ${action.connector}`;
         case 'emit':
           return `emit ${action.type}`;
+        case 'start':
+          return `start ${action.workflow}`;
+        case 'signal':
+          return `signal ${action.signal}`;
         case 'set':
           return `set ${action.reducers.map((r) => r.path).join(', ')}`;
         case 'end':

@@ -16,6 +16,7 @@ import type { StateChange } from './state-diff.js';
 import type { Decision, DeliveryStatus, EngineEvent, Firing, PlannedAction, RuleVerdict } from './types.js';
 import { failedEvent, recordsResult, respondedEvent, withResult, type CallResults } from './call-result.js';
 import { CallStubs, type StubbedResponses } from './call-stubs.js';
+import { watchOf, workflowOutcomeEvent, type WorkflowOutcome } from './workflow-result.js';
 import { showTime } from './wording.js';
 import { EngineError } from '../contract/engine-error.js';
 
@@ -35,7 +36,10 @@ export interface SimulationOptions {
   checkEmitted?: (event: EngineEvent) => string[];
   /** Most steps (events, timer firings, emitted events) before giving up, against emit loops. Default 100,000. */
   maxSteps?: number;
-  /** What connectors answer calls with `result` (default: `200`, no body); see call-stubs.ts. */
+  /**
+   * What connectors answer calls with `result` (default: `200`, no body), and how started workflows end
+   * (`workflow:<type>`: `body` is the result, `fail` a failure; default: completes with null); see call-stubs.ts.
+   */
   responses?: StubbedResponses;
 }
 
@@ -147,6 +151,35 @@ export function simulate(
         const event = emittedEvent(config, planned, now);
         if (event) emitted.push({ event, by: planned.idempotencyKey });
         const action = planned.action;
+        if (action.kind === 'start') {
+          // A watched workflow ends at once offline, as its stub (`workflow:<type>`) says.
+          const watch = watchOf(planned, undefined, now);
+          if (!watch) continue;
+          const stub = stubs.next(`workflow:${action.workflow}`);
+          const outcome: WorkflowOutcome = stub.ok
+            ? { ok: true, result: stub.response.value ?? null }
+            : { ok: false, error: { type: stub.failure.type, message: stub.failure.message } };
+          const outcomeEvent = workflowOutcomeEvent(watch, outcome, now);
+          if (!outcomeEvent) continue;
+          const before = machine.state;
+          const decision = machine.handleEvent(outcomeEvent, now);
+          record(
+            stepFrom(
+              {
+                kind: 'result',
+                eventId: outcomeEvent.id,
+                eventType: outcomeEvent.type,
+                emittedBy: planned.idempotencyKey,
+              },
+              workflowId,
+              machine,
+              before,
+              decision,
+            ),
+          );
+          queue.push(...decision.firings);
+          continue;
+        }
         if (action.kind !== 'call' || !recordsResult(action)) continue;
         const outcome = stubs.next(action.connector);
         const resultEvent = outcome.ok

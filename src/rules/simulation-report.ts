@@ -19,6 +19,10 @@ function describeAction(action: CompiledAction): string {
     }
     case 'emit':
       return `emit ${action.type} ${showValue(action.data)}`;
+    case 'start':
+      return `start ${action.workflow} on ${action.taskQueue}${action.id !== undefined ? ` id ${showValue(action.id)}` : ''} args ${showValue(action.args)}`;
+    case 'signal':
+      return `signal ${action.signal} to ${showValue(action.workflowId)} args ${showValue(action.args)}`;
     case 'set':
       return `set ${action.reducers.map((r) => (r.op === 'set' ? r.path : `${r.op} ${r.path}`)).join(', ')}`;
     case 'end':
