@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { EntityDelivery } from '../src/client/delivery.js';
 import { compileConfigText, loadCompiledConfig } from '../src/config/index.js';
@@ -24,6 +24,7 @@ import { allSearchAttributeKeys } from '../src/contract/search-attributes.js';
 import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../src/contract/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
+import { callResultsConfigYaml, workflowActionsConfigYaml } from '../test/fixtures/call-results-config.js';
 
 const outDir = 'test/fixtures/histories';
 /** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
@@ -182,6 +183,52 @@ async function main() {
         await fs.writeFile(file, `${historyToJSON(history)}\n`);
         process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
       });
+    }
+
+    if (wanted('call-results')) {
+      const results = compileConfigText(callResultsConfigYaml, 'call-results.yaml');
+      if (!results.ok) throw new Error(JSON.stringify(results.problems));
+      await run(results.config, 'record-call-results', async (delivery) => {
+        // A call whose answer is folded as payouts.responded and read by the next call (RESULT_EVENTS_PATCH).
+        await delivery.publish([ev('won', { teamId: 'paid' }, 'won-1')]);
+        await until(
+          () => env.client.workflow.getHandle('team/paid').query(stateQuery),
+          (v) => v.state.mailed === true && v.pendingActions === 0,
+        );
+        await save(env.client, 'call-results', ['team/paid']);
+      });
+    }
+
+    if (wanted('workflow-actions')) {
+      const prizeQueue = 'record-prizes';
+      const actions = compileConfigText(workflowActionsConfigYaml(prizeQueue), 'workflow-actions.yaml');
+      if (!actions.ok) throw new Error(JSON.stringify(actions.problems));
+      const prizes = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: prizeQueue,
+        workflowsPath: path.resolve('examples/treasure-hunt/workflows/prize-fulfilment.ts'),
+      });
+      const prizesRun = prizes.run();
+      try {
+        await run(actions.config, 'record-workflow-actions', async (delivery) => {
+          // Start (its id: the action's idempotency key), signal it, and its completion folded (WORKFLOW_ACTIONS_PATCH).
+          await delivery.publish([ev('finished', { teamId: 'prized' }, 'fin-1')]);
+          const prizeWorkflowId = 'team/prized:fin-1:fulfil:0';
+          await until(
+            () => env.client.workflow.getHandle(prizeWorkflowId).describe(),
+            (d) => d.status.name === 'RUNNING',
+          );
+          await delivery.publish([ev('packed', { teamId: 'prized', prizeWorkflowId }, 'packed-1')]);
+          await until(
+            () => env.client.workflow.getHandle('team/prized').query(stateQuery),
+            (v) => v.state.trackingId !== null && v.pendingActions === 0,
+          );
+          await save(env.client, 'workflow-actions', ['team/prized']);
+        });
+      } finally {
+        prizes.shutdown();
+        await prizesRun;
+      }
     }
 
     if (wanted('compaction')) {

@@ -3,10 +3,34 @@
  * run in order; different firings run concurrently. A call that exhausts its retries becomes a dead
  * letter (kept, queryable, redrivable) and the rule's `onFailure` actions run.
  */
-import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  TimeoutFailure,
+  upsertMemo,
+} from '@temporalio/workflow';
+import {
+  startedWorkflowId,
+  watchOf,
+  workflowOutcomeEvent,
+  type WorkflowOutcome,
+  type WorkflowWatch,
+} from '../src/rules/workflow-result.js';
 import type { CompiledAction, CompiledConfig, JsonObject } from '../src/config/compiled.js';
 import { emittedEvent } from '../src/rules/emitted-event.js';
-import type { EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
+import {
+  failedEvent,
+  recordsResult,
+  respondedEvent,
+  withResult,
+  type CallFailureInfo,
+  type CallResponse,
+  type CallResults,
+} from '../src/rules/call-result.js';
+import type { EngineEvent, EntityRef, Firing, PlannedAction } from '../src/rules/types.js';
 import type { EngineActivities } from '../activities/index.js';
 import { connectorActivityOptions } from './connector-options.js';
 import type { DeadLetter } from '../src/contract/messages.js';
@@ -24,6 +48,26 @@ export const MAX_ACTIVE_FIRINGS = 500;
 /** Dead letters kept after they were redriven successfully (open ones are always kept). */
 const REDRIVEN_KEPT = 20;
 
+/** Options of the start and signal activities (their summaries are set per action). */
+const workflowActionOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+} as const;
+/** A watched workflow's wait without `timeout`: long, since the heartbeat is what notices a lost worker. */
+const WATCH_FOREVER_MS = 365 * 24 * 60 * 60 * 1_000;
+/** A wait whose worker stops heartbeating this long is retried on another worker. */
+const WATCH_HEARTBEAT_TIMEOUT_MS = 30_000;
+/** Workflow ids kept in the entity's `startedWorkflows` memo. */
+const STARTED_IN_MEMO = 10;
+
+function timedOut(watch: WorkflowWatch): WorkflowOutcome {
+  return {
+    ok: false,
+    timedOut: true,
+    error: { type: 'Timeout', message: `${watch.workflow} (${watch.workflowId}) had no outcome within its timeout` },
+  };
+}
+
 /** Options of the emit activity (its summary is set per call). */
 const emitOptions = {
   startToCloseTimeout: '30 seconds',
@@ -38,6 +82,25 @@ interface Running {
   failed: boolean;
   /** Index into the onFailure actions of the next one to run. */
   fallbackNext: number;
+  /** Results of the calls with `result` performed so far: what deferred actions read. */
+  results?: CallResults;
+}
+
+/** A failure as a `.failed` result event records it: type, message, attempts, and the answer if any. */
+function failureInfo(err: unknown, maxAttempts: number | undefined): CallFailureInfo {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const { message, attempts } = failureMessage(err);
+  const detail =
+    cause instanceof ApplicationFailure
+      ? (cause.details?.[0] as { status?: unknown; body?: unknown } | undefined)
+      : undefined;
+  return {
+    type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause instanceof Error ? cause.name : 'Error',
+    message,
+    attempts: attempts ?? maxAttempts ?? 1,
+    ...(typeof detail?.status === 'number' && { status: detail.status }),
+    ...(typeof detail?.body === 'string' && { body: detail.body }),
+  };
 }
 
 function failureMessage(err: unknown): { message: string; attempts?: number } {
@@ -58,11 +121,15 @@ function failureMessage(err: unknown): { message: string; attempts?: number } {
  */
 function hasWork(firing: Firing): boolean {
   if (firing.failed === true) return firing.actions.some((a) => a.onFailure === true);
-  return firing.actions.some((a) => a.onFailure !== true && (a.action.kind === 'call' || a.action.kind === 'emit'));
+  return firing.actions.some((a) => a.onFailure !== true && a.action.kind !== 'set' && a.action.kind !== 'end');
 }
 
 export class ActionRunner {
   private readonly running = new Map<string, Running>();
+  /** Started workflows whose outcome the entity waits for, by the start action's idempotency key. */
+  private readonly watches = new Map<string, WorkflowWatch>();
+  /** The latest workflows this run started (the memo's `startedWorkflows`). */
+  private readonly started: string[] = [];
   private nextFiringId = 0;
   private readonly letters: DeadLetter[];
   private nextLetter: number;
@@ -71,6 +138,19 @@ export class ActionRunner {
   applyFallback: (planned: PlannedAction) => void = () => undefined;
   /** Called when the dead letters change (a call failed for good, or a redrive succeeded). */
   onDeadLettersChanged: () => void = () => undefined;
+  /**
+   * Whether calls with `result` record their outcome as events (decided per run behind RESULT_EVENTS_PATCH; the
+   * machine's `callResults` semantics must agree, since it defers the actions that read them).
+   */
+  callResults = false;
+  /** Hands a call's result event to the entity: folded and evaluated at once, like a delivered event. */
+  deliverResult: (event: EngineEvent) => void = () => undefined;
+  /** Whether `start` / `signal` actions run (behind WORKFLOW_ACTIONS_PATCH; else they are skipped, logged). */
+  workflowActions = false;
+  /** Readies a deferred action through the machine (renders it; applies a `set`/`end`). */
+  continueAction: (planned: PlannedAction, trigger: EngineEvent, results: CallResults | undefined) => PlannedAction = (
+    planned,
+  ) => planned;
 
   constructor(
     private readonly entity: EntityRef,
@@ -88,7 +168,13 @@ export class ActionRunner {
     // Skipping it creates no promise; every workflow promise costs the SDK a captured stack trace.
     if (!hasWork(firing)) return;
     const id = `f${this.nextFiringId++}`;
-    const entry: Running = { firing, next: 0, failed: firing.failed === true, fallbackNext: 0 };
+    const entry: Running = {
+      firing,
+      next: 0,
+      failed: firing.failed === true,
+      fallbackNext: 0,
+      ...(firing.results && { results: firing.results }),
+    };
     this.running.set(id, entry);
     void this.run(entry).finally(() => this.running.delete(id));
   }
@@ -110,17 +196,27 @@ export class ActionRunner {
 
   /** Firings not finished yet, reduced to the actions still to run: carried across continue-as-new. */
   unfinished(): Firing[] {
-    return [...this.running.values()].map(({ firing, next, failed, fallbackNext }) => {
+    return [...this.running.values()].map(({ firing, next, failed, fallbackNext, results }) => {
       const main = firing.actions.filter((a) => a.onFailure !== true);
       const fallback = firing.actions.filter((a) => a.onFailure === true);
       // A failed firing carries only the fallbacks still to run; the next run goes straight to them.
       if (failed) return { ...firing, failed: true, actions: fallback.slice(fallbackNext) };
-      return { ...firing, actions: [...main.slice(next), ...fallback] };
+      return { ...firing, actions: [...main.slice(next), ...fallback], ...(results && { results }) };
     });
   }
 
   deadLetters(): DeadLetter[] {
     return [...this.letters];
+  }
+
+  /** Started workflows still watched: carried across continue-as-new, resumed by `resumeWatches`. */
+  openWatches(): WorkflowWatch[] {
+    return [...this.watches.values()];
+  }
+
+  /** Resumes the watches a previous run carried (each attaches to its workflow by id again). */
+  resumeWatches(watches: readonly WorkflowWatch[]): void {
+    for (const watch of watches) this.watch(watch);
   }
 
   openDeadLetters(): DeadLetter[] {
@@ -135,8 +231,9 @@ export class ActionRunner {
     if (letter.redriven !== undefined) return { ok: true };
     const planned = letter.request as unknown as PlannedAction;
     try {
-      await this.call(planned, planned.action as CallAction);
+      const response = await this.call(planned, planned.action as CallAction);
       letter.redriven = workflowNow();
+      const results = this.recordResponse(planned, response, letter.results);
       if (letter.rest && letter.rest.length > 0) {
         this.start({
           ruleId: letter.ruleId,
@@ -144,6 +241,8 @@ export class ActionRunner {
           at: workflowNow(),
           cause: 'event',
           actions: letter.rest,
+          ...(letter.trigger && { trigger: letter.trigger }),
+          ...(results && { results }),
         });
       }
       this.trimRedriven();
@@ -189,12 +288,14 @@ export class ActionRunner {
     const main = firing.actions.filter((a) => a.onFailure !== true);
     const onFailure = firing.actions.filter((a) => a.onFailure === true);
     for (; !entry.failed && entry.next < main.length; entry.next++) {
-      const planned = main[entry.next]!;
+      let planned = main[entry.next]!;
       try {
-        await this.perform(planned);
+        if (planned.deferred === true) planned = this.ready(planned, entry);
+        await this.perform(planned, entry);
       } catch (err) {
+        this.recordFailure(planned, err);
         // The rule's later actions wait in the dead letter: a successful redrive runs them.
-        const letter = this.deadLetter(planned, err, main.slice(entry.next + 1));
+        const letter = this.deadLetter(planned, err, main.slice(entry.next + 1), entry);
         log.warn('action dead-lettered', { ruleId: planned.ruleId, eventId: planned.eventId, deadLetterId: letter.id });
         // Later actions of the rule may depend on this one, so the rule stops here; onFailure runs instead.
         entry.failed = true;
@@ -210,12 +311,14 @@ export class ActionRunner {
     }
   }
 
-  private async perform(planned: PlannedAction): Promise<void> {
+  private async perform(planned: PlannedAction, entry?: Running): Promise<void> {
     const { action } = planned;
     switch (action.kind) {
-      case 'call':
-        await this.call(planned, action);
+      case 'call': {
+        const response = await this.call(planned, action);
+        if (entry) entry.results = this.recordResponse(planned, response, entry.results);
         return;
+      }
       case 'emit': {
         // The same envelope the simulator builds; its id is the idempotency key, so the target dedupes a re-emit.
         const event = emittedEvent(this.config, planned, workflowNow());
@@ -228,15 +331,126 @@ export class ActionRunner {
         }
         return;
       }
+      case 'start': {
+        if (!this.workflowActions) return;
+        const workflowId = startedWorkflowId(planned);
+        const { startWorkflow } = proxyActivities<EngineActivities>({
+          ...workflowActionOptions,
+          summary: `${planned.ruleId} → start ${action.workflow} (${workflowId})${action.summary ? ` ${action.summary}` : ''}`,
+        });
+        const started = await startWorkflow({
+          entity: this.entity,
+          ruleId: planned.ruleId,
+          eventId: planned.eventId,
+          idempotencyKey: planned.idempotencyKey,
+          workflowId,
+          action,
+        });
+        this.linkStarted(started.workflowId);
+        const watch = watchOf(planned, started.runId, workflowNow());
+        if (watch) this.watch(watch);
+        return;
+      }
+      case 'signal': {
+        if (!this.workflowActions) return;
+        const workflowId =
+          typeof action.workflowId === 'string' ? action.workflowId : JSON.stringify(action.workflowId);
+        const { signalWorkflow } = proxyActivities<EngineActivities>({
+          ...workflowActionOptions,
+          summary: `${planned.ruleId} → signal ${action.signal} (${workflowId})`,
+        });
+        await signalWorkflow({ workflowId, signal: action.signal, args: action.args });
+        return;
+      }
       case 'set':
       case 'end':
-        // `then` ones were applied by the machine when the rule fired; onFailure ones apply now, through it.
+        // `then` ones were applied by the machine when the rule fired (deferred ones when readied); onFailure ones
+        // apply now, through it.
         if (planned.onFailure === true) this.applyFallback(planned);
         return;
     }
   }
 
-  private async call(planned: PlannedAction, action: CallAction): Promise<void> {
+  /** Waits in the background for a started workflow's outcome and records it as the entity's event, once. */
+  private watch(watch: WorkflowWatch): void {
+    if (this.watches.has(watch.key)) return;
+    this.watches.set(watch.key, watch);
+    void this.awaitOutcome(watch)
+      .then((outcome) => {
+        // The watch may have been dropped meanwhile (the entity ended): record nothing then.
+        if (!this.watches.delete(watch.key)) return;
+        const event = workflowOutcomeEvent(watch, outcome, workflowNow());
+        if (event) this.deliverResult(event);
+      })
+      .catch((err: unknown) => {
+        throw asTaskFailure(err);
+      });
+  }
+
+  private async awaitOutcome(watch: WorkflowWatch): Promise<WorkflowOutcome> {
+    const left = watch.deadline === undefined ? undefined : watch.deadline - workflowNow();
+    if (left !== undefined && left <= 0) return timedOut(watch);
+    const { awaitWorkflow } = proxyActivities<EngineActivities>({
+      // The wait may last days: the heartbeat, not the start-to-close timeout, notices a dead worker.
+      startToCloseTimeout: left ?? WATCH_FOREVER_MS,
+      ...(left !== undefined && { scheduleToCloseTimeout: left }),
+      heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_MS,
+      retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+      summary: `${watch.ruleId} → wait for ${watch.workflow} (${watch.workflowId})`,
+    });
+    try {
+      return await awaitWorkflow({
+        workflowId: watch.workflowId,
+        ...(watch.runId !== undefined && { runId: watch.runId }),
+      });
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return timedOut(watch);
+      throw err;
+    }
+  }
+
+  /** Puts the started workflow's id in the entity's memo (the Web UI shows it): the link from entity to workflow. */
+  private linkStarted(workflowId: string): void {
+    this.started.push(workflowId);
+    if (this.started.length > STARTED_IN_MEMO) this.started.splice(0, this.started.length - STARTED_IN_MEMO);
+    upsertMemo({ startedWorkflows: [...this.started] });
+  }
+
+  /** A deferred action, rendered now over the results so far (a template or reducer failure dead-letters it). */
+  private ready(planned: PlannedAction, entry: Running): PlannedAction {
+    const trigger = entry.firing.trigger;
+    if (!trigger)
+      throw ApplicationFailure.nonRetryable('a deferred action lost its triggering event', 'DeferredAction');
+    try {
+      return this.continueAction(planned, trigger, entry.results);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'ActionTemplateFailed');
+    }
+  }
+
+  /** Records a successful call's result event (when the action asks) and returns what later actions read. */
+  private recordResponse(
+    planned: PlannedAction,
+    response: CallResponse,
+    results: CallResults | undefined,
+  ): CallResults | undefined {
+    if (!this.callResults || !recordsResult(planned.action)) return results;
+    const event = respondedEvent(planned, response, workflowNow());
+    if (!event) return results;
+    this.deliverResult(event);
+    return withResult(results, planned.action.connector, event.data as JsonObject);
+  }
+
+  /** Records a call's final failure as its `.failed` event, when the action asks. */
+  private recordFailure(planned: PlannedAction, err: unknown): void {
+    const action = planned.action;
+    if (!this.callResults || action.kind !== 'call' || !recordsResult(action)) return;
+    const info = failureInfo(err, this.config.connectors[action.connector]?.retry.maximumAttempts);
+    const event = failedEvent(planned, info, workflowNow());
+    if (event) this.deliverResult(event);
+  }
+
+  private async call(planned: PlannedAction, action: CallAction): Promise<CallResponse> {
     const connector = this.config.connectors[action.connector];
     if (!connector)
       throw ApplicationFailure.nonRetryable(`unknown connector "${action.connector}"`, 'UnknownConnector');
@@ -245,7 +459,7 @@ export class ActionRunner {
       // The Web UI shows this beside the activity: the rule and the connector, then the config's own words.
       summary: `${planned.ruleId} → ${connector.name}${action.summary ? ` (${action.summary})` : ''}`,
     });
-    await callConnector({
+    return await callConnector({
       entity: this.entity,
       ruleId: planned.ruleId,
       eventId: planned.eventId,
@@ -255,7 +469,7 @@ export class ActionRunner {
     });
   }
 
-  private deadLetter(planned: PlannedAction, err: unknown, rest: PlannedAction[] = []): DeadLetter {
+  private deadLetter(planned: PlannedAction, err: unknown, rest: PlannedAction[] = [], entry?: Running): DeadLetter {
     const failure = failureMessage(err);
     const action = planned.action;
     const connector = action.kind === 'call' ? action.connector : action.kind;
@@ -272,6 +486,9 @@ export class ActionRunner {
       attempts: failure.attempts ?? maxAttempts ?? 1,
       at: workflowNow(),
       ...(rest.length > 0 && { rest }),
+      // Deferred actions in `rest` read the trigger and the results so far when a redrive runs them.
+      ...(rest.some((a) => a.deferred === true) && entry?.firing.trigger && { trigger: entry.firing.trigger }),
+      ...(rest.some((a) => a.deferred === true) && entry?.results && { results: entry.results }),
     };
     this.letters.push(letter);
     this.onDeadLettersChanged();

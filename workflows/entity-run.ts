@@ -58,6 +58,17 @@ export const LANGUAGE_SEMANTICS_PATCH = 'language-semantics-16';
  * replays a short history instead of the whole run.
  */
 export const COMPACT_WHEN_IDLE_PATCH = 'compact-when-idle';
+/**
+ * Patch id: a `call` with `result` records its outcome as an event of the entity (`<connector>.responded` /
+ * `.failed`), folded and evaluated like a delivered one, and the rule's later actions run rendered over it (issue
+ * 22). Asked only by runs whose config has such a call, so other entities' histories carry no marker.
+ */
+export const RESULT_EVENTS_PATCH = 'actions-result-events';
+/**
+ * Patch id: `start` and `signal` actions reach Temporal, and a started workflow's outcome comes back as an event
+ * (watches carried across continue-as-new). Asked only by runs whose config has such an action.
+ */
+export const WORKFLOW_ACTIONS_PATCH = 'actions-workflow-actions';
 /** Default idle time before compaction (an entity's `compaction.whenIdle` overrides it). */
 export const DEFAULT_COMPACT_IDLE_MS = 10 * 60 * 1_000;
 /** Default least history length worth compacting (an entity's `compaction.minHistory` overrides it). */
@@ -177,6 +188,18 @@ export function publishProblem(batch: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether any rule of the config starts or signals a workflow (only such runs ask for WORKFLOW_ACTIONS_PATCH). */
+function usesWorkflowActions(config: CompiledConfig): boolean {
+  return config.rules.some((rule) =>
+    [...rule.then, ...rule.onFailure].some((action) => action.kind === 'start' || action.kind === 'signal'),
+  );
+}
+
+/** Whether any rule of the config records a call's result (only such runs ask for RESULT_EVENTS_PATCH). */
+function usesCallResults(config: CompiledConfig): boolean {
+  return config.rules.some((rule) => rule.then.some((action) => action.kind === 'call' && action.result !== undefined));
+}
+
 export class EntityRun {
   readonly entity: EntityRef;
   private readonly carried: CarriedState | undefined;
@@ -236,10 +259,21 @@ export class EntityRun {
    * the run started runs at that moment, and its commands come before the carried firings').
    */
   load(config: CompiledConfig, taskQueue: string): void {
+    const callResults = usesCallResults(config) && patched(RESULT_EVENTS_PATCH);
+    const semantics = patched(LANGUAGE_SEMANTICS_PATCH) ? CURRENT_SEMANTICS : LEGACY_SEMANTICS;
     const machine = new EntityMachine(config, this.entity, this.carried?.machine, {
-      semantics: patched(LANGUAGE_SEMANTICS_PATCH) ? CURRENT_SEMANTICS : LEGACY_SEMANTICS,
+      semantics: { ...semantics, callResults },
     });
     const runner = new ActionRunner(this.entity, config, taskQueue, this.carried?.deadLetters ?? []);
+    runner.callResults = callResults;
+    runner.workflowActions = usesWorkflowActions(config) && patched(WORKFLOW_ACTIONS_PATCH);
+    // A call's result event is handled at once, in the runner's turn, so the rule's next action sees it folded.
+    runner.deliverResult = (event) => {
+      const type = this.handle({ event });
+      this.publishVisibility(type);
+    };
+    runner.continueAction = (planned, trigger, results) =>
+      machine.continueAction(planned, trigger, results, workflowNow());
     this.loaded = { config, machine, runner, visibility: new VisibilityPublisher() };
     runner.onDeadLettersChanged = () => this.publishVisibility();
     runner.applyFallback = (planned) => {
@@ -257,6 +291,7 @@ export class EntityRun {
     const { runner } = this.run;
     // Firings whose actions had not finished in the previous run: same idempotency keys, so effectively once.
     for (const firing of this.carried?.pendingFirings ?? []) runner.start(firing);
+    runner.resumeWatches(this.carried?.watches ?? []);
     this.publishVisibility();
   }
 
@@ -421,6 +456,7 @@ export class EntityRun {
       machine: machine.snapshot(),
       deadLetters: runner.deadLetters(),
       pendingFirings: runner.unfinished(),
+      ...(runner.openWatches().length > 0 && { watches: runner.openWatches() }),
       recentEvents: this.recentEvents,
       inbox: this.inbox.map((item) => item.event),
       runCount: (this.carried?.runCount ?? 0) + 1,

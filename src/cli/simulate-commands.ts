@@ -8,6 +8,8 @@ import { simulate } from '../rules/simulate.js';
 import type { EngineEvent } from '../rules/types.js';
 import type { SimulationEvent, SimulationOptions, SimulationResult } from '../rules/simulate.js';
 import { diffSimulations } from '../rules/simulation-diff.js';
+import type { StubbedResponses } from '../rules/call-stubs.js';
+import { readResponsesFile } from './responses-file.js';
 import type { EntityDiff } from '../rules/simulation-diff.js';
 import { formatSimulation, formatSimulationDiff } from '../rules/simulation-report.js';
 import type { Client } from '@temporalio/client';
@@ -62,14 +64,20 @@ async function loadConfig(path: string): Promise<CompiledConfig> {
   }
 }
 
-function options(config: CompiledConfig, horizon: string | undefined): SimulationOptions {
+function options(
+  config: CompiledConfig,
+  horizon: string | undefined,
+  responses: StubbedResponses | undefined,
+): SimulationOptions {
   // Emitted events are checked as the engine's emit activity checks them.
   const validator = createEventValidator(config);
   const checkEmitted = (event: EngineEvent) =>
     validator.validateEmitted(event).map((p) => `${p.pointer || '(event)'} ${p.detail}`);
-  return horizon === undefined
-    ? { checkEmitted }
-    : { checkEmitted, horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon };
+  return {
+    checkEmitted,
+    ...(responses !== undefined && { responses }),
+    ...(horizon !== undefined && { horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon }),
+  };
 }
 
 function run(config: CompiledConfig, events: SimulationEvent[], opts: SimulationOptions): SimulationResult {
@@ -85,10 +93,14 @@ function run(config: CompiledConfig, events: SimulationEvent[], opts: Simulation
 export async function simulateFiles(
   configPath: string,
   eventsPath: string,
-  opts: { horizon?: string } = {},
+  opts: { horizon?: string; responses?: string } = {},
 ): Promise<{ result: SimulationResult; text: string }> {
-  const [config, events] = await Promise.all([loadConfig(configPath), readEventsFile(eventsPath)]);
-  const result = run(config, events, options(config, opts.horizon));
+  const [config, events, responses] = await Promise.all([
+    loadConfig(configPath),
+    readEventsFile(eventsPath),
+    opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
+  ]);
+  const result = run(config, events, options(config, opts.horizon, responses));
   return { result, text: formatSimulation(result) };
 }
 
@@ -104,10 +116,10 @@ export function diffEvents(
   before: CompiledConfig,
   after: CompiledConfig,
   events: SimulationEvent[],
-  opts: { horizon?: string } = {},
+  opts: { horizon?: string; stubs?: StubbedResponses } = {},
 ): DiffOutcome {
-  const old = run(before, events, options(before, opts.horizon));
-  const now = run(after, events, options(after, opts.horizon));
+  const old = run(before, events, options(before, opts.horizon, opts.stubs));
+  const now = run(after, events, options(after, opts.horizon, opts.stubs));
   const diffs = diffSimulations(old, now);
   const rules = summarizeRuleChanges(old, now);
   return { diffs, rules, text: `${formatRuleChanges(rules)}\n\n${formatSimulationDiff(diffs)}` };
@@ -118,14 +130,15 @@ export async function diffFiles(
   oldPath: string,
   newPath: string,
   eventsPath: string,
-  opts: { horizon?: string } = {},
+  opts: { horizon?: string; responses?: string } = {},
 ): Promise<DiffOutcome> {
-  const [before, after, events] = await Promise.all([
+  const [before, after, events, stubs] = await Promise.all([
     loadConfig(oldPath),
     loadConfig(newPath),
     readEventsFile(eventsPath),
+    opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
   ]);
-  return diffEvents(before, after, events, opts);
+  return diffEvents(before, after, events, { ...opts, ...(stubs !== undefined && { stubs }) });
 }
 
 /**
@@ -137,12 +150,23 @@ export async function diffFromEngine(
   oldPath: string,
   newPath: string,
   filters: EventFilters,
-  opts: { horizon?: string; onProgress?: (progress: ExportProgress) => void } = {},
+  opts: { horizon?: string; responses?: string; onProgress?: (progress: ExportProgress) => void } = {},
 ): Promise<DiffOutcome & { events: number; emitted: number }> {
-  const [before, after] = await Promise.all([loadConfig(oldPath), loadConfig(newPath)]);
+  const [before, after, stubs] = await Promise.all([
+    loadConfig(oldPath),
+    loadConfig(newPath),
+    opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
+  ]);
   const { events, emitted } = await backtestEvents(client, filters, [before, after], opts.onProgress);
-  return { ...diffEvents(before, after, events, opts), events: events.length, emitted };
+  const outcome = diffEvents(before, after, events, {
+    ...(opts.horizon !== undefined && { horizon: opts.horizon }),
+    ...(stubs !== undefined && { stubs }),
+  });
+  return { ...outcome, events: events.length, emitted };
 }
+
+const RESPONSES_HELP =
+  'YAML/JSON: connector → stubbed answer ({ status, headers, body } or { fail }), or a list taken one per call, for calls with `result`';
 
 /** Registers `hunt simulate` and `hunt diff`. */
 export function registerSimulateCommands(program: Command): void {
@@ -153,11 +177,14 @@ export function registerSimulateCommands(program: Command): void {
     )
     .requiredOption('--events <file>', 'JSONL file, one CloudEvents event per line (optional "at": ms or ISO time)')
     .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
+    .option('--responses <file>', RESPONSES_HELP)
     .option('--json', 'print the full result as JSON')
-    .action(async (configPath: string, opts: { events: string; horizon?: string; json?: boolean }) => {
-      const { result, text } = await simulateFiles(configPath, opts.events, opts);
-      process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
-    });
+    .action(
+      async (configPath: string, opts: { events: string; horizon?: string; responses?: string; json?: boolean }) => {
+        const { result, text } = await simulateFiles(configPath, opts.events, opts);
+        process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
+      },
+    );
 
   withFilterFlags(
     program
@@ -168,12 +195,19 @@ export function registerSimulateCommands(program: Command): void {
       .option('--events <file>', 'JSONL file, one CloudEvents event per line')
       .option('--from-engine', "backtest on the engine's event log (the filters choose the events); nothing is called")
       .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
+      .option('--responses <file>', RESPONSES_HELP)
       .option('--json', 'print the differences as JSON'),
   ).action(
     async (
       oldPath: string,
       newPath: string,
-      opts: FilterFlags & { events?: string; fromEngine?: boolean; horizon?: string; json?: boolean },
+      opts: FilterFlags & {
+        events?: string;
+        fromEngine?: boolean;
+        horizon?: string;
+        responses?: string;
+        json?: boolean;
+      },
     ) => {
       if ((opts.events === undefined) === (opts.fromEngine !== true))
         throw new CliError('hunt diff reads events from --events <file> or --from-engine: give one of them');
@@ -183,6 +217,7 @@ export function registerSimulateCommands(program: Command): void {
         const backtest = await withTemporalClient((client) =>
           diffFromEngine(client, oldPath, newPath, filters, {
             ...(opts.horizon !== undefined && { horizon: opts.horizon }),
+            ...(opts.responses !== undefined && { responses: opts.responses }),
           }),
         );
         process.stderr.write(

@@ -157,6 +157,10 @@ function actionTemplates(action: CompiledAction): Json[] {
       return [action.path ?? null, action.body ?? null, ...Object.values(action.headers ?? {})];
     case 'emit':
       return [action.data, action.subject ?? null];
+    case 'start':
+      return [action.id ?? null, ...action.args];
+    case 'signal':
+      return [action.workflowId, ...action.args];
     case 'set':
       return action.reducers.map((r) => r.value ?? null);
     case 'end':
@@ -211,6 +215,9 @@ export function checkCelTypes(config: CompiledConfig): CelTypeProblem[] {
     env.registerVariable('event', types.object('Event', { ...envelope, data }, false));
     env.registerVariable('state', types.object('State', stateFields(config, event.entity), true));
     env.registerVariable('entity', types.object('Entity', { type: 'string', key: 'string', id: 'string' }, false));
+    // A call's outcome (references.ts allows them only after a `call` with `result`): shaped by the system called.
+    env.registerVariable('result', 'dyn');
+    env.registerVariable('results', 'map<string, dyn>');
     envs.set(eventType, env);
     return env;
   };

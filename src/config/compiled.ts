@@ -206,10 +206,36 @@ export type CompiledAction =
       body?: Template;
       /** Shown in the Temporal Web UI as the activity summary. */
       summary?: string;
+      /** Event types the call's outcome is recorded as in the entity's log (see src/rules/call-result.ts). */
+      result?: CallResultTypes;
     }
   | { kind: 'emit'; type: string; data: Template; source?: string; subject?: Template }
+  | StartWorkflowAction
+  | { kind: 'signal'; workflowId: Template; signal: string; args: Template[] }
   | { kind: 'set'; reducers: CompiledReducer[] }
   | { kind: 'end'; reason?: string };
+
+export type WorkflowIdReuse = 'rejectDuplicate' | 'allowDuplicateFailedOnly' | 'allowDuplicate';
+
+/** `start` a Temporal workflow; with `result`, its outcome comes back to the entity as an event (workflow-watch.ts). */
+export interface StartWorkflowAction {
+  kind: 'start';
+  workflow: string;
+  taskQueue: string;
+  /** Workflow id template; absent: the action's idempotency key. */
+  id?: Template;
+  args: Template[];
+  idReusePolicy: WorkflowIdReuse;
+  result?: { completed?: string; failed?: string };
+  timeoutMs?: Millis;
+  summary?: string;
+}
+
+/** The event types a call's outcome becomes; a missing one is not recorded as an event. */
+export interface CallResultTypes {
+  responded?: string;
+  failed?: string;
+}
 
 export interface CompiledRule {
   id: string;

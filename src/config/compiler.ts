@@ -4,6 +4,7 @@
  * types they observe, and a content-hash version.
  */
 import type {
+  CallResultTypes,
   CompiledAction,
   CompiledConfig,
   CompiledConnector,
@@ -86,7 +87,8 @@ export function compileConfig(input: ConfigInput): CompiledConfig {
   const connectors = Object.fromEntries(
     Object.entries(input.connectors ?? {}).map(([name, connector]) => [name, compileConnector(name, connector)]),
   );
-  const rules = (input.rules ?? []).map(compileRule);
+  const declared = new Set(Object.keys(input.events));
+  const rules = (input.rules ?? []).map((rule) => compileRule(rule, declared));
   const content = { name: input.name, entities, sources, events, connectors, rules, rulesByEvent: indexRules(rules) };
   return { ...content, version: contentHash(content) };
 }
@@ -217,7 +219,7 @@ function compileEventRef(ref: EventRefInput): EventRef {
   return ref.match === undefined ? { type: ref.event } : { type: ref.event, match: ref.match };
 }
 
-function compileRule(rule: RuleInput): CompiledRule {
+function compileRule(rule: RuleInput, declared: ReadonlySet<string>): CompiledRule {
   const timing = compileTiming(rule);
   const on =
     timing?.kind === 'all'
@@ -227,8 +229,8 @@ function compileRule(rule: RuleInput): CompiledRule {
     id: rule.id,
     on,
     once: rule.once ?? false,
-    then: rule.then.map(compileAction),
-    onFailure: (rule.onFailure ?? []).map(compileAction),
+    then: rule.then.map((action) => compileAction(action, declared)),
+    onFailure: (rule.onFailure ?? []).map((action) => compileAction(action, declared)),
   };
   if (rule.description !== undefined) compiled.description = rule.description;
   if (rule.if !== undefined) compiled.if = rule.if;
@@ -282,7 +284,27 @@ function compileTiming(rule: RuleInput): RuleTiming | undefined {
   return undefined;
 }
 
-function compileAction(action: ActionInput): CompiledAction {
+/**
+ * The event types a call's `result` names. `true` takes `<connector>.responded` / `<connector>.failed`, each only
+ * when declared under `events` (references.ts requires at least one), so a config opts into the failure event by
+ * declaring it.
+ */
+function compileCallResult(
+  result: NonNullable<Extract<ActionInput, { call: string }>['result']>,
+  connector: string,
+  declared: ReadonlySet<string>,
+): CallResultTypes {
+  if (result === true) {
+    const types: CallResultTypes = {};
+    if (declared.has(`${connector}.responded`)) types.responded = `${connector}.responded`;
+    if (declared.has(`${connector}.failed`)) types.failed = `${connector}.failed`;
+    return types;
+  }
+  if (typeof result === 'string') return { responded: result };
+  return withoutUndefined({ responded: result.responded, failed: result.failed });
+}
+
+function compileAction(action: ActionInput, declared: ReadonlySet<string>): CompiledAction {
   if ('call' in action) {
     return withoutUndefined({
       kind: 'call' as const,
@@ -292,6 +314,7 @@ function compileAction(action: ActionInput): CompiledAction {
       headers: action.headers,
       body: action.body,
       summary: action.summary,
+      result: action.result === undefined ? undefined : compileCallResult(action.result, action.call, declared),
     });
   }
   if ('emit' in action) {
@@ -303,6 +326,28 @@ function compileAction(action: ActionInput): CompiledAction {
       source: emit.source,
       subject: emit.subject,
     });
+  }
+  if ('start' in action) {
+    const start = action.start;
+    return withoutUndefined({
+      kind: 'start' as const,
+      workflow: start.workflow,
+      taskQueue: start.taskQueue,
+      id: start.id,
+      args: start.args ?? [],
+      idReusePolicy: start.idReusePolicy ?? 'rejectDuplicate',
+      result: start.result === undefined ? undefined : withoutUndefined(start.result),
+      timeoutMs: start.timeout,
+      summary: start.summary,
+    });
+  }
+  if ('signal' in action) {
+    return {
+      kind: 'signal',
+      workflowId: action.signal.workflowId,
+      signal: action.signal.signal,
+      args: action.signal.args ?? [],
+    };
   }
   if ('set' in action) {
     const reducers = Array.isArray(action.set) ? action.set.flatMap(compileReducer) : pathValues('set', action.set);

@@ -97,6 +97,10 @@ export function describeAction(action: CompiledAction): string {
     }
     case 'emit':
       return `emit ${action.type}`;
+    case 'start':
+      return `start workflow ${action.workflow} on ${action.taskQueue}${action.result ? ', and watch it' : ''}`;
+    case 'signal':
+      return `signal ${action.signal} to workflow ${showTemplate(action.workflowId)}`;
     case 'set':
       return action.reducers.map(describeReducer).join(', ');
     case 'end':

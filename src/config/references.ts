@@ -23,6 +23,8 @@ export interface ReferenceIssue {
 /** Variables a rule expression may read. `env` is only for connector settings, resolved in activities. */
 export const RULE_VARIABLES = ['event', 'data', 'state', 'entity'];
 const CONNECTOR_VARIABLES = [...RULE_VARIABLES, 'env'];
+/** Read by the actions after a `call` with `result` in the same `then`: the outcome of the latest/each call. */
+export const RESULT_VARIABLES = ['result', 'results'];
 const TIMING_KEYS = ['within', 'unless', 'count', 'debounce', 'throttle', 'all'] as const;
 
 type Dict = Record<string, unknown>;
@@ -75,13 +77,15 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     }
   };
 
+  // Set while checking the actions after a `call` with `result`: they may read `result` and `results`.
+  let resultsVisible = false;
   const expression = (source: string, path: PathSegment[], allowEnv: boolean, what: string): void => {
     const error = checkExpression(source);
     if (error !== undefined) {
       issues.push({ path, message: `${what} is not valid CEL: ${error.split('\n')[0] ?? error}`, severity: 'error' });
       return;
     }
-    const allowed = allowEnv ? CONNECTOR_VARIABLES : RULE_VARIABLES;
+    const allowed = [...(allowEnv ? CONNECTOR_VARIABLES : RULE_VARIABLES), ...(resultsVisible ? RESULT_VARIABLES : [])];
     for (const root of rootsOf(source)) {
       if (allowed.includes(root)) continue;
       if (root === 'env') {
@@ -218,13 +222,20 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     }
     if (typeof rule.if === 'string') expression(rule.if, [...at, 'if'], false, 'condition');
 
+    const ruleEntity = ruleEntityOf(doc, rule);
     const actions = (value: unknown, path: PathSegment[]): void => {
+      resultsVisible = false;
       list(value).forEach((raw, i) => {
         const action = dict(raw);
         const actionAt = [...path, i];
         if ('call' in action) {
           reference('connector', action.call, [...actionAt, 'call']);
           for (const field of ['path', 'headers', 'body']) template(action[field], [...actionAt, field], false);
+          if (action.result !== undefined) {
+            issues.push(...callResultIssues(doc, action.call, action.result, ruleEntity, [...actionAt, 'result']));
+            // Only `then` runs in order after the call; onFailure actions are rendered when the rule fires.
+            if (path[path.length - 1] === 'then') resultsVisible = true;
+          }
         }
         if ('emit' in action) {
           const emit = action.emit;
@@ -236,6 +247,36 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
             template(emit.subject, [...actionAt, 'emit', 'subject'], false);
           }
         }
+        if ('start' in action && isDict(action.start)) {
+          const start = action.start;
+          template(start.id, [...actionAt, 'start', 'id'], false);
+          template(start.args, [...actionAt, 'start', 'args'], false);
+          if (isDict(start.result)) {
+            for (const key of ['completed', 'failed']) {
+              if (start.result[key] === undefined) continue;
+              issues.push(
+                ...callResultIssues(doc, undefined, start.result[key], ruleEntity, [
+                  ...actionAt,
+                  'start',
+                  'result',
+                  key,
+                ]),
+              );
+            }
+          }
+          if (start.timeout !== undefined && start.result === undefined) {
+            issues.push({
+              path: [...actionAt, 'start', 'timeout'],
+              atKey: true,
+              severity: 'error',
+              message: "timeout bounds the wait for the workflow's outcome: add `result` (the events it comes back as)",
+            });
+          }
+        }
+        if ('signal' in action && isDict(action.signal)) {
+          template(action.signal.workflowId, [...actionAt, 'signal', 'workflowId'], false);
+          template(action.signal.args, [...actionAt, 'signal', 'args'], false);
+        }
         if ('set' in action) {
           if (Array.isArray(action.set)) reducers(action.set, [...actionAt, 'set']);
           else template(action.set, [...actionAt, 'set'], false);
@@ -244,6 +285,7 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     };
     actions(rule.then, [...at, 'then']);
     actions(rule.onFailure, [...at, 'onFailure']);
+    resultsVisible = false;
     const calls = [...list(rule.then), ...list(rule.onFailure)].some((a) => isDict(a) && 'call' in a);
     if (list(rule.onFailure).length > 0 && !calls) {
       issues.push({
@@ -255,6 +297,73 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     }
   });
   issues.push(...checkWebhookReferences(doc));
+  return issues;
+}
+
+/** The entity of a rule's first `on` trigger, when the document says. */
+function ruleEntityOf(doc: Dict, rule: Dict): string | undefined {
+  const first: unknown = Array.isArray(rule.on) ? rule.on[0] : rule.on;
+  const type = typeof first === 'string' ? first : isDict(first) ? first.event : undefined;
+  const entity = typeof type === 'string' ? dict(dict(doc.events)[type]).entity : undefined;
+  return typeof entity === 'string' ? entity : undefined;
+}
+
+/**
+ * A call's `result` names event types of the rule's own entity, declared under `events` (their reducers and rules
+ * handle the outcome). `true` needs `<connector>.responded` or `<connector>.failed` declared.
+ */
+function callResultIssues(
+  doc: Dict,
+  connector: unknown,
+  result: unknown,
+  entity: string | undefined,
+  path: PathSegment[],
+): ReferenceIssue[] {
+  const events = dict(doc.events);
+  const declared = Object.keys(events);
+  const named: Array<{ type: unknown; path: PathSegment[] }> = [];
+  if (result === true) {
+    const defaults = [`${String(connector)}.responded`, `${String(connector)}.failed`];
+    const present = defaults.filter((type) => declared.includes(type));
+    if (present.length === 0) {
+      return [
+        {
+          path,
+          severity: 'error',
+          message:
+            `result: true records the call's outcome as ${defaults.join(' / ')}, but neither is declared: declare ` +
+            `them under events (entity, reduce; no source), or name the event types here`,
+        },
+      ];
+    }
+    present.forEach((type) => named.push({ type, path }));
+  } else if (typeof result === 'string') named.push({ type: result, path });
+  else if (isDict(result)) {
+    for (const key of ['responded', 'failed'])
+      if (result[key] !== undefined) named.push({ type: result[key], path: [...path, key] });
+  }
+  const issues: ReferenceIssue[] = [];
+  for (const { type, path: at } of named) {
+    if (typeof type !== 'string') continue;
+    if (!declared.includes(type)) {
+      const suggestion = didYouMean(type, declared);
+      issues.push({
+        path: at,
+        severity: 'error',
+        message: `unknown event "${type}": an action's result is an event of the entity; declare it under events (entity, reduce; no source)`,
+        ...(suggestion ? { suggestion } : {}),
+      });
+      continue;
+    }
+    const resultEntity = dict(events[type]).entity;
+    if (entity !== undefined && typeof resultEntity === 'string' && resultEntity !== entity) {
+      issues.push({
+        path: at,
+        severity: 'error',
+        message: `event "${type}" is about entity "${resultEntity}", but this rule runs for "${entity}": an action's result goes to the entity whose rule ran it`,
+      });
+    }
+  }
   return issues;
 }
 

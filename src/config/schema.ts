@@ -379,6 +379,56 @@ const unlessSchema = closed({
 
 const reducersOrMap = z.union([pathToTemplate, z.array(reducerSchema).min(1)]);
 
+const callResultSchema = z
+  .union([
+    z.literal(true),
+    eventTypeSchema,
+    closed({
+      responded: eventTypeSchema.optional().describe('the event recorded when the call succeeds'),
+      failed: eventTypeSchema.optional().describe('the event recorded when the call fails for good'),
+    }),
+  ])
+  .describe(
+    "record the call's outcome as an event of this entity: `true` for `<connector>.responded` / `<connector>.failed` " +
+      '(those declared under `events`), an event type for the success event, or `{ responded, failed }`. Later actions ' +
+      'of the same `then` read it as `result` (and `results.<connector>`)',
+  );
+
+const startWorkflowSchema = closed({
+  workflow: z.string().min(1).describe('the workflow type to start'),
+  taskQueue: z.string().min(1).describe('the task queue its workers poll'),
+  id: stringTemplateSchema
+    .optional()
+    .describe(
+      "the workflow id (a template); default: the action's idempotency key, so a retried action starts it once",
+    ),
+  args: z.array(templateSchema).optional().describe('the workflow arguments (templates)'),
+  idReusePolicy: z
+    .enum(['rejectDuplicate', 'allowDuplicateFailedOnly', 'allowDuplicate'])
+    .optional()
+    .describe(
+      'whether an id of a closed workflow may start again (default `rejectDuplicate`: the action then attaches to it)',
+    ),
+  result: closed({
+    completed: eventTypeSchema.optional().describe('the event recorded when the workflow completes (data: `result`)'),
+    failed: eventTypeSchema
+      .optional()
+      .describe('the event recorded when it fails, is terminated, cancelled or times out (data: `error`)'),
+  })
+    .optional()
+    .describe('watch the workflow: its outcome comes back as an event of this entity, once, across restarts'),
+  timeout: durationSchema
+    .optional()
+    .describe('with `result`: how long to wait for the outcome; then the `failed` event says `timedOut: true`'),
+  summary: z.string().optional().describe('shown in the Temporal Web UI'),
+}).describe('start a Temporal workflow');
+
+const signalWorkflowSchema = closed({
+  workflowId: stringTemplateSchema.describe('the id of the running workflow (a template)'),
+  signal: z.string().min(1).describe('the signal name'),
+  args: z.array(templateSchema).optional().describe('the signal arguments (templates)'),
+}).describe('signal a running Temporal workflow');
+
 export const actionSchema = z
   .union([
     closed({
@@ -388,6 +438,7 @@ export const actionSchema = z
       headers: z.record(z.string(), stringTemplateSchema).optional(),
       body: templateSchema.optional().describe('replaces the connector body'),
       summary: z.string().optional().describe('shown in the Temporal Web UI'),
+      result: callResultSchema.optional(),
     }),
     closed({
       emit: z.union([
@@ -400,12 +451,15 @@ export const actionSchema = z
         }),
       ]),
     }),
+    closed({ start: startWorkflowSchema }),
+    closed({ signal: signalWorkflowSchema }),
     closed({ set: reducersOrMap.describe('`{ path: value }` to set, or a list of reducers') }),
     closed({ end: z.union([z.literal(true), z.string()]).describe('`true`, or the reason the entity ends') }),
   ])
   .meta({
     id: 'Action',
-    description: '`call` a connector, `emit` an event, `set` state, or `end` the entity.',
+    description:
+      '`call` a connector, `emit` an event, `start` or `signal` a Temporal workflow, `set` state, or `end` the entity.',
   });
 
 export const ruleSchema = closed({

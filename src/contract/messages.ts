@@ -12,6 +12,8 @@ import type {
   MachineSnapshot,
   PlannedAction,
 } from '../rules/types.js';
+import type { CallResults } from '../rules/call-result.js';
+import type { WorkflowWatch } from '../rules/workflow-result.js';
 
 export const ENTITY_WORKFLOW_TYPE = 'entityWorkflow';
 
@@ -39,6 +41,10 @@ export interface DeadLetter {
   redriven?: number;
   /** The rule's actions after the failed one, run once a redrive succeeds. */
   rest?: PlannedAction[];
+  /** The triggering event, when `rest` holds deferred actions (after a call with `result`). */
+  trigger?: EngineEvent;
+  /** The results of the rule's earlier calls, which deferred actions in `rest` read. */
+  results?: CallResults;
 }
 
 export interface CarriedState {
@@ -50,6 +56,8 @@ export interface CarriedState {
   recentEvents: RecentEvent[];
   /** Signalled events received but not handled before continue-as-new: the next run handles them first. */
   inbox?: EngineEvent[];
+  /** Started workflows whose outcome the entity still waits for (issue 22): the next run resumes the wait. */
+  watches?: WorkflowWatch[];
   runCount: number;
 }
 

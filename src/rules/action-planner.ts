@@ -56,6 +56,20 @@ export function renderAction(action: CompiledAction, scope: ExpressionScope, whe
       if (action.subject !== undefined) out.subject = render(action.subject, scope, `${where}.subject`);
       return out;
     }
+    case 'start': {
+      const out: CompiledAction = {
+        ...action,
+        args: action.args.map((a, i) => render(a, scope, `${where}.args[${i}]`)),
+      };
+      if (action.id !== undefined) out.id = render(action.id, scope, `${where}.id`);
+      return out;
+    }
+    case 'signal':
+      return {
+        ...action,
+        workflowId: render(action.workflowId, scope, `${where}.workflowId`),
+        args: action.args.map((a, i) => render(a, scope, `${where}.args[${i}]`)),
+      };
     case 'set':
     case 'end':
       return action;

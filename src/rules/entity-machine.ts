@@ -47,6 +47,8 @@
  */
 import type { CompiledConfig, CompiledRule, Json, JsonObject } from '../config/compiled.js';
 import { renderAction, idempotencyKey } from './action-planner.js';
+import { recordsResult, resultScope } from './call-result.js';
+import type { CallResults } from './call-result.js';
 import { evaluateCondition } from './conditions.js';
 import type { ExpressionScope } from './conditions.js';
 import type { MatchResult } from './patterns.js';
@@ -80,12 +82,25 @@ export interface LanguageSemantics {
   absenceIfAtDeadline: boolean;
   /** An `end` action stops its rule's later `then` actions (else: they are still planned and run). */
   endStopsActions: boolean;
+  /**
+   * A `call` with `result` records its outcome as an event, and the rule's later actions wait for it (rendered when
+   * they run, reading `result`). Else `result` is ignored, as before issue 22. Optional: absent means on.
+   */
+  callResults?: boolean;
 }
 
 /** The language as documented: what new entity runs, the simulator and the docs use. */
-export const CURRENT_SEMANTICS: LanguageSemantics = { absenceIfAtDeadline: true, endStopsActions: true };
+export const CURRENT_SEMANTICS: LanguageSemantics = {
+  absenceIfAtDeadline: true,
+  endStopsActions: true,
+  callResults: true,
+};
 /** The language before issue 16's fixes: what runs that started earlier keep while they replay. */
-export const LEGACY_SEMANTICS: LanguageSemantics = { absenceIfAtDeadline: false, endStopsActions: false };
+export const LEGACY_SEMANTICS: LanguageSemantics = {
+  absenceIfAtDeadline: false,
+  endStopsActions: false,
+  callResults: false,
+};
 
 export interface MachineOptions {
   /** Language meanings that changed over time (default CURRENT_SEMANTICS); see LanguageSemantics. */
@@ -432,21 +447,27 @@ export class EntityMachine {
   ): Firing {
     const actions: PlannedAction[] = [];
     const keyOpts = timerAt === undefined ? {} : { timerAt };
+    // After a call that records its result, actions wait for it: planned as written, rendered when they run.
+    let deferred = false;
     for (const [index, action] of rule.then.entries()) {
       const where = `rule ${rule.id} then[${index}]`;
       const scope = this.scope(trigger);
-      if (action.kind === 'set') this.currentState = applyReducers(this.currentState, action.reducers, scope);
+      if (action.kind === 'set' && !deferred)
+        this.currentState = applyReducers(this.currentState, action.reducers, scope);
       // The entity ends after this action: what is written after `end` does not run (lint flags it).
       const stop = action.kind === 'end' && this.semantics.endStopsActions;
-      if (action.kind === 'end') this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
+      if (action.kind === 'end' && !deferred)
+        this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
       actions.push({
         ruleId: rule.id,
         eventId: trigger.id,
         index,
         idempotencyKey: idempotencyKey(this.entity, trigger.id, rule.id, index, keyOpts),
-        action: renderAction(action, scope, where),
+        action: deferred ? action : renderAction(action, scope, where),
+        ...(deferred && { deferred: true }),
       });
       if (stop) break;
+      if (this.semantics.callResults === true && recordsResult(action)) deferred = true;
     }
     const scope = this.scope(trigger);
     rule.onFailure.forEach((action, index) => {
@@ -461,7 +482,40 @@ export class EntityMachine {
     });
     // Only `once` and `throttle` need to remember when the rule fired.
     if (rule.once || rule.timing?.kind === 'throttle') this.updateMemory(rule, { firedAt: now });
-    return { ruleId: rule.id, eventId: trigger.id, at: now, cause, actions };
+    return { ruleId: rule.id, eventId: trigger.id, at: now, cause, actions, ...(deferred && { trigger }) };
+  }
+
+  /**
+   * Readies an action planned after a call with `result` (`deferred`): renders its templates over the triggering
+   * event, the state now and the calls' results (`result`, `results`), and applies a `set` or `end` at once, as a
+   * rule's own `set`/`end` are applied when it fires. Throws (TemplateError, ReducerError) and changes nothing when
+   * it cannot; the workflow dead-letters the action then.
+   */
+  continueAction(
+    planned: PlannedAction,
+    trigger: EngineEvent,
+    results: CallResults | undefined,
+    now: number,
+  ): PlannedAction {
+    const scope: ExpressionScope = { ...this.scope(trigger), ...resultScope(results) };
+    const action = renderAction(planned.action, scope, `rule ${planned.ruleId} then[${planned.index}]`);
+    if (action.kind === 'set') this.currentState = applyReducers(this.currentState, action.reducers, scope);
+    if (action.kind === 'end') {
+      this.endRequest = { ...(action.reason !== undefined && { reason: action.reason }) };
+      const cancelled = this.applyEnd(now);
+      if (cancelled && cancelled.length > 0) {
+        this.remember({
+          eventId: planned.eventId,
+          eventType: `then of ${planned.ruleId}`,
+          at: now,
+          status: 'accepted',
+          verdicts: cancelled,
+          cause: 'timer',
+        });
+      }
+    }
+    const { deferred: _deferred, ...ready } = planned;
+    return { ...ready, action };
   }
 
   // ---- timers ----------------------------------------------------------------------------------
@@ -650,6 +704,10 @@ function describeFiring(firing: Firing): string {
           return `call ${action.connector}`;
         case 'emit':
           return `emit ${action.type}`;
+        case 'start':
+          return `start ${action.workflow}`;
+        case 'signal':
+          return `signal ${action.signal}`;
         case 'set':
           return `set ${action.reducers.map((r) => r.path).join(', ')}`;
         case 'end':

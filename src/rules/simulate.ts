@@ -13,7 +13,10 @@ import type { MachineOptions, MachineTimer } from './entity-machine.js';
 import { entityWorkflowId, routeEvent } from './routing.js';
 import { diffState } from './state-diff.js';
 import type { StateChange } from './state-diff.js';
-import type { Decision, DeliveryStatus, EngineEvent, PlannedAction, RuleVerdict } from './types.js';
+import type { Decision, DeliveryStatus, EngineEvent, Firing, PlannedAction, RuleVerdict } from './types.js';
+import { failedEvent, recordsResult, respondedEvent, withResult, type CallResults } from './call-result.js';
+import { CallStubs, type StubbedResponses } from './call-stubs.js';
+import { watchOf, workflowOutcomeEvent, type WorkflowOutcome } from './workflow-result.js';
 import { showTime } from './wording.js';
 import { EngineError } from '../contract/engine-error.js';
 
@@ -33,11 +36,19 @@ export interface SimulationOptions {
   checkEmitted?: (event: EngineEvent) => string[];
   /** Most steps (events, timer firings, emitted events) before giving up, against emit loops. Default 100,000. */
   maxSteps?: number;
+  /**
+   * What connectors answer calls with `result` (default: `200`, no body), and how started workflows end
+   * (`workflow:<type>`: `body` is the result, `fail` a failure; default: completes with null); see call-stubs.ts.
+   */
+  responses?: StubbedResponses;
 }
 
 export interface SimulationStep {
-  /** `event`: an input event; `emitted`: an event an `emit` action produced; `timer`: a deadline fired. */
-  kind: 'event' | 'emitted' | 'timer';
+  /**
+   * `event`: an input event; `emitted`: an event an `emit` action produced; `timer`: a deadline fired; `result`: the
+   * result event of a `call` with `result` (from the stubbed answer).
+   */
+  kind: 'event' | 'emitted' | 'timer' | 'result';
   at: number;
   time: string;
   /** Workflow id of the entity (`team/red-foxes`); absent when the event could not be routed. */
@@ -55,7 +66,7 @@ export interface SimulationStep {
   fired: string[];
   /** Every rule that saw the event but did not fire, with the clause and reason. */
   notFired: RuleVerdict[];
-  /** For `emitted` steps: the idempotency key of the emit action that produced it. */
+  /** For `emitted` steps: the idempotency key of the emit action that produced it (for `result` steps: the call). */
   emittedBy?: string;
   ended?: boolean;
 }
@@ -99,6 +110,7 @@ export function simulate(
   const maxSteps = opts.maxSteps ?? 100_000;
   let now = opts.start ?? 0;
   const emitted: Array<{ event: EngineEvent; by: string }> = [];
+  const stubs = new CallStubs(opts.responses);
 
   const record = (step: SimulationStep): void => {
     steps.push(step);
@@ -110,11 +122,86 @@ export function simulate(
     }
   };
 
-  const queueEmits = (actions: PlannedAction[]): void => {
-    for (const planned of actions) {
-      if (planned.onFailure) continue;
-      const event = emittedEvent(config, planned, now);
-      if (event) emitted.push({ event, by: planned.idempotencyKey });
+  /**
+   * Performs fired rules' actions as the workflow would, offline: emits are queued; a call with `result` takes its
+   * stubbed answer, whose result event the entity handles at once (a `result` step); the actions after it are
+   * readied then, over that result, and listed on that step. A stubbed failure stops its rule there.
+   */
+  const perform = (workflowId: string, machine: EntityMachine, firings: Firing[], step: SimulationStep): void => {
+    const queue = [...firings];
+    for (let firing = queue.shift(); firing; firing = queue.shift()) {
+      let results: CallResults | undefined;
+      let listedOn = step;
+      let listedBefore = listedOn.state ?? {};
+      for (const original of firing.actions) {
+        if (original.onFailure) continue;
+        let planned = original;
+        if (planned.deferred) {
+          if (!firing.trigger) break;
+          try {
+            planned = machine.continueAction(planned, firing.trigger, results, now);
+          } catch (err) {
+            listedOn.reason = `rule ${planned.ruleId}: ${err instanceof Error ? err.message : String(err)}`;
+            break;
+          }
+          listedOn.actions.push(planned);
+          listedOn.changes = diffState(listedBefore, machine.state);
+          listedOn.state = machine.state;
+        }
+        const event = emittedEvent(config, planned, now);
+        if (event) emitted.push({ event, by: planned.idempotencyKey });
+        const action = planned.action;
+        if (action.kind === 'start') {
+          // A watched workflow ends at once offline, as its stub (`workflow:<type>`) says.
+          const watch = watchOf(planned, undefined, now);
+          if (!watch) continue;
+          const stub = stubs.next(`workflow:${action.workflow}`);
+          const outcome: WorkflowOutcome = stub.ok
+            ? { ok: true, result: stub.response.value ?? null }
+            : { ok: false, error: { type: stub.failure.type, message: stub.failure.message } };
+          const outcomeEvent = workflowOutcomeEvent(watch, outcome, now);
+          if (!outcomeEvent) continue;
+          const before = machine.state;
+          const decision = machine.handleEvent(outcomeEvent, now);
+          record(
+            stepFrom(
+              {
+                kind: 'result',
+                eventId: outcomeEvent.id,
+                eventType: outcomeEvent.type,
+                emittedBy: planned.idempotencyKey,
+              },
+              workflowId,
+              machine,
+              before,
+              decision,
+            ),
+          );
+          queue.push(...decision.firings);
+          continue;
+        }
+        if (action.kind !== 'call' || !recordsResult(action)) continue;
+        const outcome = stubs.next(action.connector);
+        const resultEvent = outcome.ok
+          ? respondedEvent(planned, outcome.response, now)
+          : failedEvent(planned, outcome.failure, now);
+        if (resultEvent) {
+          const before = machine.state;
+          const decision = machine.handleEvent(resultEvent, now);
+          listedOn = stepFrom(
+            { kind: 'result', eventId: resultEvent.id, eventType: resultEvent.type, emittedBy: planned.idempotencyKey },
+            workflowId,
+            machine,
+            before,
+            decision,
+          );
+          listedBefore = before;
+          record(listedOn);
+          queue.push(...decision.firings);
+          if (outcome.ok) results = withResult(results, action.connector, resultEvent.data as JsonObject);
+        }
+        if (!outcome.ok) break;
+      }
     }
   };
 
@@ -125,7 +212,8 @@ export function simulate(
     before: JsonObject,
     decision: Decision,
   ): SimulationStep => {
-    const actions = decision.firings.flatMap((f) => f.actions);
+    // Deferred actions (after a call with `result`) are listed on the result step, once readied.
+    const actions = decision.firings.flatMap((f) => f.actions).filter((a) => a.deferred !== true);
     const verdicts = decision.trace?.verdicts ?? [];
     const reason = decision.delivery?.reason ?? decision.trace?.reason;
     return {
@@ -186,7 +274,7 @@ export function simulate(
     const decision = machine.handleEvent(event, now);
     const step = stepFrom(base, workflowId, machine, before, decision);
     record(step);
-    queueEmits(step.actions);
+    perform(workflowId, machine, decision.firings, step);
   };
 
   const drainEmitted = (): void => {
@@ -216,7 +304,7 @@ export function simulate(
           decision,
         );
         record(step);
-        queueEmits(step.actions);
+        perform(due.workflowId, due.machine, decision.firings, step);
       }
       drainEmitted();
     }

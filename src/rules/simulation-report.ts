@@ -14,10 +14,15 @@ function describeAction(action: CompiledAction): string {
       if (action.path !== undefined) parts.push(showValue(action.path));
       if (action.summary) parts.push(`(${action.summary})`);
       if (action.body !== undefined) parts.push(`body ${showValue(action.body)}`);
+      if (action.result?.responded !== undefined) parts.push(`→ ${action.result.responded}`);
       return parts.join(' ');
     }
     case 'emit':
       return `emit ${action.type} ${showValue(action.data)}`;
+    case 'start':
+      return `start ${action.workflow} on ${action.taskQueue}${action.id !== undefined ? ` id ${showValue(action.id)}` : ''} args ${showValue(action.args)}`;
+    case 'signal':
+      return `signal ${action.signal} to ${showValue(action.workflowId)} args ${showValue(action.args)}`;
     case 'set':
       return `set ${action.reducers.map((r) => (r.op === 'set' ? r.path : `${r.op} ${r.path}`)).join(', ')}`;
     case 'end':
@@ -39,7 +44,7 @@ function describeChange(change: StateChange): string {
 function header(step: SimulationStep): string {
   const what =
     step.kind === 'timer' ? `timer of ${step.eventType} ${step.eventId}` : `${step.eventType} ${step.eventId}`;
-  const via = step.kind === 'emitted' ? ' (emitted)' : '';
+  const via = step.kind === 'emitted' ? ' (emitted)' : step.kind === 'result' ? ' (call result)' : '';
   const status = step.status === 'accepted' ? '' : ` — ${step.status}${step.reason ? `: ${step.reason}` : ''}`;
   const ended = step.ended ? ' — entity ended' : '';
   return `${step.time}  ${step.entity ?? '(no entity)'}  ${what}${via}${status}${ended}`;

@@ -4,6 +4,7 @@
  * continue-as-new.
  */
 import type { CompiledAction, Json, JsonObject } from '../config/compiled.js';
+import type { CallResults } from './call-result.js';
 
 /** One event as the engine sees it: a validated CloudEvents 1.0 envelope. */
 export interface EngineEvent {
@@ -51,6 +52,11 @@ export interface PlannedAction {
   action: CompiledAction;
   /** True when this action comes from `onFailure`. */
   onFailure?: boolean;
+  /**
+   * True for an action after a `call` with `result` in the same `then`: its templates are rendered (and a `set`
+   * or `end` applied) only when the runner reaches it, over the state then and the calls' results.
+   */
+  deferred?: boolean;
 }
 
 /** One rule that fired: its actions run in order; different firings may run concurrently. */
@@ -64,6 +70,10 @@ export interface Firing {
   actions: PlannedAction[];
   /** Set on a firing carried across continue-as-new after a call dead-lettered: only its onFailure actions remain. */
   failed?: boolean;
+  /** The triggering event, kept when actions are deferred (their templates read `event` when they run). */
+  trigger?: EngineEvent;
+  /** Results of the calls performed so far (carried across continue-as-new with the actions still to run). */
+  results?: CallResults;
 }
 
 /** The clause of a rule that decided a verdict (`then` when its actions ran). */

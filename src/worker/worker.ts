@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
+import { Client } from '@temporalio/client';
 import type { EngineEvent } from '../rules/types.js';
 import type { ConfigStore } from './config-store.js';
 import { connectorWorkerOptions } from './connector-workers.js';
@@ -21,6 +22,8 @@ export interface EngineWorkerOptions {
   env: Record<string, string | undefined>;
   /** Delivers `emit`ted events (EntityDelivery). */
   deliverer: { send(events: EngineEvent[]): Promise<unknown> };
+  /** The client `start` / `signal` actions use (default: the deliverer's, when it has one). */
+  client?: Client;
   /**
    * A prebuilt bundle (tests build one per run); default: the one `npm run build` made beside the compiled
    * code, else (running from the TypeScript sources) bundle `workflows/` at start.
@@ -48,6 +51,12 @@ export interface EngineWorkers {
   shutdown(): void;
 }
 
+function clientOf(options: EngineWorkerOptions): Client | undefined {
+  if (options.client) return options.client;
+  const client = (options.deliverer as { client?: unknown }).client;
+  return client instanceof Client ? client : undefined;
+}
+
 /** Creates the engine's workers (not yet running). */
 export async function createEngineWorkers(options: EngineWorkerOptions): Promise<EngineWorkers> {
   const activities = createActivities({
@@ -55,6 +64,7 @@ export async function createEngineWorkers(options: EngineWorkerOptions): Promise
     env: options.env,
     configStore: options.configStore,
     deliverer: options.deliverer,
+    ...(clientOf(options) && { client: clientOf(options) }),
   });
   const workflowBundle =
     options.workflowBundle ??

@@ -15,7 +15,7 @@ import {
   INLINE_DELIVERY_PATCH,
   LANGUAGE_SEMANTICS_PATCH,
 } from '../../workflows/entity-workflow.js';
-import { COMPACT_WHEN_IDLE_PATCH } from '../../workflows/entity-run.js';
+import { COMPACT_WHEN_IDLE_PATCH, RESULT_EVENTS_PATCH, WORKFLOW_ACTIONS_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
 import { installSdkTestLogger } from '../helpers/sdk-log.js';
 import { workflowBundle } from '../helpers/temporal.js';
@@ -54,6 +54,8 @@ describe('replay of recorded histories', () => {
     CHECK_MIGRATE_TARGET_PATCH,
     COMPACT_WHEN_IDLE_PATCH,
     LANGUAGE_SEMANTICS_PATCH,
+    RESULT_EVENTS_PATCH,
+    WORKFLOW_ACTIONS_PATCH,
   ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     const marked = await Promise.all(
