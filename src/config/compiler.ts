@@ -9,6 +9,7 @@ import type {
   CompiledConnector,
   CompiledEntity,
   CompiledEventType,
+  CompiledKafkaSource,
   CompiledReducer,
   CompiledRule,
   CompiledSource,
@@ -26,6 +27,7 @@ import type {
   ConfigInput,
   ConnectorInput,
   EventRefInput,
+  KafkaSourceInput,
   ReducerInput,
   RuleInput,
   WebhookInput,
@@ -130,6 +132,18 @@ function compileSource(name: string, source: ConfigInput['sources'][string]): Co
     auth: compiled,
     ...(source.webhook ? { webhook: compileWebhook(source.webhook) } : {}),
     ...(source.rateLimit === undefined ? {} : { rateLimit: source.rateLimit }),
+    ...(source.kafka ? { kafka: compileKafkaSource(source.kafka) } : {}),
+  };
+}
+
+/** Fills a Kafka source's defaults (preset `json`, a new group reads from the oldest record). */
+function compileKafkaSource(kafka: KafkaSourceInput): CompiledKafkaSource {
+  const { preset, fromBeginning, tls, ...rest } = kafka;
+  return {
+    ...rest,
+    preset: preset ?? 'json',
+    fromBeginning: fromBeginning ?? true,
+    ...(tls === undefined ? {} : { tls: tls === true ? {} : tls }),
   };
 }
 
