@@ -57,7 +57,9 @@ function brokerPom(version: string): string {
 }
 
 /** The broker's classpath (`<dir>/lib/*`), resolving the jars with Maven first when they are not cached. */
-export async function provisionKafka(options: KafkaProvisionOptions = {}): Promise<{ classpath: string; origin: 'cache' | 'maven' }> {
+export async function provisionKafka(
+  options: KafkaProvisionOptions = {},
+): Promise<{ classpath: string; origin: 'cache' | 'maven' }> {
   const env = options.env ?? process.env;
   const version = options.version ?? KAFKA_VERSION;
   const log = options.log ?? (() => undefined);
@@ -79,7 +81,15 @@ export async function provisionKafka(options: KafkaProvisionOptions = {}): Promi
   );
   const { code, output } = await runCollecting(
     env.MAVEN_PATH ?? 'mvn',
-    ['-B', '-q', '-f', path.join(staging, 'pom.xml'), 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${path.join(staging, 'lib')}`],
+    [
+      '-B',
+      '-q',
+      '-f',
+      path.join(staging, 'pom.xml'),
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${path.join(staging, 'lib')}`,
+    ],
     env,
     () => undefined,
   )
@@ -192,7 +202,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
 
   const stderr: string[] = [];
   const child: ChildProcess = spawn(java, [...jvm, logArg, 'kafka.Kafka', propertiesFile], {
-    env: env as NodeJS.ProcessEnv,
+    env: env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
