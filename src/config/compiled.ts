@@ -115,6 +115,7 @@ export interface CompiledKafkaSource {
   data?: string;
   deadLetterTopic?: string;
   fromBeginning: boolean;
+  sessionTimeoutMs?: number;
   tls?: { caEnv?: string; certEnv?: string; keyEnv?: string };
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; usernameEnv: string; passwordEnv: string };
 }

@@ -138,9 +138,10 @@ function compileSource(name: string, source: ConfigInput['sources'][string]): Co
 
 /** Fills a Kafka source's defaults (preset `json`, a new group reads from the oldest record). */
 function compileKafkaSource(kafka: KafkaSourceInput): CompiledKafkaSource {
-  const { preset, fromBeginning, tls, ...rest } = kafka;
+  const { preset, fromBeginning, tls, sessionTimeout, ...rest } = kafka;
   return {
     ...rest,
+    ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: sessionTimeout }),
     preset: preset ?? 'json',
     fromBeginning: fromBeginning ?? true,
     ...(tls === undefined ? {} : { tls: tls === true ? {} : tls }),

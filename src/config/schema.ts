@@ -262,6 +262,9 @@ export const kafkaSourceSchema = closed({
     .boolean()
     .optional()
     .describe('a new group starts at the oldest record (default `true`), or at the newest with `false`'),
+  sessionTimeout: durationSchema
+    .optional()
+    .describe('a consumer that stops heartbeating loses its partitions after this (default `30s`; broker minimum 6s)'),
   tls: z
     .union([
       z.literal(true),

@@ -19,9 +19,7 @@ export interface TestKafka {
   /** Produces records in batches of `batchSize`, acknowledged by the broker. */
   produce(topic: string, messages: Message[], batchSize?: number): Promise<void>;
   /** Every record of a topic so far (reads with a throwaway group from the start to the current end). */
-  readAll(
-    topic: string,
-  ): Promise<
+  readAll(topic: string): Promise<
     Array<{
       partition: number;
       offset: string;
@@ -53,7 +51,7 @@ export async function startTestKafka(): Promise<TestKafka> {
     admin,
     producer,
     createTopic: async (topic, partitions) => {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
       // kafkajs' waitForLeaders asks with an old metadata version this broker answers for the wrong topic set.
       for (let tries = 0; ; tries++) {
         const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);

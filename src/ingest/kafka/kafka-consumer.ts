@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import {
   Kafka,
   logLevel as kafkaLogLevel,
+  Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
@@ -52,6 +53,8 @@ export interface KafkaSourceConsumerOptions {
   env: Record<string, string | undefined>;
   /** Records delivered and committed together (default 500). */
   chunkSize?: number;
+  /** Chunks (of different partitions) delivering at once: bounds the signals in flight (default 2). */
+  concurrentChunks?: number;
   /** First and longest wait between tries while Temporal does not accept (default 250 ms, 5 s). */
   retryMs?: { initial: number; max: number };
   /** How often the lag of the assigned partitions is refreshed (default 5 s). */
@@ -80,6 +83,7 @@ export class KafkaSourceConsumer {
   private readonly admin: Admin;
   private readonly chunkSize: number;
   private readonly retryMs: { initial: number; max: number };
+  private readonly slots: Slots;
   private assignment: Assignment = {};
   private lagTimer?: ReturnType<typeof setInterval>;
   private stopped = false;
@@ -91,17 +95,22 @@ export class KafkaSourceConsumer {
     this.settings = settings;
     this.validator = new EventValidator(options.config);
     this.chunkSize = options.chunkSize ?? 500;
+    this.slots = new Slots(options.concurrentChunks ?? 2);
     this.retryMs = options.retryMs ?? { initial: 250, max: 5_000 };
     this.kafka = new Kafka(kafkaClientConfig(options.source, settings, options.env, options.logger, options.clientId));
     this.consumer = this.kafka.consumer({
       groupId: settings.group,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      sessionTimeout: options.sessionTimeoutMs ?? settings.sessionTimeoutMs ?? 30_000,
       // Bounded fetches: what a paused partition holds in memory is at most one fetch.
       maxBytesPerPartition: 1_048_576,
       maxBytes: 8 * 1_048_576,
     });
+    // A poison record written twice (a crash between the write and the commit) is harmless: at least once.
     if (settings.deadLetterTopic)
-      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      this.producer = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+      });
     this.admin = this.kafka.admin();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.assignment = event.payload.memberAssignment;
@@ -174,7 +183,9 @@ export class KafkaSourceConsumer {
       if (!payload.isRunning() || payload.isStale()) return;
       const chunk = batch.messages.slice(start, start + this.chunkSize);
       const records: KafkaRecord[] = chunk.map((m) => ({ ...m, topic: batch.topic, partition: batch.partition }));
-      const delivered = await this.processChunk(batch.topic, batch.partition, records, payload);
+      const delivered = await this.slots.run(() =>
+        withHeartbeats(payload, () => this.processChunk(batch.topic, batch.partition, records, payload)),
+      );
       if (!delivered) return; // stopped or partition taken away: its new owner replays from the committed offset
       const last = chunk[chunk.length - 1]!.offset;
       const next = String(BigInt(last) + 1n);
@@ -331,6 +342,44 @@ export class KafkaSourceConsumer {
 
   private brokersText(): string {
     return this.settings.brokers?.join(', ') ?? `$${this.settings.brokersEnv ?? '?'}`;
+  }
+}
+
+/**
+ * Heartbeats every second while `work` runs, so a slow delivery does not cost the partitions (the session
+ * timeout may be shorter than a delivery's deadline). A rebalance noticed here ends the work as stale.
+ */
+async function withHeartbeats<T>(payload: EachBatchPayload, work: () => Promise<T>): Promise<T | false> {
+  let lost: unknown;
+  const timer = setInterval(() => {
+    payload.heartbeat().catch((err: unknown) => (lost ??= err));
+  }, 1_000);
+  try {
+    const result = await work();
+    if (lost !== undefined) throw lost; // kafkajs rejoins; the partition's new owner replays from the committed offset
+    return result;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A counting semaphore: at most `size` tasks at once, the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
   }
 }
 
