@@ -36,6 +36,8 @@ export interface BenchSizes {
     probes: number;
     probeConcurrency: number;
   };
+  /** Scenario 9: `events` events over `keys` warmed entities, by HTTP (`concurrency` senders) and from Kafka. */
+  kafka: { keys: number; concurrency: number; events: number };
 }
 
 /** The full run: under 15 minutes on 2 cores. */
@@ -49,6 +51,7 @@ export const FULL: BenchSizes = {
   replay: { historyLength: 5_000, repeats: 5 },
   rules: { repeats: 3 },
   cold: { entities: 1_000, historyEvents: 150, buildConcurrency: 64, cache: 100, probes: 1_000, probeConcurrency: 8 },
+  kafka: { keys: 1_000, concurrency: 32, events: 20_000 },
 };
 
 /** `--quick`: every scenario, smaller, one repeat; under 3 minutes. */
@@ -62,6 +65,7 @@ export const QUICK: BenchSizes = {
   replay: { historyLength: 1_000, repeats: 3 },
   rules: { repeats: 1 },
   cold: { entities: 100, historyEvents: 100, buildConcurrency: 32, cache: 10, probes: 200, probeConcurrency: 4 },
+  kafka: { keys: 200, concurrency: 32, events: 4_000 },
 };
 
 /** The worker options of every target: the SDK's defaults except a cache large enough for every entity. */

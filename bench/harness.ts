@@ -15,6 +15,7 @@ import { RestateRuntime, restateVersions } from './restate/restate-server.js';
 import type { BenchResults, ScenarioResult } from './results-model.js';
 import { runColdEntities } from './scenarios/cold-entities.js';
 import { runContinueAsNew } from './scenarios/continue-as-new.js';
+import { runKafkaSource } from './scenarios/kafka-source.js';
 import { runLatency } from './scenarios/latency.js';
 import { runMemory } from './scenarios/memory.js';
 import { runReplay } from './scenarios/replay.js';
@@ -25,7 +26,7 @@ import type { BenchContext } from './targets.js';
 export interface HarnessOptions {
   mode: BenchResults['mode'];
   sizes: BenchSizes;
-  /** Scenario numbers to run (default all, 1–8). */
+  /** Scenario numbers to run (default all, 1–9). */
   only?: number[];
   /** Progress lines (stderr by default). */
   log?: (message: string) => void;
@@ -46,6 +47,7 @@ const SCENARIOS: Record<number, Scenario> = {
   6: runReplay,
   7: (_ctx, sizes) => runRuleEvaluation(sizes),
   8: runColdEntities,
+  9: runKafkaSource,
 };
 
 const require = createRequire(import.meta.url);
@@ -119,7 +121,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   try {
     for (const id of only) {
       const scenario = SCENARIOS[id];
-      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–8`);
+      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–9`);
       const t0 = Date.now();
       log(`scenario ${id}…`);
       scenarios.push(await scenario(ctx, options.sizes));

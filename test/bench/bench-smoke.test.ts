@@ -18,6 +18,7 @@ const TINY: BenchSizes = {
   replay: { historyLength: 60, repeats: 1 },
   rules: { repeats: 1 },
   cold: { entities: 4, historyEvents: 25, buildConcurrency: 4, cache: 2, probes: 8, probeConcurrency: 2 },
+  kafka: { keys: 4, concurrency: 2, events: 20 },
 };
 
 describe('bench harness (quick mode, tiny sizes)', () => {
@@ -26,7 +27,7 @@ describe('bench harness (quick mode, tiny sizes)', () => {
     const lines: string[] = [];
     const results = await runBench({ mode: 'quick', sizes: TINY, log: (line) => lines.push(line) });
 
-    expect(results.scenarios.map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(results.scenarios.map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const scenario of results.scenarios) {
       expect(scenario.figures.length, `scenario ${scenario.id} has figures`).toBeGreaterThan(0);
       for (const f of scenario.figures) {
