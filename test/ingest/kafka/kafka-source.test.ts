@@ -7,13 +7,16 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledConfig } from '../../../src/config/compiled.js';
 import { EntityDelivery } from '../../../src/client/delivery.js';
 import { KafkaSourceConsumer } from '../../../src/ingest/kafka/kafka-consumer.js';
 import { kafkaSourceCounts } from '../../../src/ingest/kafka/kafka-metrics.js';
+import { startDevServer, type DevServer } from '../../../src/dev/dev-server.js';
 import { freePort } from '../../helpers/free-port.js';
+import { liveHeapBytes } from '../../reliability/harness/heap-probe.js';
 import { startTestKafka, type TestKafka } from '../../helpers/kafka.js';
 import { startTestEngine, temporalTestContext, uniqueName } from '../../helpers/temporal.js';
 import { chaosSize } from '../../reliability/harness/chaos-scale.js';
@@ -246,6 +249,101 @@ describe('Kafka source', () => {
         await a.stop();
         await b.stop();
         await engine.stop();
+      }
+    },
+    SCENARIO_MS,
+  );
+
+  it(
+    'Temporal stopped for 20 s mid-stream: partitions pause, lag grows, memory stays flat, then it drains; 0 lost, 0 doubled',
+    async () => {
+      const names = await scenarioTopics('outage');
+      const configPath = path.join(stateDir, `${names.topic}.yaml`);
+      await fs.writeFile(configPath, kafkaConfigText(kafka.broker.address, names));
+      const config = kafkaConfig(kafka.broker.address, names);
+      const records = makeRecords(RECORDS, KEYS, uniqueName('outage'));
+      const half = Math.floor(records.messages.length / 2);
+      const serverDir = path.join(stateDir, `temporal-${names.topic}`);
+      const ports = { port: await freePort(), uiPort: await freePort() };
+      const startServer = () =>
+        startDevServer({ stateDir: serverDir, ...ports, namespace: 'default', logger: pino({ level: 'silent' }) });
+      let server: DevServer | undefined = await startServer();
+      const connection = await Connection.connect({ address: server.address });
+      const client = new Client({ connection });
+      const taskQueue = uniqueName('outage');
+      const worker = startWorkerProcess({
+        temporalAddress: server.address,
+        taskQueue,
+        configPath,
+        stateDir: serverDir,
+      });
+      const delivery = new EntityDelivery({ client, taskQueue, config });
+      const consumer = consumerFor(config, delivery);
+      try {
+        await worker.ready();
+        await kafka.produce(names.topic, records.messages.slice(0, half), 250);
+        await consumer.start();
+        await eventually(
+          () => kafka.lag(names.group, names.topic),
+          (lag) => lag < half * 0.7,
+          {
+            timeoutMs: 120_000,
+            intervalMs: 200,
+            what: 'some records committed',
+          },
+        );
+        await server.stop();
+        server = undefined;
+        const downAt = Date.now();
+        const lagAtStop = await kafka.lag(names.group, names.topic);
+        const heapAtStop = await liveHeapBytes();
+        // The rest of the stream arrives while Temporal is down.
+        await kafka.produce(names.topic, records.messages.slice(half), 250);
+        let heapPeak = heapAtStop;
+        let pausedSeen = 0;
+        while (Date.now() - downAt < 20_000) {
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          heapPeak = Math.max(heapPeak, await liveHeapBytes());
+          pausedSeen = Math.max(pausedSeen, (await kafkaSourceCounts()).ledger?.paused ?? 0);
+        }
+        const lagAtRestart = await kafka.lag(names.group, names.topic);
+        server = await startServer();
+        await drained(names);
+        const figure = await audit(client, kafka, records, names);
+        const heapGrowthMiB = Math.round(((heapPeak - heapAtStop) / 1_048_576) * 10) / 10;
+        printChaosFigure('kafka: Temporal down 20 s', {
+          sent: RECORDS,
+          acknowledged: figure.applied,
+          inHistory: figure.applied,
+          actionsExpected: 0,
+          delivered: 0,
+          duplicates: figure.doubled,
+          extra: {
+            lost: figure.lost,
+            lagAtStop,
+            lagAtRestart,
+            pausedPartitions: pausedSeen,
+            heapGrowthMiB,
+            poison: records.poison,
+            deadLettered: figure.deadLettered,
+          },
+        });
+        expect(lagAtRestart).toBeGreaterThan(lagAtStop);
+        expect(pausedSeen).toBeGreaterThan(0);
+        expect(heapGrowthMiB).toBeLessThan(32);
+        expect(figure).toEqual({
+          expected: records.good,
+          applied: records.good,
+          lost: 0,
+          doubled: 0,
+          outOfOrder: 0,
+          deadLettered: records.poison,
+        });
+      } finally {
+        await consumer.stop();
+        await worker.stop();
+        await connection.close();
+        await server?.stop();
       }
     },
     SCENARIO_MS,
