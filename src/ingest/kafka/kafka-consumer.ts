@@ -350,9 +350,9 @@ export class KafkaSourceConsumer {
  * timeout may be shorter than a delivery's deadline). A rebalance noticed here ends the work as stale.
  */
 async function withHeartbeats<T>(payload: EachBatchPayload, work: () => Promise<T>): Promise<T | false> {
-  let lost: unknown;
+  let lost: Error | undefined;
   const timer = setInterval(() => {
-    payload.heartbeat().catch((err: unknown) => (lost ??= err));
+    payload.heartbeat().catch((err: unknown) => (lost ??= err instanceof Error ? err : new Error(String(err))));
   }, 1_000);
   try {
     const result = await work();
