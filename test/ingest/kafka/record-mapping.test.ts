@@ -185,4 +185,15 @@ events:
     expect(messages.join('\n')).toMatch(/needs `brokers` or `brokersEnv`/);
     expect(messages.join('\n')).toMatch(/json preset needs `event`/);
   });
+
+  it('checks expressions and the event type at load, with the line', () => {
+    const out = compileConfigText(
+      yaml('      { brokers: ["b:9092"], topics: [o], group: g, event: order.paid, id: "body.id", data: "value +" }'),
+      'c.yaml',
+    );
+    const messages = out.ok ? [] : out.problems.map((p) => `${p.line}: ${p.message}`);
+    expect(messages.join('\n')).toMatch(/7: kafka id reads unknown variable "body"/);
+    expect(messages.join('\n')).toMatch(/7: kafka data "value \+" is not valid CEL/);
+    expect(messages.join('\n')).toMatch(/7: unknown event type "order.paid"/);
+  });
 });
