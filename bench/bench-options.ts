@@ -50,6 +50,8 @@ export interface BenchSizes {
     wave: number;
     reuseBuild: boolean;
   };
+  /** Scenario 10: `events` events over `keys` warmed entities, by HTTP (`concurrency` senders) and from Kafka. */
+  kafka: { keys: number; concurrency: number; events: number };
 }
 
 /** The full run: under 15 minutes on 2 cores. */
@@ -73,6 +75,7 @@ export const FULL: BenchSizes = {
     wave: 10_000,
     reuseBuild: true,
   },
+  kafka: { keys: 1_000, concurrency: 32, events: 20_000 },
 };
 
 /** `--quick`: every scenario, smaller, one repeat; under 3 minutes. */
@@ -96,6 +99,7 @@ export const QUICK: BenchSizes = {
     wave: 500,
     reuseBuild: true,
   },
+  kafka: { keys: 200, concurrency: 32, events: 4_000 },
 };
 
 /** The worker options of every target: the SDK's defaults except a cache large enough for every entity. */

@@ -16,6 +16,7 @@ import type { BenchResults, ScenarioResult } from './results-model.js';
 import { runColdEntities } from './scenarios/cold-entities.js';
 import { runScaleEntities } from './scenarios/scale-entities.js';
 import { runContinueAsNew } from './scenarios/continue-as-new.js';
+import { runKafkaSource } from './scenarios/kafka-source.js';
 import { runLatency } from './scenarios/latency.js';
 import { runMemory } from './scenarios/memory.js';
 import { runReplay } from './scenarios/replay.js';
@@ -26,7 +27,7 @@ import type { BenchContext } from './targets.js';
 export interface HarnessOptions {
   mode: BenchResults['mode'];
   sizes: BenchSizes;
-  /** Scenario numbers to run (default all, 1–9). */
+  /** Scenario numbers to run (default all, 1–10). */
   only?: number[];
   /** Progress lines (stderr by default). */
   log?: (message: string) => void;
@@ -48,6 +49,7 @@ const SCENARIOS: Record<number, Scenario> = {
   7: (_ctx, sizes) => runRuleEvaluation(sizes),
   8: runColdEntities,
   9: runScaleEntities,
+  10: runKafkaSource,
 };
 
 const require = createRequire(import.meta.url);
@@ -111,7 +113,7 @@ export async function openBenchContext(options: { cluster?: boolean } = {}): Pro
 export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const started = Date.now();
-  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const only = options.only ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
   log(
     `starting a Temporal ${options.cluster ? 'cluster (PostgreSQL, 4 history shards)' : 'dev server'} and bundling workflows…`,
@@ -121,7 +123,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   try {
     for (const id of only) {
       const scenario = SCENARIOS[id];
-      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–9`);
+      if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–10`);
       const t0 = Date.now();
       log(`scenario ${id}…`);
       scenarios.push(await scenario(ctx, options.sizes, log));

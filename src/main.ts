@@ -13,6 +13,7 @@ import { startDevServer, type DevServer } from './dev/dev-server.js';
 import { ensureSearchAttributes } from './dev/search-attributes.js';
 import { devSecrets } from './dev/dev-secrets.js';
 import { buildIngestServer } from './ingest/ingest-server.js';
+import { kafkaSourceNames, startKafkaSources } from './ingest/kafka/kafka-sources.js';
 import { createLogger, installTemporalLogger } from './logging/logger.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox-server.js';
 import { loadSettings, type Settings } from './settings/settings.js';
@@ -128,6 +129,12 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
     cleanups.push(() => app.close());
     // An ingest-only process runs until its server closes (HUNT_ROLE=ingest has no worker to wait on).
     running.push(new Promise<void>((resolve) => app.server.once('close', () => resolve())));
+    // Kafka sources are consumed in the ingest role; they stop first, committing what Temporal holds.
+    if (kafkaSourceNames(config).length > 0) {
+      const kafka = await startKafkaSources({ config, delivery, logger, env });
+      cleanups.push(() => kafka.stop());
+      logger.info({ sources: kafkaSourceNames(config) }, 'kafka sources consuming');
+    }
   }
 
   process.stdout.write(startupBanner({ settings, config, env, devServer, sandbox }));

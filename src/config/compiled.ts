@@ -96,6 +96,28 @@ export interface CompiledSource {
   webhook?: CompiledWebhook;
   /** Requests per second allowed from this source at ingest (undefined: unlimited). */
   rateLimit?: number;
+  /** Set when the source's events are consumed from Kafka topics (the ingest role, src/ingest/kafka/). */
+  kafka?: CompiledKafkaSource;
+}
+
+/** A Kafka source: where to consume and how a record becomes an event (CEL over the record; see src/ingest/kafka/). */
+export interface CompiledKafkaSource {
+  brokers?: string[];
+  brokersEnv?: string;
+  topics: string[];
+  group: string;
+  preset: 'json' | 'cloudevents';
+  event?: string;
+  type?: string;
+  id?: string;
+  time?: string;
+  subject?: string;
+  data?: string;
+  deadLetterTopic?: string;
+  fromBeginning: boolean;
+  sessionTimeoutMs?: number;
+  tls?: { caEnv?: string; certEnv?: string; keyEnv?: string };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; usernameEnv: string; passwordEnv: string };
 }
 
 export type ReducerOp = 'set' | 'increment' | 'append' | 'remove' | 'merge';

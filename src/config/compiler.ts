@@ -10,6 +10,7 @@ import type {
   CompiledConnector,
   CompiledEntity,
   CompiledEventType,
+  CompiledKafkaSource,
   CompiledReducer,
   CompiledRule,
   CompiledSource,
@@ -27,6 +28,7 @@ import type {
   ConfigInput,
   ConnectorInput,
   EventRefInput,
+  KafkaSourceInput,
   ReducerInput,
   RuleInput,
   WebhookInput,
@@ -132,6 +134,19 @@ function compileSource(name: string, source: ConfigInput['sources'][string]): Co
     auth: compiled,
     ...(source.webhook ? { webhook: compileWebhook(source.webhook) } : {}),
     ...(source.rateLimit === undefined ? {} : { rateLimit: source.rateLimit }),
+    ...(source.kafka ? { kafka: compileKafkaSource(source.kafka) } : {}),
+  };
+}
+
+/** Fills a Kafka source's defaults (preset `json`, a new group reads from the oldest record). */
+function compileKafkaSource(kafka: KafkaSourceInput): CompiledKafkaSource {
+  const { preset, fromBeginning, tls, sessionTimeout, ...rest } = kafka;
+  return {
+    ...rest,
+    ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: sessionTimeout }),
+    preset: preset ?? 'json',
+    fromBeginning: fromBeginning ?? true,
+    ...(tls === undefined ? {} : { tls: tls === true ? {} : tls }),
   };
 }
 

@@ -82,6 +82,7 @@ const SECTIONS = [
   'Entity',
   'Source',
   'Webhook',
+  'KafkaSource',
   'Event',
   'Reducer',
   'Connector',

@@ -10,6 +10,7 @@ import { checkJsonSchema } from './json-schema-check.js';
 import { joinLeaves, parseJoinExpression } from './join-expression.js';
 import type { PathSegment } from './paths.js';
 import { checkWebhookReferences } from './webhook-references.js';
+import { checkKafkaReferences } from './kafka-references.js';
 
 export interface ReferenceIssue {
   path: PathSegment[];
@@ -297,6 +298,7 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     }
   });
   issues.push(...checkWebhookReferences(doc));
+  issues.push(...checkKafkaReferences(doc));
   return issues;
 }
 

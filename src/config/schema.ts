@@ -222,21 +222,101 @@ export const webhookSchema = closed({
   description: 'How native requests at `POST /sources/<name>` are authenticated and mapped to events.',
 });
 
+// ── Kafka sources (src/ingest/kafka/) ───────────────────────────────────────────────────────
+
+/** How a Kafka record is read: its value as JSON, or a CloudEvent in the Kafka protocol binding. */
+export const KAFKA_PRESETS = ['json', 'cloudevents'] as const;
+
+const kafkaCelSchema = z.string().min(1).meta({
+  'x-kind': 'CEL',
+  description: 'a CEL expression over `key`, `headers`, `value`, `topic`, `partition`, `offset` and `timestamp`',
+});
+
+export const kafkaSourceSchema = closed({
+  brokers: z
+    .array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'a broker is host:port, e.g. 127.0.0.1:9092'))
+    .min(1)
+    .optional()
+    .describe('bootstrap brokers, `host:port` (or `brokersEnv`)'),
+  brokersEnv: envVarSchema.optional().describe('environment variable holding the brokers, comma-separated'),
+  topics: z.array(z.string().min(1)).min(1).describe('the topics consumed'),
+  group: z.string().min(1).describe('the consumer group; instances with the same group share the partitions'),
+  preset: z
+    .enum(KAFKA_PRESETS)
+    .optional()
+    .describe('`json` (default): the value is JSON data; `cloudevents`: the Kafka binding, binary or structured'),
+  event: eventTypeSchema.optional().describe('the engine event type every record becomes (or `type`)'),
+  type: kafkaCelSchema.optional().describe('the engine event type per record (cloudevents default: `ce_type`)'),
+  id: kafkaCelSchema
+    .optional()
+    .describe('the event id, the dedupe key (default: the CloudEvent id, else `<topic>/<partition>/<offset>`)'),
+  time: kafkaCelSchema.optional().describe('when it happened: RFC 3339 or Unix seconds (default: the record time)'),
+  subject: kafkaCelSchema.optional().describe('the event subject (default: the CloudEvent subject, else none)'),
+  data: kafkaCelSchema.optional().describe('the event `data` (default: the value, or the CloudEvent data)'),
+  deadLetterTopic: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('poison records go here with the reason in headers (default: recorded and skipped)'),
+  fromBeginning: z
+    .boolean()
+    .optional()
+    .describe('a new group starts at the oldest record (default `true`), or at the newest with `false`'),
+  sessionTimeout: durationSchema
+    .optional()
+    .describe('a consumer that stops heartbeating loses its partitions after this (default `30s`; broker minimum 6s)'),
+  tls: z
+    .union([
+      z.literal(true),
+      closed({
+        caEnv: envVarSchema.optional().describe('environment variable holding the CA certificate (PEM)'),
+        certEnv: envVarSchema.optional().describe('environment variable holding the client certificate (PEM)'),
+        keyEnv: envVarSchema.optional().describe('environment variable holding the client key (PEM)'),
+      }),
+    ])
+    .optional()
+    .describe('TLS to the brokers: `true`, or `{ caEnv?, certEnv?, keyEnv? }`'),
+  sasl: closed({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    usernameEnv: envVarSchema.describe('environment variable holding the user name'),
+    passwordEnv: envVarSchema.describe('environment variable holding the password'),
+  })
+    .optional()
+    .describe('SASL authentication, the credentials from the environment'),
+})
+  .check(
+    z.superRefine((kafka, ctx) => {
+      if (kafka.brokers === undefined && kafka.brokersEnv === undefined)
+        ctx.addIssue({ code: 'custom', path: ['brokers'], message: 'a Kafka source needs `brokers` or `brokersEnv`' });
+      if (kafka.event !== undefined && kafka.type !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['type'], message: 'give `event` or `type`, not both' });
+      if ((kafka.preset ?? 'json') === 'json' && kafka.event === undefined && kafka.type === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['event'],
+          message: 'the json preset needs `event` (one type for every record) or `type` (a CEL expression)',
+        });
+    }),
+  )
+  .meta({ id: 'KafkaSource', description: 'Kafka topics a source’s events are consumed from (the ingest role).' });
+
 export const sourceSchema = closed({
   auth: sourceAuthSchema
     .optional()
     .describe(`${sourceAuthSchema.description ?? ''}; for \`POST /events\` (optional when \`webhook\` is given)`),
   webhook: webhookSchema.optional(),
+  kafka: kafkaSourceSchema.optional(),
   rateLimit: positiveNumber.optional().describe('requests per second accepted from this source (default unlimited)'),
   description: z.string().optional().describe('what the source system is'),
 })
   .check(
     z.superRefine((source, ctx) => {
-      if (source.auth === undefined && source.webhook === undefined) {
+      if (source.auth === undefined && source.webhook === undefined && source.kafka === undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['auth'],
-          message: 'a source needs `auth` (for POST /events), `webhook` (for POST /sources/<name>), or both',
+          message:
+            'a source needs `auth` (for POST /events), `webhook` (for POST /sources/<name>) or `kafka` (topics), or several',
         });
       }
     }),
@@ -519,3 +599,4 @@ export type ConnectorInput = z.infer<typeof connectorSchema>;
 export type EventInput = z.infer<typeof eventSchema>;
 export type EventRefInput = z.infer<typeof eventRefSchema>;
 export type WebhookInput = z.infer<typeof webhookSchema>;
+export type KafkaSourceInput = z.infer<typeof kafkaSourceSchema>;

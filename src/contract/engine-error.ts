@@ -27,11 +27,13 @@ export type ErrorCode =
   | 'ENTITY_TASK_FAILED'
   | 'HTTP_SEND_FAILED'
   | 'INGEST_SETUP'
+  | 'KAFKA_SOURCE_FAILED'
   // running the engine locally
   | 'TEMPORAL_CLI_UNAVAILABLE'
   | 'TEMPORAL_UNREACHABLE'
   | 'DEV_SERVER_START_FAILED'
   | 'PORT_IN_USE'
+  | 'KAFKA_BROKER_FAILED'
   | 'CLI_ERROR'
   // demo and sandbox
   | 'DEMO_FAILED'

@@ -16,6 +16,8 @@ import { renderDocsPage } from './docs-page.js';
 import { registerEntityRoutes } from './entity-routes.js';
 import { createEventValidator } from '../config/event-validator.js';
 import { registerEventsRoute } from './events-route.js';
+import { Registry } from 'prom-client';
+import { engineMetricsRegistry } from '../metrics/engine-metrics.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { buildOpenApiDocument } from './openapi-document.js';
@@ -219,9 +221,11 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     reply.header('retry-after', '5');
     return reply.code(503).send({ status: 'not ready', checks });
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  // The ingest API's metrics, and the process's engine metrics (connector calls, Kafka sources) beside them.
+  app.get('/metrics', async (_request, reply) => {
+    const served = Registry.merge([metrics.registry, engineMetricsRegistry]);
+    return reply.type(served.contentType).send(await served.metrics());
+  });
   const openApi = buildOpenApiDocument(config);
   const docsPage = renderDocsPage(config);
   app.get('/openapi.json', async () => openApi);

@@ -8,6 +8,7 @@ import type { CompiledConfig } from '../config/compiled.js';
 import { nodeId } from '../config/graph.js';
 import type { IngestMetrics } from '../ingest/ingest-metrics.js';
 import { connectorCallCounts } from '../metrics/engine-metrics.js';
+import { kafkaSourceCounts } from '../ingest/kafka/kafka-metrics.js';
 
 /** One node's overlay: the number and the words shown beside it. */
 export interface NodeCount {
@@ -77,6 +78,21 @@ export async function collectLiveCounts(deps: LiveCountsDeps): Promise<LiveCount
   }
   for (const [source, count] of bySource) {
     if (config.sources[source]) nodes[nodeId('source', source)] = { count, label: `${count} sent` };
+  }
+
+  // Kafka sources: records delivered from their topics, with lag, poison records and paused partitions.
+  for (const [source, kafka] of Object.entries(await kafkaSourceCounts())) {
+    if (!config.sources[source]) continue;
+    const extra = [
+      `lag ${kafka.lag}`,
+      kafka.poison > 0 && `${kafka.poison} poison`,
+      kafka.paused > 0 && `${kafka.paused} paused`,
+    ];
+    nodes[nodeId('source', source)] = {
+      count: kafka.delivered,
+      label: [`${kafka.delivered} from Kafka`, ...extra.filter(Boolean)].join(' · '),
+      ...((kafka.paused > 0 || kafka.poison > 0) && { alert: true }),
+    };
   }
 
   let callsOk = 0;

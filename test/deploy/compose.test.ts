@@ -39,6 +39,17 @@ const ingestServices = ['hunt-ingest-1', 'hunt-ingest-2'];
 const engineServices = ['hunt-worker', ...ingestServices];
 
 describe('docker-compose.yml', () => {
+  it('has an opt-in Kafka service in KRaft mode whose brokers the engine can reach', () => {
+    const kafka = service('kafka') as Service & { profiles?: string[] };
+    expect(kafka.image).toMatch(/^apache\/kafka:4\./);
+    expect(kafka.profiles).toEqual(['kafka']);
+    const env = kafka.environment ?? {};
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('PLAINTEXT://kafka:9092');
+    expect(Object.keys(env).some((name) => name.includes('ZOOKEEPER'))).toBe(false);
+  });
+
   it('uses the official images of the PostgreSQL setup, not the deprecated auto-setup', () => {
     expect(service('postgresql').image).toBe('postgres:16');
     expect(service('temporal-admin-tools').image).toMatch(/^temporalio\/admin-tools:/);

@@ -9,7 +9,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
-    include: ['test/reliability/**/*.test.ts', 'test/reliability/**/*.chaos.ts'],
+    // The Kafka source scenarios (test/ingest/kafka) run here at the issue's sizes: 50,000 records, 1,000 keys.
+    include: [
+      'test/reliability/**/*.test.ts',
+      'test/reliability/**/*.chaos.ts',
+      'test/ingest/kafka/kafka-source.test.ts',
+    ],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     // The scenarios share two cores: run them one after another so one's load is not another's fault.
