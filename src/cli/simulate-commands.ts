@@ -1,5 +1,4 @@
 /** `hunt simulate` and `hunt diff`: run a configuration offline over recorded events, with virtual time. */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
@@ -16,42 +15,11 @@ import type { ExportProgress } from '../event-log/event-export.js';
 import type { EventFilters } from '../event-log/event-filters.js';
 import { formatRuleChanges, summarizeRuleChanges, type RuleChange } from '../rules/rule-change-summary.js';
 import { CliError } from './cli-error.js';
+import { parseStart, readEventsFile } from './events-file.js';
 import { filtersFromFlags, withFilterFlags, type FilterFlags } from './events-commands.js';
 import { withTemporalClient } from './temporal-client.js';
 
-/** Reads a JSONL file of events (blank lines ignored; `specversion` defaults to 1.0). */
-export async function readEventsFile(path: string): Promise<SimulationEvent[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    throw new CliError(`cannot read events file ${path}: ${reason}`);
-  }
-  const events: SimulationEvent[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${path}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new CliError(
-        `${where}: not JSON (${err instanceof Error ? err.message : String(err)}); write one event per line`,
-      );
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value))
-      throw new CliError(`${where}: an event must be a JSON object`);
-    const event = value as Record<string, unknown>;
-    for (const field of ['id', 'source', 'type']) {
-      if (typeof event[field] !== 'string' || event[field] === '') {
-        throw new CliError(`${where}: the event needs a non-empty string "${field}"`);
-      }
-    }
-    events.push({ specversion: '1.0', data: null, ...event } as SimulationEvent);
-  });
-  return events;
-}
+export { readEventsFile } from './events-file.js';
 
 async function loadConfig(path: string): Promise<CompiledConfig> {
   try {
@@ -62,14 +30,22 @@ async function loadConfig(path: string): Promise<CompiledConfig> {
   }
 }
 
-function options(config: CompiledConfig, horizon: string | undefined): SimulationOptions {
+function options(config: CompiledConfig, horizon: string | undefined, start?: number): SimulationOptions {
   // Emitted events are checked as the engine's emit activity checks them.
   const validator = createEventValidator(config);
   const checkEmitted = (event: EngineEvent) =>
     validator.validateEmitted(event).map((p) => `${p.pointer || '(event)'} ${p.detail}`);
-  return horizon === undefined
-    ? { checkEmitted }
-    : { checkEmitted, horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon };
+  return {
+    checkEmitted,
+    ...(start !== undefined && { start }),
+    ...(horizon !== undefined && { horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon }),
+  };
+}
+
+/** Time options of simulate and diff: `--start` (the base of relative `at` times) and `--horizon`. */
+export interface TimeFlags {
+  horizon?: string;
+  start?: string;
 }
 
 function run(config: CompiledConfig, events: SimulationEvent[], opts: SimulationOptions): SimulationResult {
@@ -85,10 +61,14 @@ function run(config: CompiledConfig, events: SimulationEvent[], opts: Simulation
 export async function simulateFiles(
   configPath: string,
   eventsPath: string,
-  opts: { horizon?: string } = {},
+  opts: TimeFlags = {},
 ): Promise<{ result: SimulationResult; text: string }> {
-  const [config, events] = await Promise.all([loadConfig(configPath), readEventsFile(eventsPath)]);
-  const result = run(config, events, options(config, opts.horizon));
+  const start = opts.start === undefined ? undefined : parseStart(opts.start);
+  const [config, events] = await Promise.all([
+    loadConfig(configPath),
+    readEventsFile(eventsPath, start === undefined ? {} : { start }),
+  ]);
+  const result = run(config, events, options(config, opts.horizon, start));
   return { result, text: formatSimulation(result) };
 }
 
@@ -118,12 +98,13 @@ export async function diffFiles(
   oldPath: string,
   newPath: string,
   eventsPath: string,
-  opts: { horizon?: string } = {},
+  opts: TimeFlags = {},
 ): Promise<DiffOutcome> {
+  const start = opts.start === undefined ? undefined : parseStart(opts.start);
   const [before, after, events] = await Promise.all([
     loadConfig(oldPath),
     loadConfig(newPath),
-    readEventsFile(eventsPath),
+    readEventsFile(eventsPath, start === undefined ? {} : { start }),
   ]);
   return diffEvents(before, after, events, opts);
 }
@@ -151,10 +132,14 @@ export function registerSimulateCommands(program: Command): void {
     .description(
       'run the configuration offline over events (JSONL), with virtual time: state, actions, and why rules did not fire',
     )
-    .requiredOption('--events <file>', 'JSONL file, one CloudEvents event per line (optional "at": ms or ISO time)')
+    .requiredOption(
+      '--events <file>',
+      'JSONL file, one CloudEvents event per line; optional "at": ms or ISO time, 5m from the start, +30s after the previous event',
+    )
+    .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601); default: the first event')
     .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
     .option('--json', 'print the full result as JSON')
-    .action(async (configPath: string, opts: { events: string; horizon?: string; json?: boolean }) => {
+    .action(async (configPath: string, opts: TimeFlags & { events: string; json?: boolean }) => {
       const { result, text } = await simulateFiles(configPath, opts.events, opts);
       process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
     });
@@ -165,7 +150,8 @@ export function registerSimulateCommands(program: Command): void {
       .description(
         'simulate two configurations over the same events: which rules fire differently, then the entities whose actions differ',
       )
-      .option('--events <file>', 'JSONL file, one CloudEvents event per line')
+      .option('--events <file>', 'JSONL file, one CloudEvents event per line (times as for simulate)')
+      .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601)')
       .option('--from-engine', "backtest on the engine's event log (the filters choose the events); nothing is called")
       .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
       .option('--json', 'print the differences as JSON'),
@@ -173,7 +159,7 @@ export function registerSimulateCommands(program: Command): void {
     async (
       oldPath: string,
       newPath: string,
-      opts: FilterFlags & { events?: string; fromEngine?: boolean; horizon?: string; json?: boolean },
+      opts: FilterFlags & TimeFlags & { events?: string; fromEngine?: boolean; json?: boolean },
     ) => {
       if ((opts.events === undefined) === (opts.fromEngine !== true))
         throw new CliError('hunt diff reads events from --events <file> or --from-engine: give one of them');

@@ -78,6 +78,13 @@ export function compileConfig(input: ConfigInput): CompiledConfig {
         schema: event.schema ?? { type: 'object' },
         reduce: (event.reduce ?? []).flatMap(compileReducer),
       };
+      // Only when written, so configurations without it keep their version hash.
+      if (event.alsoReaches !== undefined)
+        compiled.alsoReaches = Object.entries(event.alsoReaches).map(([entity, reach]) => ({
+          entity,
+          ...(reach.key !== undefined && { key: reach.key }),
+          reduce: (reach.reduce ?? []).flatMap(compileReducer),
+        }));
       if (event.example !== undefined) compiled.example = event.example;
       if (event.description !== undefined) compiled.description = event.description;
       return [type, compiled];
@@ -231,6 +238,7 @@ function compileRule(rule: RuleInput): CompiledRule {
     onFailure: (rule.onFailure ?? []).map(compileAction),
   };
   if (rule.description !== undefined) compiled.description = rule.description;
+  if (rule.entity !== undefined) compiled.entity = rule.entity;
   if (rule.if !== undefined) compiled.if = rule.if;
   if (timing !== undefined) compiled.timing = timing;
   return compiled;

@@ -1,6 +1,7 @@
 /**
  * Offline simulation: runs the configuration over a list of events with virtual time, using the
- * same EntityMachine the entity workflow runs. Events are routed to entities with routeEvent; before
+ * same EntityMachine the entity workflow runs. Events are routed to entities with routeEvent (an event
+ * that reaches several entities is handled by each, in route order); before
  * each event, timers due up to its time fire (across all entities, in deadline order); `emit`
  * actions feed back as new events at the same virtual time; at the end, remaining timers fire
  * (up to an optional horizon). Every step records the state change, the actions that would run and,
@@ -176,17 +177,20 @@ export function simulate(
       });
       return;
     }
-    const workflowId = entityWorkflowId(route.entity);
-    let machine = machines.get(workflowId);
-    if (!machine) {
-      machine = new EntityMachine(config, route.entity, undefined, opts.machine);
-      machines.set(workflowId, machine);
+    // An event that reaches several entities is one step per entity, in route order, at the same time.
+    for (const entity of route.entities) {
+      const workflowId = entityWorkflowId(entity);
+      let machine = machines.get(workflowId);
+      if (!machine) {
+        machine = new EntityMachine(config, entity, undefined, opts.machine);
+        machines.set(workflowId, machine);
+      }
+      const before = machine.state;
+      const decision = machine.handleEvent(event, now);
+      const step = stepFrom(base, workflowId, machine, before, decision);
+      record(step);
+      queueEmits(step.actions);
     }
-    const before = machine.state;
-    const decision = machine.handleEvent(event, now);
-    const step = stepFrom(base, workflowId, machine, before, decision);
-    record(step);
-    queueEmits(step.actions);
   };
 
   const drainEmitted = (): void => {
