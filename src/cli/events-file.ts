@@ -15,9 +15,7 @@ export const AT_HINT =
   'duration after the previous event (+30s)';
 
 type ParsedAt =
-  | { kind: 'absolute'; ms: number }
-  | { kind: 'fromStart'; ms: number }
-  | { kind: 'afterPrevious'; ms: number };
+  { kind: 'absolute'; ms: number } | { kind: 'fromStart'; ms: number } | { kind: 'afterPrevious'; ms: number };
 
 /** Parses an `at` value; undefined when it is none of the accepted forms. */
 export function parseAt(value: unknown): ParsedAt | undefined {

@@ -356,7 +356,8 @@ function isAlreadyStarted(err: unknown): boolean {
  */
 export function combineReached(event: EngineEvent, reached: ReachedResult[]): DeliveryResult {
   const rejected = reached.filter((r) => r.status === 'rejected');
-  const status = rejected.length > 0 ? 'rejected' : reached.some((r) => r.status === 'accepted') ? 'accepted' : 'duplicate';
+  const status =
+    rejected.length > 0 ? 'rejected' : reached.some((r) => r.status === 'accepted') ? 'accepted' : 'duplicate';
   const reason = rejected.map((r) => `${r.workflowId}: ${r.reason ?? 'rejected'}`).join('; ');
   return {
     eventId: event.id,

@@ -43,7 +43,9 @@ export interface EventOutcome {
    * Every entity the event reached, `entity` first, when its type reaches several (`alsoReaches`); with each
    * entity's own status, rules fired and reason when the caller waited.
    */
-  reached?: Array<{ entity: EntityRef; workflowId: string } & Partial<Pick<ReachedResult, 'status' | 'fired' | 'reason'>>>;
+  reached?: Array<
+    { entity: EntityRef; workflowId: string } & Partial<Pick<ReachedResult, 'status' | 'fired' | 'reason'>>
+  >;
   reason?: string;
   code?: ProblemCode;
   problems?: EventProblem[];

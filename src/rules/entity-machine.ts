@@ -213,11 +213,7 @@ export class EntityMachine {
     const firings: Firing[] = [];
     let current: string | undefined;
     try {
-      this.currentState = applyReducers(
-        this.currentState,
-        reducersFor(eventType, this.entity.type),
-        this.scope(event),
-      );
+      this.currentState = applyReducers(this.currentState, reducersFor(eventType, this.entity.type), this.scope(event));
       for (const indexed of this.index.byType.get(event.type) ?? []) {
         // An event that reaches several entities runs, in each, only the rules that run there.
         if (reachesSeveral(eventType) && indexed.entity !== this.entity.type) continue;
