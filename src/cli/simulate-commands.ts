@@ -4,6 +4,8 @@ import { ConfigError, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
 import { createEventValidator } from '../config/event-validator.js';
 import { simulate } from '../rules/simulate.js';
+import { exploreInterleavings, type InterleavingResult } from '../rules/interleavings.js';
+import { formatInterleavings } from '../rules/interleavings-report.js';
 import type { EngineEvent } from '../rules/types.js';
 import type { SimulationEvent, SimulationOptions, SimulationResult } from '../rules/simulate.js';
 import { diffSimulations } from '../rules/simulation-diff.js';
@@ -72,6 +74,30 @@ export async function simulateFiles(
   return { result, text: formatSimulation(result) };
 }
 
+/** Explores the orders emitted events may arrive in over an events file (`hunt simulate --interleave`). */
+export async function interleaveFiles(
+  configPath: string,
+  eventsPath: string,
+  opts: TimeFlags & { maxOrders?: number } = {},
+): Promise<{ result: InterleavingResult; text: string }> {
+  const start = opts.start === undefined ? undefined : parseStart(opts.start);
+  const [config, events] = await Promise.all([
+    loadConfig(configPath),
+    readEventsFile(eventsPath, start === undefined ? {} : { start }),
+  ]);
+  let result: InterleavingResult;
+  try {
+    result = exploreInterleavings(config, events, {
+      ...options(config, opts.horizon, start),
+      ...(opts.maxOrders !== undefined && { maxOrders: opts.maxOrders }),
+    });
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'SIMULATION_FAILED') throw new CliError(err.message);
+    throw err;
+  }
+  return { result, text: formatInterleavings(result) };
+}
+
 /** What `hunt diff` finds: the entities that act differently and the per-rule summary, with their text. */
 export interface DiffOutcome {
   diffs: EntityDiff[];
@@ -125,6 +151,12 @@ export async function diffFromEngine(
   return { ...diffEvents(before, after, events, opts), events: events.length, emitted };
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`"${value}" is not a positive whole number`);
+  return n;
+}
+
 /** Registers `hunt simulate` and `hunt diff`. */
 export function registerSimulateCommands(program: Command): void {
   program
@@ -138,11 +170,24 @@ export function registerSimulateCommands(program: Command): void {
     )
     .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601); default: the first event')
     .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
+    .option(
+      '--interleave',
+      'run every order in which emitted events may arrive among the other events (as in the engine) and report the distinct outcomes',
+    )
+    .option('--max-orders <n>', 'with --interleave: most orders to run (default 1000)', positiveInteger)
     .option('--json', 'print the full result as JSON')
-    .action(async (configPath: string, opts: TimeFlags & { events: string; json?: boolean }) => {
-      const { result, text } = await simulateFiles(configPath, opts.events, opts);
-      process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
-    });
+    .action(
+      async (
+        configPath: string,
+        opts: TimeFlags & { events: string; json?: boolean; interleave?: boolean; maxOrders?: number },
+      ) => {
+        if (opts.maxOrders !== undefined && !opts.interleave) throw new CliError('--max-orders goes with --interleave');
+        const { result, text } = opts.interleave
+          ? await interleaveFiles(configPath, opts.events, opts)
+          : await simulateFiles(configPath, opts.events, opts);
+        process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
+      },
+    );
 
   withFilterFlags(
     program
