@@ -124,8 +124,8 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
 
   /** A rule's `entity` must be one every trigger of it reaches, or the rule could never run there. */
   const ruleEntityReached = (rule: Dict, at: PathSegment[]): void => {
-    const triggers = Array.isArray(rule.on) ? rule.on : rule.on === undefined ? [] : [rule.on];
-    triggers.forEach((ref, i) => {
+    const triggers: unknown[] = Array.isArray(rule.on) ? rule.on : rule.on === undefined ? [] : [rule.on];
+    triggers.forEach((ref: unknown, i) => {
       const type = isDict(ref) ? ref.event : ref;
       const reached = reachedBy(type);
       if (!reached || reached.includes(rule.entity as string)) return;
