@@ -1,4 +1,5 @@
 /** exploreInterleavings: every order in which emitted events may arrive, grouped by outcome. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { compileConfigText, loadCompiledConfig } from '../../src/config/index.js';
@@ -9,6 +10,7 @@ import { simulate } from '../../src/rules/simulate.js';
 import type { Scheduler } from '../../src/rules/simulate.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { readEventsFile } from '../../src/cli/events-file.js';
+import { interleaveFiles } from '../../src/cli/simulate-commands.js';
 
 const ev = (id: string, type: string, data: Record<string, unknown>): EngineEvent => ({
   id,
@@ -103,6 +105,49 @@ describe('exploring the orders of emitted events', () => {
     const text = formatInterleavings(result);
     expect(text).toMatch(/Explored \d+ orders .*\(every possible order\): 2 outcomes\./);
     expect(text).toContain('actions only here: service/checkout:a-6:storm:0, service/checkout:a-6:storm:1');
+  });
+
+  it('for random inputs: the default order’s outcome is the plain simulation’s, and every order keeps one firing’s emits in order', () => {
+    const config = boardConfig();
+    const input = fc.array(
+      fc.oneof(
+        fc.constantFrom('red', 'blue', 'gold').map((teamId) => ({ type: 'scanned', data: { teamId } })),
+        fc.constantFrom('x', 'y').map((text) => ({ type: 'noted', data: { boardId: 'main', text } })),
+      ),
+      { minLength: 1, maxLength: 4 },
+    );
+    fc.assert(
+      fc.property(input, (items) => {
+        const events = items.map((item, i) => ev(`e-${i}`, item.type, item.data));
+        const result = exploreInterleavings(config, events, { maxOrders: 200 });
+        const plain = simulate(config, events);
+        const first = result.outcomes.find((o) => o.default)!;
+        expect(first.entities['board/main']?.state).toEqual(plain.entities['board/main']?.state);
+        for (const outcome of result.outcomes) {
+          const log = (outcome.entities['board/main']?.state.log ?? []) as string[];
+          // Each scan's "first <team>" comes before its "then <team>"; direct notes keep their input order.
+          for (const team of ['red', 'blue', 'gold']) {
+            const firsts = log.flatMap((text, i) => (text === `first ${team}` ? [i] : []));
+            const thens = log.flatMap((text, i) => (text === `then ${team}` ? [i] : []));
+            expect(firsts.length).toBe(thens.length);
+            firsts.forEach((at, k) => expect(at).toBeLessThan(thens[k]!));
+          }
+          const direct = log.filter((text) => text === 'x' || text === 'y');
+          expect(direct).toEqual(items.flatMap((item) => ('text' in item.data ? [item.data.text] : [])));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('hunt simulate --interleave reads the events file (relative times) and reports', async () => {
+    const { result, text } = await interleaveFiles(
+      'examples/incidents/incidents.yaml',
+      'examples/incidents/scenarios/storm-race.jsonl',
+      { maxOrders: 5 },
+    );
+    expect(result.orders).toBe(5);
+    expect(text).toContain("Outcome 1 — 3 orders, the simulator's default order");
   });
 
   it('stops at maxOrders and says so', () => {
