@@ -80,7 +80,9 @@ decision trace.
 An event type is about its \`entity\`. \`alsoReaches: { <entity>: { key?, reduce? } }\` names further entities the
 same event reaches, without a second event type: an alert about an incident and about its service. Each entity's
 key is read from the event at that entity's \`key\` (or at the \`key\` given under \`alsoReaches\`, when this event
-holds it elsewhere); an event lacking any one of the keys is refused whole (ingest answers 422, the SDK throws
+holds it elsewhere). A further entity's key may be a list (\`key: data.services\` holding \`[checkout, search]\`): the
+event then reaches every entity in it, once each (none for an empty list). An event lacking any one of the keys is
+refused whole (ingest answers 422, the SDK throws
 \`EventRejectedError\`, an emit of it is dead-lettered), so it never reaches some of its entities and not the others.
 It is delivered to each entity (one signal each) and acknowledged only when every one is durable; each entity
 dedupes it by \`(source, id)\` in its own memory, so a retry after a partial failure is harmless. Each entity folds

@@ -286,7 +286,10 @@ export const eventSchema = closed({
             'the key is `subject`, `source`, `id` or a path under `data`, e.g. "data.service"',
           )
           .optional()
-          .describe("where this event holds that entity's key (default: the entity's own `key`)"),
+          .describe(
+            "where this event holds that entity's key (default: the entity's own `key`); a list there reaches " +
+              'every entity in it',
+          ),
         reduce: z.array(reducerSchema).optional().describe("how the event changes that entity's state, in order"),
       }),
     )

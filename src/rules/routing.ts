@@ -39,18 +39,28 @@ export function routeEvent(
   const eventType = config.events[event.type];
   if (!eventType) return { ok: false, reason: `unknown event type "${event.type}"` };
   const entities: EntityRef[] = [];
-  for (const reach of reachesOf(eventType)) {
+  const keyOf = (value: Json | undefined): string | undefined =>
+    typeof value === 'string' && value.length > 0
+      ? value
+      : typeof value === 'number' && Number.isFinite(value)
+        ? String(value)
+        : undefined;
+  for (const [index, reach] of reachesOf(eventType).entries()) {
     const entity = config.entities[reach.entity];
     if (!entity) return { ok: false, reason: `event type "${event.type}" names unknown entity "${reach.entity}"` };
     const path = reach.key ?? entity.key;
-    const key = getPath(event, path);
-    if (typeof key === 'string' && key.length > 0) entities.push({ type: entity.name, key });
-    else if (typeof key === 'number' && Number.isFinite(key)) entities.push({ type: entity.name, key: String(key) });
-    else
+    const value = getPath(event, path);
+    // A further entity's key may be a list: the event reaches every one of them (none for an empty list).
+    const keys = index > 0 && Array.isArray(value) ? value.map(keyOf) : [keyOf(value)];
+    if (keys.every((key) => key !== undefined)) {
+      for (const key of new Set(keys as string[])) entities.push({ type: entity.name, key });
+    } else
       return {
         ok: false,
         keyPath: path,
-        reason: `correlation key "${path}" of entity "${entity.name}" is missing or not a non-empty string/number`,
+        reason:
+          `correlation key "${path}" of entity "${entity.name}" is missing or not a non-empty string/number` +
+          (index > 0 ? ' (or a list of them)' : ''),
       };
   }
   return { ok: true, entity: entities[0]!, entities };

@@ -77,6 +77,45 @@ describe('routing an event that reaches several entities', () => {
   });
 });
 
+describe('a list of keys: one event reaching several entities of one type', () => {
+  async function listConfig(): Promise<CompiledConfig> {
+    const doc = await exampleDoc();
+    const events = doc.events as Record<string, Record<string, unknown>>;
+    events['alert.fired']!.schema = { type: 'object', required: ['incidentId'] };
+    events['alert.fired']!.alsoReaches = {
+      service: { key: 'data.services', reduce: [{ increment: { alerts: 1 } }] },
+    };
+    return compiled(doc);
+  }
+  const withServices = (id: string, services: unknown): EngineEvent => ({
+    ...alert(id, 'inc-1', 'unused'),
+    data: { incidentId: 'inc-1', severity: 3, services } as EngineEvent['data'],
+  });
+
+  it('reaches every entity in the list once (repeats collapse), none for an empty list', async () => {
+    const config = await listConfig();
+    const route = routeEvent(config, withServices('a-1', ['checkout', 'search', 'checkout']));
+    expect(route.ok && route.entities.map((e) => `${e.type}/${e.key}`)).toEqual([
+      'incident/inc-1',
+      'service/checkout',
+      'service/search',
+    ]);
+    const none = routeEvent(config, withServices('a-2', []));
+    expect(none.ok && none.entities.map((e) => `${e.type}/${e.key}`)).toEqual(['incident/inc-1']);
+    const bad = routeEvent(config, withServices('a-3', ['checkout', '']));
+    expect(bad).toMatchObject({ ok: false, keyPath: 'data.services' });
+    expect(!bad.ok && bad.reason).toContain('(or a list of them)');
+  });
+
+  it('the simulator folds it into each of them', async () => {
+    const config = await listConfig();
+    const result = simulate(config, [withServices('a-1', ['checkout', 'search'])]);
+    expect(result.entities['service/checkout']?.state).toMatchObject({ alerts: 1 });
+    expect(result.entities['service/search']?.state).toMatchObject({ alerts: 1 });
+    expect(result.entities['incident/inc-1']?.state).toMatchObject({ alerts: 1 });
+  });
+});
+
 describe('each entity folds the event once, with its own reducers and rules', () => {
   it('runs the reducers and rules of the machine’s own entity only', async () => {
     const config = await loadCompiledConfig(EXAMPLE);
