@@ -53,7 +53,7 @@ export function routeEvent(
     // A further entity's key may be a list: the event reaches every one of them (none for an empty list).
     const keys = index > 0 && Array.isArray(value) ? value.map(keyOf) : [keyOf(value)];
     if (keys.every((key) => key !== undefined)) {
-      for (const key of new Set(keys as string[])) entities.push({ type: entity.name, key });
+      for (const key of new Set(keys)) entities.push({ type: entity.name, key });
     } else
       return {
         ok: false,
