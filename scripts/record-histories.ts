@@ -74,6 +74,7 @@ async function main() {
     config: CompiledConfig,
     taskQueue: string,
     body: (delivery: EntityDelivery, store: ConfigStore) => Promise<void>,
+    extraEnv: Record<string, string> = {},
   ) => {
     const store = new ConfigStore(config);
     const delivery = new EntityDelivery({ client: env.client, taskQueue, config, coalesceWindowMs: 0 });
@@ -83,7 +84,7 @@ async function main() {
       taskQueue,
       configStore: store,
       logger: pino({ level: 'warn' }),
-      env: { ...referenceEnv((s) => sandbox.url(s)), MAILER_URL: sandbox.url('mailer') },
+      env: { ...referenceEnv((s) => sandbox.url(s)), MAILER_URL: sandbox.url('mailer'), ...extraEnv },
       deliverer: delivery,
       workflowBundle: bundle,
     });
@@ -256,6 +257,28 @@ async function main() {
         await fs.writeFile(file, `${historyToJSON(history)}\n`);
         process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
       });
+    }
+
+    if (wanted('fan-out')) {
+      // One event reaching two entities (alsoReaches): each folds it, the storm rule runs in the service only,
+      // its emit comes back to the service and its pager call runs (issue 16).
+      const incidents = await loadCompiledConfig('examples/incidents/incidents.yaml');
+      await run(
+        incidents,
+        'record-fan-out',
+        async (delivery) => {
+          for (let i = 1; i <= 3; i++) {
+            const data = { incidentId: 'inc-1', service: 'checkout', severity: 4 };
+            await delivery.publish([{ ...ev('alert.fired', data, `alert-${i}`), source: 'monitoring' }]);
+          }
+          await until(
+            () => env.client.workflow.getHandle('service/checkout').query(stateQuery),
+            (v) => v.state.storm === true && v.pendingActions === 0,
+          );
+          await save(env.client, 'fan-out', ['incident/inc-1', 'service/checkout']);
+        },
+        { PAGER_URL: sandbox.url('mailer') },
+      );
     }
   } finally {
     await sandbox.close();

@@ -1,10 +1,11 @@
 /** `hunt simulate` and `hunt diff`: run a configuration offline over recorded events, with virtual time. */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
 import { createEventValidator } from '../config/event-validator.js';
 import { simulate } from '../rules/simulate.js';
+import { exploreInterleavings, type InterleavingResult } from '../rules/interleavings.js';
+import { formatInterleavings } from '../rules/interleavings-report.js';
 import type { EngineEvent } from '../rules/types.js';
 import type { SimulationEvent, SimulationOptions, SimulationResult } from '../rules/simulate.js';
 import { diffSimulations } from '../rules/simulation-diff.js';
@@ -18,42 +19,11 @@ import type { ExportProgress } from '../event-log/event-export.js';
 import type { EventFilters } from '../event-log/event-filters.js';
 import { formatRuleChanges, summarizeRuleChanges, type RuleChange } from '../rules/rule-change-summary.js';
 import { CliError } from './cli-error.js';
+import { parseStart, readEventsFile } from './events-file.js';
 import { filtersFromFlags, withFilterFlags, type FilterFlags } from './events-commands.js';
 import { withTemporalClient } from './temporal-client.js';
 
-/** Reads a JSONL file of events (blank lines ignored; `specversion` defaults to 1.0). */
-export async function readEventsFile(path: string): Promise<SimulationEvent[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    throw new CliError(`cannot read events file ${path}: ${reason}`);
-  }
-  const events: SimulationEvent[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${path}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new CliError(
-        `${where}: not JSON (${err instanceof Error ? err.message : String(err)}); write one event per line`,
-      );
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value))
-      throw new CliError(`${where}: an event must be a JSON object`);
-    const event = value as Record<string, unknown>;
-    for (const field of ['id', 'source', 'type']) {
-      if (typeof event[field] !== 'string' || event[field] === '') {
-        throw new CliError(`${where}: the event needs a non-empty string "${field}"`);
-      }
-    }
-    events.push({ specversion: '1.0', data: null, ...event } as SimulationEvent);
-  });
-  return events;
-}
+export { readEventsFile } from './events-file.js';
 
 async function loadConfig(path: string): Promise<CompiledConfig> {
   try {
@@ -68,6 +38,7 @@ function options(
   config: CompiledConfig,
   horizon: string | undefined,
   responses: StubbedResponses | undefined,
+  start?: number,
 ): SimulationOptions {
   // Emitted events are checked as the engine's emit activity checks them.
   const validator = createEventValidator(config);
@@ -76,8 +47,16 @@ function options(
   return {
     checkEmitted,
     ...(responses !== undefined && { responses }),
+    ...(start !== undefined && { start }),
     ...(horizon !== undefined && { horizon: /^\d+$/.test(horizon) ? Number(horizon) : horizon }),
   };
+}
+
+/** Time and stub options of simulate and diff: `--start` (the base of relative `at` times), `--horizon`, `--responses`. */
+export interface TimeFlags {
+  horizon?: string;
+  start?: string;
+  responses?: string;
 }
 
 function run(config: CompiledConfig, events: SimulationEvent[], opts: SimulationOptions): SimulationResult {
@@ -93,15 +72,41 @@ function run(config: CompiledConfig, events: SimulationEvent[], opts: Simulation
 export async function simulateFiles(
   configPath: string,
   eventsPath: string,
-  opts: { horizon?: string; responses?: string } = {},
+  opts: TimeFlags = {},
 ): Promise<{ result: SimulationResult; text: string }> {
+  const start = opts.start === undefined ? undefined : parseStart(opts.start);
   const [config, events, responses] = await Promise.all([
     loadConfig(configPath),
-    readEventsFile(eventsPath),
+    readEventsFile(eventsPath, start === undefined ? {} : { start }),
     opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
   ]);
-  const result = run(config, events, options(config, opts.horizon, responses));
+  const result = run(config, events, options(config, opts.horizon, responses, start));
   return { result, text: formatSimulation(result) };
+}
+
+/** Explores the orders emitted events may arrive in over an events file (`hunt simulate --interleave`). */
+export async function interleaveFiles(
+  configPath: string,
+  eventsPath: string,
+  opts: TimeFlags & { maxOrders?: number } = {},
+): Promise<{ result: InterleavingResult; text: string }> {
+  const start = opts.start === undefined ? undefined : parseStart(opts.start);
+  const [config, events, responses] = await Promise.all([
+    loadConfig(configPath),
+    readEventsFile(eventsPath, start === undefined ? {} : { start }),
+    opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
+  ]);
+  let result: InterleavingResult;
+  try {
+    result = exploreInterleavings(config, events, {
+      ...options(config, opts.horizon, responses, start),
+      ...(opts.maxOrders !== undefined && { maxOrders: opts.maxOrders }),
+    });
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'SIMULATION_FAILED') throw new CliError(err.message);
+    throw err;
+  }
+  return { result, text: formatInterleavings(result) };
 }
 
 /** What `hunt diff` finds: the entities that act differently and the per-rule summary, with their text. */
@@ -116,10 +121,10 @@ export function diffEvents(
   before: CompiledConfig,
   after: CompiledConfig,
   events: SimulationEvent[],
-  opts: { horizon?: string; stubs?: StubbedResponses } = {},
+  opts: { horizon?: string; stubs?: StubbedResponses; start?: number } = {},
 ): DiffOutcome {
-  const old = run(before, events, options(before, opts.horizon, opts.stubs));
-  const now = run(after, events, options(after, opts.horizon, opts.stubs));
+  const old = run(before, events, options(before, opts.horizon, opts.stubs, opts.start));
+  const now = run(after, events, options(after, opts.horizon, opts.stubs, opts.start));
   const diffs = diffSimulations(old, now);
   const rules = summarizeRuleChanges(old, now);
   return { diffs, rules, text: `${formatRuleChanges(rules)}\n\n${formatSimulationDiff(diffs)}` };
@@ -130,15 +135,20 @@ export async function diffFiles(
   oldPath: string,
   newPath: string,
   eventsPath: string,
-  opts: { horizon?: string; responses?: string } = {},
+  opts: TimeFlags = {},
 ): Promise<DiffOutcome> {
+  const start = opts.start === undefined ? undefined : parseStart(opts.start);
   const [before, after, events, stubs] = await Promise.all([
     loadConfig(oldPath),
     loadConfig(newPath),
-    readEventsFile(eventsPath),
+    readEventsFile(eventsPath, start === undefined ? {} : { start }),
     opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
   ]);
-  return diffEvents(before, after, events, { ...opts, ...(stubs !== undefined && { stubs }) });
+  return diffEvents(before, after, events, {
+    ...(opts.horizon !== undefined && { horizon: opts.horizon }),
+    ...(start !== undefined && { start }),
+    ...(stubs !== undefined && { stubs }),
+  });
 }
 
 /**
@@ -168,6 +178,12 @@ export async function diffFromEngine(
 const RESPONSES_HELP =
   'YAML/JSON: connector → stubbed answer ({ status, headers, body } or { fail }), or a list taken one per call, for calls with `result`';
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`"${value}" is not a positive whole number`);
+  return n;
+}
+
 /** Registers `hunt simulate` and `hunt diff`. */
 export function registerSimulateCommands(program: Command): void {
   program
@@ -175,13 +191,28 @@ export function registerSimulateCommands(program: Command): void {
     .description(
       'run the configuration offline over events (JSONL), with virtual time: state, actions, and why rules did not fire',
     )
-    .requiredOption('--events <file>', 'JSONL file, one CloudEvents event per line (optional "at": ms or ISO time)')
+    .requiredOption(
+      '--events <file>',
+      'JSONL file, one CloudEvents event per line; optional "at": ms or ISO time, 5m from the start, +30s after the previous event',
+    )
+    .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601); default: the first event')
     .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
     .option('--responses <file>', RESPONSES_HELP)
+    .option(
+      '--interleave',
+      'run every order in which emitted events may arrive among the other events (as in the engine) and report the distinct outcomes',
+    )
+    .option('--max-orders <n>', 'with --interleave: most orders to run (default 1000)', positiveInteger)
     .option('--json', 'print the full result as JSON')
     .action(
-      async (configPath: string, opts: { events: string; horizon?: string; responses?: string; json?: boolean }) => {
-        const { result, text } = await simulateFiles(configPath, opts.events, opts);
+      async (
+        configPath: string,
+        opts: TimeFlags & { events: string; json?: boolean; interleave?: boolean; maxOrders?: number },
+      ) => {
+        if (opts.maxOrders !== undefined && !opts.interleave) throw new CliError('--max-orders goes with --interleave');
+        const { result, text } = opts.interleave
+          ? await interleaveFiles(configPath, opts.events, opts)
+          : await simulateFiles(configPath, opts.events, opts);
         process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
       },
     );
@@ -192,7 +223,8 @@ export function registerSimulateCommands(program: Command): void {
       .description(
         'simulate two configurations over the same events: which rules fire differently, then the entities whose actions differ',
       )
-      .option('--events <file>', 'JSONL file, one CloudEvents event per line')
+      .option('--events <file>', 'JSONL file, one CloudEvents event per line (times as for simulate)')
+      .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601)')
       .option('--from-engine', "backtest on the engine's event log (the filters choose the events); nothing is called")
       .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
       .option('--responses <file>', RESPONSES_HELP)
@@ -201,13 +233,7 @@ export function registerSimulateCommands(program: Command): void {
     async (
       oldPath: string,
       newPath: string,
-      opts: FilterFlags & {
-        events?: string;
-        fromEngine?: boolean;
-        horizon?: string;
-        responses?: string;
-        json?: boolean;
-      },
+      opts: FilterFlags & TimeFlags & { events?: string; fromEngine?: boolean; json?: boolean },
     ) => {
       if ((opts.events === undefined) === (opts.fromEngine !== true))
         throw new CliError('hunt diff reads events from --events <file> or --from-engine: give one of them');

@@ -12,7 +12,7 @@ import type { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId, routeEvent } from '../rules/routing.js';
-import type { DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
+import type { DeliveryResult, EngineEvent, EntityRef, ReachedResult } from '../rules/types.js';
 import { ENTITY_WORKFLOW_TYPE, eventSignal, publishUpdate } from '../contract/messages.js';
 import type { EntityWorkflowInput } from '../contract/messages.js';
 import { HuntEntityKey, HuntEntityType } from '../contract/search-attributes.js';
@@ -44,8 +44,11 @@ export interface DeliveryOptions {
 /** Proof that Temporal accepted one event (its signal returned). */
 export interface SendReceipt {
   eventId: string;
+  /** The entity the event is about (its type's `entity`). */
   entity: EntityRef;
   workflowId: string;
+  /** Every entity the event reached, that one first: present when its type reaches several (`alsoReaches`). */
+  reached?: Array<{ entity: EntityRef; workflowId: string }>;
 }
 
 /** What ingest needs from delivery; EntityDelivery implements it, tests may pass a fake. */
@@ -107,22 +110,44 @@ export class EntityDelivery implements EventDeliverer {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
   }
 
-  /** Durable: resolves when Temporal accepted the signal; rejects with EngineUnavailableError (retryable) otherwise. */
+  /**
+   * Durable: resolves when Temporal accepted the signal (for an event that reaches several entities: every one
+   * of its signals); rejects with EngineUnavailableError (retryable) otherwise. A retry after a partial failure
+   * is harmless: each entity dedupes the event by its id.
+   */
   async send(events: EngineEvent[]): Promise<SendReceipt[]> {
     const routed = this.route(events);
-    await Promise.all(routed.map(({ event, queue }) => this.enqueue(queue, 'signal', event)));
-    return routed.map(({ event, queue }) => ({
+    await Promise.all(
+      routed.flatMap(({ event, queues }) => queues.map((queue) => this.enqueue(queue, 'signal', event))),
+    );
+    return routed.map(({ event, queues }) => ({
       eventId: event.id,
-      entity: queue.entity,
-      workflowId: queue.workflowId,
+      entity: queues[0]!.entity,
+      workflowId: queues[0]!.workflowId,
+      ...(queues.length > 1 && {
+        reached: queues.map((queue) => ({ entity: queue.entity, workflowId: queue.workflowId })),
+      }),
     }));
   }
 
-  /** Update-with-start `publishUpdate`: resolves with the workflow's DeliveryResult per event (accepted/duplicate/rejected, rules fired). */
+  /**
+   * Update-with-start `publishUpdate`: resolves with the workflow's DeliveryResult per event (accepted/duplicate/
+   * rejected, rules fired). An event that reaches several entities gets one result combining theirs
+   * (combineReached), with each entity's own under `reached`.
+   */
   async publish(events: EngineEvent[]): Promise<DeliveryResult[]> {
     const routed = this.route(events);
-    const results = await Promise.all(routed.map(({ event, queue }) => this.enqueue(queue, 'update', event)));
-    return results.map((result, i) => result ?? missingResult(routed[i]!.event));
+    return await Promise.all(
+      routed.map(async ({ event, queues }) => {
+        const results = await Promise.all(queues.map((queue) => this.enqueue(queue, 'update', event)));
+        const answers = results.map((result) => result ?? missingResult(event));
+        if (queues.length === 1) return answers[0]!;
+        return combineReached(
+          event,
+          answers.map((answer, i) => ({ ...answer, workflowId: queues[i]!.workflowId })),
+        );
+      }),
+    );
   }
 
   /** Sends everything waiting in a coalescing window now and waits until all deliveries settled. */
@@ -131,13 +156,13 @@ export class EntityDelivery implements EventDeliverer {
     await Promise.allSettled([...this.queues.values()].flatMap((queue) => (queue.draining ? [queue.draining] : [])));
   }
 
-  private route(events: EngineEvent[]): Array<{ event: EngineEvent; queue: EntityQueue }> {
+  private route(events: EngineEvent[]): Array<{ event: EngineEvent; queues: EntityQueue[] }> {
     // Route everything first, so a bad event fails the call before any event of it is queued.
     return events.map((event, index) => {
       const route = routeEvent(this.options.config, event);
       if (!route.ok)
         throw new EventRejectedError('event cannot be routed', [{ pointer: `/${index}`, detail: route.reason }]);
-      return { event, queue: this.queueFor(route.entity) };
+      return { event, queues: route.entities.map((entity) => this.queueFor(entity)) };
     });
   }
 
@@ -322,6 +347,26 @@ function isAlreadyStarted(err: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * One answer for an event that reached several entities: `rejected` if any entity rejected it (the reasons,
+ * each with its entity), else `accepted` if any accepted it, else `duplicate`; `fired` lists every rule that
+ * fired in any of them.
+ */
+export function combineReached(event: EngineEvent, reached: ReachedResult[]): DeliveryResult {
+  const rejected = reached.filter((r) => r.status === 'rejected');
+  const status =
+    rejected.length > 0 ? 'rejected' : reached.some((r) => r.status === 'accepted') ? 'accepted' : 'duplicate';
+  const reason = rejected.map((r) => `${r.workflowId}: ${r.reason ?? 'rejected'}`).join('; ');
+  return {
+    eventId: event.id,
+    source: event.source,
+    status,
+    ...(reason !== '' && { reason }),
+    fired: [...new Set(reached.flatMap((r) => r.fired))],
+    reached,
+  };
 }
 
 function missingResult(event: EngineEvent): DeliveryResult {

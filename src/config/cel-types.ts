@@ -8,6 +8,7 @@
  * Numbers: JSON numbers reach CEL as doubles at run time (cel-environment.ts), so `integer` and `number` are
  * `double` here, and CEL int literals mix with them as they do at run time.
  */
+import { reducersFor, ruleEntity } from '../rules/event-reach.js';
 import type { Environment } from '@marcbachmann/cel-js';
 import { createCelEnvironment } from '../rules/cel-environment.js';
 import { placeholdersOf } from '../rules/expressions.js';
@@ -113,17 +114,12 @@ function stateFields(config: CompiledConfig, entity: string): Fields {
     const known = fields[top];
     fields[top] = known === undefined || known === type ? type : 'dyn';
   };
-  for (const event of Object.values(config.events)) if (event.entity === entity) event.reduce.forEach(write);
+  for (const event of Object.values(config.events)) reducersFor(event, entity).forEach(write);
   for (const rule of config.rules) {
-    if (ruleEntityOf(config, rule) !== entity) continue;
+    if (ruleEntity(config, rule) !== entity) continue;
     for (const action of [...rule.then, ...rule.onFailure]) if (action.kind === 'set') action.reducers.forEach(write);
   }
   return fields;
-}
-
-function ruleEntityOf(config: CompiledConfig, rule: CompiledRule): string | undefined {
-  const first = rule.on[0];
-  return first ? config.events[first.type]?.entity : undefined;
 }
 
 /** Field names selected anywhere in the expressions (`.name`), so open types can allow them. */
@@ -140,6 +136,8 @@ interface Check {
   expression: string;
   /** The event types the expression may see as `event` (one environment each). */
   eventTypes: string[];
+  /** The entity whose state the expression sees (undefined: the event type's own entity). */
+  entity?: string;
   path: PathSegment[];
 }
 
@@ -175,11 +173,24 @@ function checksOf(config: CompiledConfig): Check[] {
       for (const expression of placeholdersOf(reducer.value ?? null))
         checks.push({ expression, eventTypes: [event.type], path: ['events', event.type, 'reduce'] });
     }
+    for (const reach of event.alsoReaches ?? []) {
+      for (const reducer of reach.reduce) {
+        for (const expression of placeholdersOf(reducer.value ?? null))
+          checks.push({
+            expression,
+            eventTypes: [event.type],
+            entity: reach.entity,
+            path: ['events', event.type, 'alsoReaches', reach.entity, 'reduce'],
+          });
+      }
+    }
   }
   config.rules.forEach((rule, index) => {
+    const entity = ruleEntity(config, rule);
+    const seen = entity === undefined ? {} : { entity };
     if (rule.if !== undefined) {
       const types = rule.timing?.kind === 'all' ? firingTypes(rule) : [...new Set(rule.on.map((r) => r.type))];
-      checks.push({ expression: rule.if, eventTypes: types, path: ['rules', index, 'if'] });
+      checks.push({ expression: rule.if, eventTypes: types, ...seen, path: ['rules', index, 'if'] });
     }
     for (const list of ['then', 'onFailure'] as const) {
       rule[list].forEach((action, actionIndex) => {
@@ -187,7 +198,12 @@ function checksOf(config: CompiledConfig): Check[] {
           for (const expression of placeholdersOf(template)) {
             // `env.*` is resolved inside the activity, not over these variables.
             if (/(^|[^\w.])env\s*[.[]/.test(expression)) continue;
-            checks.push({ expression, eventTypes: firingTypes(rule), path: ['rules', index, list, actionIndex] });
+            checks.push({
+              expression,
+              eventTypes: firingTypes(rule),
+              ...seen,
+              path: ['rules', index, list, actionIndex],
+            });
           }
         }
       });
@@ -201,10 +217,12 @@ export function checkCelTypes(config: CompiledConfig): CelTypeProblem[] {
   const checks = checksOf(config);
   const selected = selectedNames(checks.map((c) => c.expression));
   const envs = new Map<string, Environment>();
-  const envOf = (eventType: string): Environment | undefined => {
+  const envOf = (eventType: string, entity?: string): Environment | undefined => {
     const event = config.events[eventType];
     if (!event) return undefined;
-    let env = envs.get(eventType);
+    const stateOf = entity ?? event.entity;
+    const envKey = JSON.stringify([eventType, stateOf]);
+    let env = envs.get(envKey);
     if (env) return env;
     env = createCelEnvironment(true);
     const types = new TypeBuilder(env, selected);
@@ -213,19 +231,19 @@ export function checkCelTypes(config: CompiledConfig): CelTypeProblem[] {
     for (const optional of ['subject', 'time', 'datacontenttype', 'dataschema']) envelope[optional] = 'string';
     env.registerVariable('data', data);
     env.registerVariable('event', types.object('Event', { ...envelope, data }, false));
-    env.registerVariable('state', types.object('State', stateFields(config, event.entity), true));
+    env.registerVariable('state', types.object('State', stateFields(config, stateOf), true));
     env.registerVariable('entity', types.object('Entity', { type: 'string', key: 'string', id: 'string' }, false));
     // A call's outcome (references.ts allows them only after a `call` with `result`): shaped by the system called.
     env.registerVariable('result', 'dyn');
     env.registerVariable('results', 'map<string, dyn>');
-    envs.set(eventType, env);
+    envs.set(envKey, env);
     return env;
   };
   const problems: CelTypeProblem[] = [];
   const reported = new Set<string>();
   for (const check of checks) {
     for (const eventType of check.eventTypes) {
-      const result = envOf(eventType)?.check(check.expression);
+      const result = envOf(eventType, check.entity)?.check(check.expression);
       if (!result || result.valid) continue;
       const message = `type error in \`${check.expression}\` (with event "${eventType}"): ${result.error?.message.split('\n')[0] ?? 'invalid'}`;
       const key = `${JSON.stringify(check.path)}${message}`;

@@ -133,12 +133,26 @@ export interface CompiledReducer {
 export interface CompiledEventType {
   type: string;
   sources: string[];
+  /** The entity the event is about (its first route; rules on it run here unless they name another). */
   entity: string;
   /** JSON Schema for the event's `data`. */
   schema: JsonObject;
+  /** How the event folds into `entity`'s state. */
   reduce: CompiledReducer[];
+  /**
+   * Further entities the same event reaches, in config order (absent: only `entity`). Each gets the event once,
+   * dedupes it itself and folds it with its own reducers; see src/rules/event-reach.ts.
+   */
+  alsoReaches?: CompiledReach[];
   example?: Json;
   description?: string;
+}
+
+/** One further entity an event reaches: where the event holds its key (default: the entity's `key`), its reducers. */
+export interface CompiledReach {
+  entity: string;
+  key?: string;
+  reduce: CompiledReducer[];
 }
 
 export interface RetryPolicy {
@@ -263,6 +277,8 @@ export interface CompiledRule {
   id: string;
   description?: string;
   on: EventRef[];
+  /** The entity the rule runs in, when written (default: that of its first trigger; see ruleEntity). */
+  entity?: string;
   /** CEL condition over `event`, `state`, `entity`. */
   if?: string;
   timing?: RuleTiming;

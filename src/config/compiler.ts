@@ -81,6 +81,13 @@ export function compileConfig(input: ConfigInput): CompiledConfig {
         schema: event.schema ?? { type: 'object' },
         reduce: (event.reduce ?? []).flatMap(compileReducer),
       };
+      // Only when written, so configurations without it keep their version hash.
+      if (event.alsoReaches !== undefined)
+        compiled.alsoReaches = Object.entries(event.alsoReaches).map(([entity, reach]) => ({
+          entity,
+          ...(reach.key !== undefined && { key: reach.key }),
+          reduce: (reach.reduce ?? []).flatMap(compileReducer),
+        }));
       if (event.example !== undefined) compiled.example = event.example;
       if (event.description !== undefined) compiled.description = event.description;
       return [type, compiled];
@@ -248,6 +255,7 @@ function compileRule(rule: RuleInput, declared: ReadonlySet<string>): CompiledRu
     onFailure: (rule.onFailure ?? []).map((action) => compileAction(action, declared)),
   };
   if (rule.description !== undefined) compiled.description = rule.description;
+  if (rule.entity !== undefined) compiled.entity = rule.entity;
   if (rule.if !== undefined) compiled.if = rule.if;
   if (timing !== undefined) compiled.timing = timing;
   return compiled;

@@ -18,7 +18,8 @@ import type {
   PatternValue,
 } from './compiled.js';
 import { formatDuration } from './durations.js';
-import { ruleEntity } from './graph.js';
+import { reachesOf, reachesSeveral, ruleEntity } from '../rules/event-reach.js';
+import { keyPathsOf } from '../rules/routing.js';
 import { formatStatuses } from './success-statuses.js';
 import { webhookSourcesSection } from './webhook-docs.js';
 
@@ -173,14 +174,25 @@ export function renderDocs(config: CompiledConfig): string {
     out.push(`### ${event.type}`, '');
     if (event.description) out.push(event.description, '');
     const from = event.sources.length > 0 ? `Sent by ${event.sources.join(', ')}` : 'Emitted by rules only';
-    out.push(`${from}; about entity **${event.entity}**.`, '');
+    if (reachesSeveral(event)) {
+      const keys = keyPathsOf(config, event.type).map(({ entity, path }) => `**${entity}** (key \`${path}\`)`);
+      out.push(
+        `${from}; reaches entities ${keys.join(', ')}: each gets it once and dedupes it itself; rules on it run in ` +
+          `**${event.entity}** unless they name another \`entity\`.`,
+        '',
+      );
+    } else out.push(`${from}; about entity **${event.entity}**.`, '');
     const observers = config.rulesByEvent[event.type] ?? [];
     out.push(`Rules that see it: ${observers.length > 0 ? observers.join(', ') : 'none'}.`, '');
     const emitters = config.rules.filter((rule) =>
       [...rule.then, ...rule.onFailure].some((a) => a.kind === 'emit' && a.type === event.type),
     );
     if (emitters.length > 0) out.push(`Emitted by: ${emitters.map((r) => r.id).join(', ')}.`, '');
-    if (event.reduce.length > 0) out.push(`State: ${event.reduce.map(describeReducer).join('; ')}.`, '');
+    for (const reach of reachesOf(event)) {
+      if (reach.reduce.length === 0) continue;
+      const of = reachesSeveral(event) ? ` of ${reach.entity}` : '';
+      out.push(`State${of}: ${reach.reduce.map(describeReducer).join('; ')}.`, '');
+    }
     out.push('Schema of `data`:', '', codeBlock('json', event.schema), '');
     if (event.example !== undefined) out.push('Example `data`:', '', codeBlock('json', event.example), '');
   }

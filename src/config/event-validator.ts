@@ -17,8 +17,10 @@ const addFormats = addFormatsModule.default;
 /** Why an event was refused, grouped so HTTP can pick a status: envelope 400, forbidden 403, content 422. */
 export type RejectionKind = 'envelope' | 'unknown-source' | 'forbidden' | 'unknown-type' | 'data' | 'routing';
 
+/** `entity`: the entity the event is about; `entities`: every entity it reaches (that one first). */
 export type ValidationResult =
-  { ok: true; event: EngineEvent; entity: EntityRef } | { ok: false; kind: RejectionKind; problems: EventProblem[] };
+  | { ok: true; event: EngineEvent; entity: EntityRef; entities: EntityRef[] }
+  | { ok: false; kind: RejectionKind; problems: EventProblem[] };
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const ATTRIBUTE_NAME = /^[a-z0-9]{1,20}$/;
@@ -59,7 +61,7 @@ export class EventValidator {
     }
     const route = routeEvent(this.config, event);
     if (route.ok) return [];
-    const keyPath = this.config.entities[eventType.entity]?.key;
+    const keyPath = route.keyPath;
     return [{ pointer: keyPath ? `/${keyPath.split('.').map(escapePointer).join('/')}` : '', detail: route.reason }];
   }
 
@@ -150,8 +152,8 @@ export class EventValidator {
       if (datacontenttype !== undefined) event.datacontenttype = datacontenttype;
       if (dataschema !== undefined) event.dataschema = dataschema;
       const route = routeEvent(this.config, event);
-      if (route.ok) return { ok: true, event, entity: route.entity };
-      const keyPath = eventType ? this.config.entities[eventType.entity]?.key : undefined;
+      if (route.ok) return { ok: true, event, entity: route.entity, entities: route.entities };
+      const keyPath = route.keyPath;
       add('routing', keyPath ? `/${keyPath.split('.').map(escapePointer).join('/')}` : '', route.reason);
     }
 

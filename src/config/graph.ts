@@ -4,6 +4,7 @@
  */
 import type { CompiledConfig, CompiledRule } from './compiled.js';
 import { joinLeaves } from './join-expression.js';
+import { reachesOf, reachesSeveral, ruleEntity } from '../rules/event-reach.js';
 import { cancellers } from '../rules/timing-behaviours.js';
 
 export type GraphNodeKind = 'source' | 'event' | 'rule' | 'connector' | 'entity';
@@ -47,7 +48,11 @@ export function buildGraph(config: CompiledConfig): ConfigGraph {
   for (const event of Object.values(config.events)) {
     nodes.push({ id: nodeId('event', event.type), kind: 'event', label: event.type });
     for (const source of event.sources) edge(nodeId('source', source), nodeId('event', event.type), 'sends');
-    if (event.reduce.length > 0) edge(nodeId('event', event.type), nodeId('entity', event.entity), 'updates state');
+    // An event that reaches several entities shows one edge per entity: the state it folds into, or just "reaches".
+    for (const reach of reachesOf(event)) {
+      if (reach.reduce.length > 0) edge(nodeId('event', event.type), nodeId('entity', reach.entity), 'updates state');
+      else if (reachesSeveral(event)) edge(nodeId('event', event.type), nodeId('entity', reach.entity), 'reaches');
+    }
   }
   for (const rule of config.rules) {
     nodes.push({ id: nodeId('rule', rule.id), kind: 'rule', label: rule.id });
@@ -91,8 +96,4 @@ export function triggerRoles(rule: CompiledRule): Array<[string, string]> {
   });
 }
 
-/** The entity a rule runs in: that of its (first) triggering event. */
-export function ruleEntity(config: CompiledConfig, rule: CompiledRule): string | undefined {
-  const first = rule.on[0];
-  return first ? config.events[first.type]?.entity : undefined;
-}
+export { ruleEntity };

@@ -5,7 +5,8 @@
  */
 import type { CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
 import { observedTypes } from './compiler.js';
-import { ruleEntity } from './graph.js';
+import { entitiesReachedBy, ruleEntity } from '../rules/event-reach.js';
+import { keyPathsOf } from '../rules/routing.js';
 import { joinLeaves } from './join-expression.js';
 import { cancellers } from '../rules/timing-behaviours.js';
 import { compileConfigText } from './index.js';
@@ -297,12 +298,13 @@ function crossEntityPartners(config: CompiledConfig): LintFinding[] {
     const reported = new Set<string>();
     for (const { ref, path, effect } of partners) {
       const event = config.events[ref.type];
-      if (!event || event.entity === entity || reported.has(ref.type)) continue;
+      if (!event || entitiesReachedBy(event).includes(entity) || reported.has(ref.type)) continue;
       reported.add(ref.type);
+      const reached = entitiesReachedBy(event).map((e) => `"${e}"`);
       findings.push({
         path,
         severity: 'error',
-        message: `rule "${rule.id}" runs in entity "${entity}", but "${ref.type}" reaches entity "${event.entity}" only: it can never ${effect}`,
+        message: `rule "${rule.id}" runs in entity "${entity}", but "${ref.type}" reaches entit${reached.length === 1 ? 'y' : 'ies'} ${reached.join(', ')} only: it can never ${effect}`,
       });
     }
   });
@@ -329,18 +331,18 @@ function unroutedEmits(config: CompiledConfig): LintFinding[] {
     for (const list of ['then', 'onFailure'] as const) {
       rule[list].forEach((action, actionIndex) => {
         if (action.kind !== 'emit') return;
-        const target = config.events[action.type];
-        const entity = target && config.entities[target.entity];
-        if (!entity) return;
-        const [head, ...rest] = entity.key.split('.');
-        const present =
-          head === 'data' ? templateHas(action.data, rest) : head === 'subject' ? action.subject !== undefined : true; // `id` and `source` are always set on an emitted event
-        if (present) return;
-        findings.push({
-          path: ['rules', index, list, actionIndex, 'emit'],
-          severity: 'error',
-          message: `rule "${rule.id}" emits "${action.type}" without ${entity.key}, the correlation key of entity "${entity.name}": the event could not be routed; add it to the emitted ${head === 'data' ? 'data' : head}`,
-        });
+        // An event that reaches several entities needs every one of their keys.
+        for (const { entity, path } of keyPathsOf(config, action.type)) {
+          const [head, ...rest] = path.split('.');
+          const present =
+            head === 'data' ? templateHas(action.data, rest) : head === 'subject' ? action.subject !== undefined : true; // `id` and `source` are always set on an emitted event
+          if (present) continue;
+          findings.push({
+            path: ['rules', index, list, actionIndex, 'emit'],
+            severity: 'error',
+            message: `rule "${rule.id}" emits "${action.type}" without ${path}, the correlation key of entity "${entity}": the event could not be routed; add it to the emitted ${head === 'data' ? 'data' : head}`,
+          });
+        }
       });
     }
   });

@@ -74,6 +74,52 @@ other kind, when the trigger arrives (a \`debounce\` or \`count\` counts only tr
 \`end\` ends the entity after the current event: actions written after it in the same \`then\` do not run
 (\`hunt lint\` reports them), and its open windows and pending deadlines are cancelled, each one named in the
 decision trace.
+
+## One event, several entities
+
+An event type is about its \`entity\`. \`alsoReaches: { <entity>: { key?, reduce? } }\` names further entities the
+same event reaches, without a second event type: an alert about an incident and about its service. Each entity's
+key is read from the event at that entity's \`key\` (or at the \`key\` given under \`alsoReaches\`, when this event
+holds it elsewhere). A further entity's key may be a list (\`key: data.services\` holding \`[checkout, search]\`): the
+event then reaches every entity in it, once each (none for an empty list). An event lacking any one of the keys is
+refused whole (ingest answers 422, the SDK throws
+\`EventRejectedError\`, an emit of it is dead-lettered), so it never reaches some of its entities and not the others.
+It is delivered to each entity (one signal each) and acknowledged only when every one is durable; each entity
+dedupes it by \`(source, id)\` in its own memory, so a retry after a partial failure is harmless. Each entity folds
+it once with its own reducers (\`reduce\` for \`entity\`, \`alsoReaches.<entity>.reduce\` for the others) and runs only
+the rules that run in it: a rule runs in the entity it names (\`rules[].entity\`), else in its first trigger's
+\`entity\`. A waiting caller (\`publish\`, \`?wait=true\`) gets one answer: \`rejected\` if any entity rejected it, else
+\`accepted\` if any accepted it, else \`duplicate\`, with each entity's own answer under \`reached\`. The entities
+handle it independently: there is no order between them. \`hunt graph\` draws an edge to each entity, \`hunt docs\`
+names them and \`hunt lint\` checks an \`emit\` of such an event for every key.
+
+## Emit ordering
+
+Each entity handles its events one at a time, in the order its workflow receives them, each atomically. What
+is fixed, and what is not, for an event a rule \`emit\`s:
+
+1. **One firing's emits arrive in the order written.** A firing's actions run one after another; an \`emit\` is an
+   activity that signals the target entity and completes once Temporal holds the signal, and only then does the
+   next action start.
+2. **Different firings' emits arrive in any order**, whether they come from one event or several, from one
+   entity or several.
+3. **An emitted event arrives later than the event that caused it, never sooner, and not in the same step.** The
+   target — the emitting entity itself included — may handle any number of later input events, timer
+   firings and other emits first. Its \`time\` is when it was emitted; the target handles it when it arrives, so
+   the target's windows and deadlines count from then.
+4. **Between entities there is no order at all.**
+
+So an \`emit\` to the entity itself is not an update of its state: a later event may be handled before it. Use
+\`set\` when a later event must see the change (\`set\` and \`end\` take effect at once, within the same event).
+
+\`hunt simulate\` shows one of these orders: every emitted event is handled at once, before the next input event
+or timer. \`hunt simulate --interleave\` runs every order that 1–3 allow: input events keep their order and times,
+one firing's emits keep theirs, and an emitted event may arrive at any point after its firing (at the virtual
+time of that point). It reports the distinct outcomes: each entity's final state and the actions planned.
+The engine's outcome is one of them (\`test/workflows/emit-ordering.test.ts\`). Two limits of the model: an
+input event that reaches several entities is handled by all of them in one step, and timers are never late.
+\`examples/incidents/scenarios/storm-race.jsonl\` shows a race that matters: a storm rule that marks the storm with
+an \`emit\` pages twice when that emit arrives after the sixth alert.
 `;
 
 /** Sections in reading order: definition id → heading. */

@@ -120,6 +120,28 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     else if (isDict(ref)) reference('event', ref.event, [...path, 'event']);
   };
 
+  /** Entities an event type reaches in the raw document: its `entity`, then its `alsoReaches`. */
+  const reachedBy = (type: unknown): string[] | undefined => {
+    if (typeof type !== 'string' || !isDict(dict(doc.events)[type])) return undefined;
+    const event = dict(dict(doc.events)[type]);
+    return [event.entity, ...Object.keys(dict(event.alsoReaches))].filter((e): e is string => typeof e === 'string');
+  };
+
+  /** A rule's `entity` must be one every trigger of it reaches, or the rule could never run there. */
+  const ruleEntityReached = (rule: Dict, at: PathSegment[]): void => {
+    const triggers: unknown[] = Array.isArray(rule.on) ? rule.on : rule.on === undefined ? [] : [rule.on];
+    triggers.forEach((ref: unknown, i) => {
+      const type = isDict(ref) ? ref.event : ref;
+      const reached = reachedBy(type);
+      if (!reached || reached.includes(rule.entity as string)) return;
+      issues.push({
+        path: [...at, 'on', ...(Array.isArray(rule.on) ? [i] : [])],
+        severity: 'error',
+        message: `rule runs in entity "${String(rule.entity)}", but its trigger "${String(type)}" reaches ${reached.map((e) => `"${e}"`).join(', ')} only: add "${String(rule.entity)}" to events.${String(type)}.alsoReaches or change \`entity\``,
+      });
+    });
+  };
+
   // Events: their sources, entity, schema and example, and reducer templates.
   for (const [type, raw] of Object.entries(dict(doc.events))) {
     const event = dict(raw);
@@ -128,6 +150,18 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     else reference('source', event.source, [...at, 'source']);
     reference('entity', event.entity, [...at, 'entity']);
     reducers(event.reduce, [...at, 'reduce']);
+    for (const [entity, reach] of Object.entries(dict(event.alsoReaches))) {
+      const path: PathSegment[] = [...at, 'alsoReaches', entity];
+      reference('entity', entity, path);
+      if (entity === event.entity)
+        issues.push({
+          path,
+          atKey: true,
+          severity: 'error',
+          message: `"${type}" is about entity "${entity}" already (\`entity\`): list only further entities under alsoReaches`,
+        });
+      reducers(dict(reach).reduce, [...path, 'reduce']);
+    }
     if (isDict(event.schema)) {
       const schema = checkJsonSchema(event.schema);
       if (!schema.ok) {
@@ -173,6 +207,10 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     }
     if (Array.isArray(rule.on)) rule.on.forEach((ref, i) => eventRef(ref, [...at, 'on', i]));
     else if (rule.on !== undefined) eventRef(rule.on, [...at, 'on']);
+    if (rule.entity !== undefined) {
+      reference('entity', rule.entity, [...at, 'entity']);
+      ruleEntityReached(rule, at);
+    }
 
     const timings = TIMING_KEYS.filter((key) => rule[key] !== undefined);
     if (timings.length > 1) {

@@ -355,6 +355,29 @@ export const eventSchema = closed({
     .optional()
     .describe('JSON Schema (draft-07) of the event `data`, checked at ingest (default: any object)'),
   reduce: z.array(reducerSchema).optional().describe('how the event changes the entity state, in order'),
+  alsoReaches: z
+    .record(
+      nameSchema,
+      closed({
+        key: z
+          .string()
+          .regex(
+            /^(subject|source|id|data(\.[\w-]+)+)$/,
+            'the key is `subject`, `source`, `id` or a path under `data`, e.g. "data.service"',
+          )
+          .optional()
+          .describe(
+            "where this event holds that entity's key (default: the entity's own `key`); a list there reaches " +
+              'every entity in it',
+          ),
+        reduce: z.array(reducerSchema).optional().describe("how the event changes that entity's state, in order"),
+      }),
+    )
+    .optional()
+    .describe(
+      'further entities the same event reaches (entity → `{ key?, reduce? }`): it is delivered to each, folded once ' +
+        'per entity and deduplicated per entity; rules run in the entity they name (`rules[].entity`)',
+    ),
   example: z.json().optional().describe('an example `data`, checked against the schema; used by docs and simulate'),
 }).meta({
   id: 'Event',
@@ -552,6 +575,12 @@ export const ruleSchema = closed({
     .union([eventRefSchema, z.array(eventRefSchema).min(1)])
     .optional()
     .describe('the triggering event type(s); required unless `all` is given'),
+  entity: nameSchema
+    .optional()
+    .describe(
+      'the entity the rule runs in, when its trigger reaches several (`events.<type>.alsoReaches`); default: the ' +
+        "trigger's `entity`",
+    ),
   if: z.string().meta({ 'x-kind': 'CEL' }).optional().describe('CEL condition over `event`, `data`, `state`, `entity`'),
   within: followSchema.optional().describe('fire when `event` follows the trigger within `window`'),
   unless: unlessSchema

@@ -1,6 +1,7 @@
 /**
  * The events a backtest (`hunt diff --from-engine`) runs the two configurations over: the export, less the
- * events the engine's own `emit` actions delivered (the simulator emits them again from the rules), in
+ * events the engine's own `emit` actions delivered (the simulator emits them again from the rules), once each
+ * even when an event reached several entities, in
  * the order the engine received them. The simulator's virtual time never runs backwards, so the export's
  * per-entity order is merged into one order by arrival time (stable: each entity's order is kept).
  */
@@ -36,7 +37,13 @@ export async function backtestEvents(
   const isEmitted = emittedBy(configs);
   const events: SimulationEvent[] = [];
   let emitted = 0;
+  // An event that reached several entities (`alsoReaches`) is in each one's log; the simulator routes it to all of
+  // them again, so one copy goes in ((source, id) names one event: the export already drops re-deliveries).
+  const seen = new Set<string>();
   for await (const event of exportEvents(client, filters, onProgress)) {
+    const key = JSON.stringify([event.source, event.id]);
+    if (seen.has(key)) continue;
+    seen.add(key);
     if (isEmitted(event.id)) emitted++;
     else events.push(event);
   }

@@ -8,7 +8,7 @@ import type { EventProblem, ProblemCode } from '../contract/problems.js';
 import { EngineUnavailableError } from '../client/engine-unavailable-error.js';
 import type { EventDeliverer } from '../client/delivery.js';
 import type { CompiledConfig } from '../config/compiled.js';
-import type { DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
+import type { DeliveryResult, EngineEvent, EntityRef, ReachedResult } from '../rules/types.js';
 import { entityWorkflowId } from '../rules/routing.js';
 import { parseCloudEventsRequest } from './cloudevents-http.js';
 import type { ContentMode } from './cloudevents-http.js';
@@ -39,6 +39,13 @@ export interface EventOutcome {
   workflowId?: string;
   /** Rules fired (only when the caller waited for the workflow's answer). */
   fired?: string[];
+  /**
+   * Every entity the event reached, `entity` first, when its type reaches several (`alsoReaches`); with each
+   * entity's own status, rules fired and reason when the caller waited.
+   */
+  reached?: Array<
+    { entity: EntityRef; workflowId: string } & Partial<Pick<ReachedResult, 'status' | 'fired' | 'reason'>>
+  >;
   reason?: string;
   code?: ProblemCode;
   problems?: EventProblem[];
@@ -174,8 +181,13 @@ async function deliverOne(
     const problems = result.problems.map((p) => ({ ...pointerIn(mode, index, p.pointer), detail: p.detail }));
     return { ...base, code, reason: summarize(problems), problems };
   }
-  const { event, entity } = result;
-  const routed = { ...base, entity, workflowId: entityWorkflowId(entity) };
+  const { event, entity, entities } = result;
+  const routed: EventOutcome = {
+    ...base,
+    entity,
+    workflowId: entityWorkflowId(entity),
+    ...(entities.length > 1 && { reached: entities.map((e) => ({ entity: e, workflowId: entityWorkflowId(e) })) }),
+  };
   try {
     if (!wait) {
       await deps.delivery.send([event]);
@@ -204,7 +216,17 @@ function fromDeliveryResult(
 ): EventOutcome {
   if (!answer)
     return { ...routed, status: 'rejected', reason: `no answer from the entity workflow for event ${event.id}` };
-  return { ...routed, status: answer.status, fired: answer.fired, ...(answer.reason ? { reason: answer.reason } : {}) };
+  const reached = routed.reached?.map((r) => {
+    const own = answer.reached?.find((a) => a.workflowId === r.workflowId);
+    return own ? { ...r, status: own.status, fired: own.fired, ...(own.reason ? { reason: own.reason } : {}) } : r;
+  });
+  return {
+    ...routed,
+    status: answer.status,
+    fired: answer.fired,
+    ...(answer.reason ? { reason: answer.reason } : {}),
+    ...(reached && { reached }),
+  };
 }
 
 function answerSingle(reply: FastifyReply, outcome: EventOutcome, wait: boolean): FastifyReply {

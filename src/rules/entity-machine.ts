@@ -9,7 +9,8 @@
  *   (`seenMaxAgeMs`): a re-delivery after that is treated as new. Rejected events are not
  *   remembered, so a re-delivery after a config fix can succeed.
  * - An event is handled atomically: reducers (in arrival order), then the rules indexed for its
- *   type (`rulesByEvent`), in config order. Any failure on the way (reducer, template, `set`
+ *   type (`rulesByEvent`), in config order. An event that reaches several entities (`alsoReaches`)
+ *   runs, in each, that entity's reducers and only the rules that run in it (src/rules/event-reach.ts). Any failure on the way (reducer, template, `set`
  *   action) rejects the event: state, windows and timers are left exactly as before, so a poison
  *   event cannot wedge the entity. A condition (`if`) that errors only stops its own rule.
  * - Per rule: partner roles first (`within`'s closing event, `unless`'s cancelling event), then the
@@ -68,6 +69,7 @@ import type {
   RuleClause,
   RuleVerdict,
 } from './types.js';
+import { reachesSeveral, reducersFor } from './event-reach.js';
 import { behaviourOf, kindOf, refMatch } from './timing-behaviours.js';
 import type { RuleMemory, RuleOutcome, RuleStep, TimingKind } from './timing-behaviours.js';
 import { showTime } from './wording.js';
@@ -226,8 +228,10 @@ export class EntityMachine {
     const firings: Firing[] = [];
     let current: string | undefined;
     try {
-      this.currentState = applyReducers(this.currentState, eventType.reduce, this.scope(event));
+      this.currentState = applyReducers(this.currentState, reducersFor(eventType, this.entity.type), this.scope(event));
       for (const indexed of this.index.byType.get(event.type) ?? []) {
+        // An event that reaches several entities runs, in each, only the rules that run there.
+        if (reachesSeveral(eventType) && indexed.entity !== this.entity.type) continue;
         current = indexed.rule.id;
         const outcome = this.evaluateRule(indexed, event, now);
         verdicts.push(outcome.verdict);

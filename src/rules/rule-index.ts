@@ -3,6 +3,7 @@
  * an event depends only on the rules indexed for its type.
  */
 import type { CompiledConfig, CompiledRule, EventRef } from '../config/compiled.js';
+import { ruleEntity } from './event-reach.js';
 import { joinLeaves } from './join.js';
 import { behaviourOf } from './timing-behaviours.js';
 
@@ -28,6 +29,8 @@ export interface IndexedRule {
   order: number;
   /** Leaves of an `all` join (empty otherwise). */
   leaves: EventRef[];
+  /** The entity the rule runs in (ruleEntity). */
+  entity: string | undefined;
 }
 
 export interface ConfigIndex {
@@ -45,7 +48,12 @@ export function configIndex(config: CompiledConfig): ConfigIndex {
   if (index) return index;
   const rules = new Map<string, IndexedRule>();
   config.rules.forEach((rule, order) => {
-    rules.set(rule.id, { rule, order, leaves: rule.timing?.kind === 'all' ? joinLeaves(rule.timing.join) : [] });
+    rules.set(rule.id, {
+      rule,
+      order,
+      leaves: rule.timing?.kind === 'all' ? joinLeaves(rule.timing.join) : [],
+      entity: ruleEntity(config, rule),
+    });
   });
   const byType = new Map<string, IndexedRule[]>();
   for (const [type, ids] of Object.entries(config.rulesByEvent)) {

@@ -1,6 +1,7 @@
 /**
  * Offline simulation: runs the configuration over a list of events with virtual time, using the
- * same EntityMachine the entity workflow runs. Events are routed to entities with routeEvent; before
+ * same EntityMachine the entity workflow runs. Events are routed to entities with routeEvent (an event
+ * that reaches several entities is handled by each, in route order); before
  * each event, timers due up to its time fire (across all entities, in deadline order); `emit`
  * actions feed back as new events at the same virtual time; at the end, remaining timers fire
  * (up to an optional horizon). Every step records the state change, the actions that would run and,
@@ -41,7 +42,28 @@ export interface SimulationOptions {
    * (`workflow:<type>`: `body` is the result, `fail` a failure; default: completes with null); see call-stubs.ts.
    */
   responses?: StubbedResponses;
+  /**
+   * Chooses what happens next whenever an emitted event is waiting (src/rules/interleavings.ts explores every
+   * choice). Without it, every emitted event is handled at once, before anything else: the default order.
+   */
+  schedule?: Scheduler;
 }
+
+/** An emitted event on its way to its entities. Emits of one firing arrive in their order; others in any. */
+export interface PendingEmit {
+  event: EngineEvent;
+  /** The idempotency key of the emit action. */
+  by: string;
+  /** The firing that emitted it (the step and rule): its emits keep their order. */
+  firing: string;
+}
+
+/**
+ * Picks the next thing to happen: an index into `emitted` (the first waiting emit of each firing, oldest
+ * first), or `emitted.length` for `advance` — the next timer due before the next input event, else that
+ * input event — when `advance` is true.
+ */
+export type Scheduler = (choice: { emitted: PendingEmit[]; advance: boolean }) => number;
 
 export interface SimulationStep {
   /**
@@ -109,7 +131,7 @@ export function simulate(
   const steps: SimulationStep[] = [];
   const maxSteps = opts.maxSteps ?? 100_000;
   let now = opts.start ?? 0;
-  const emitted: Array<{ event: EngineEvent; by: string }> = [];
+  const emitted: PendingEmit[] = [];
   const stubs = new CallStubs(opts.responses);
 
   const record = (step: SimulationStep): void => {
@@ -130,6 +152,8 @@ export function simulate(
   const perform = (workflowId: string, machine: EntityMachine, firings: Firing[], step: SimulationStep): void => {
     const queue = [...firings];
     for (let firing = queue.shift(); firing; firing = queue.shift()) {
+      // Emits of one firing keep their order (the interleaving explorer may reorder only across firings).
+      const firingId = `${steps.length}/${firing.ruleId}`;
       let results: CallResults | undefined;
       let listedOn = step;
       let listedBefore = listedOn.state ?? {};
@@ -149,7 +173,7 @@ export function simulate(
           listedOn.state = machine.state;
         }
         const event = emittedEvent(config, planned, now);
-        if (event) emitted.push({ event, by: planned.idempotencyKey });
+        if (event) emitted.push({ event, by: planned.idempotencyKey, firing: firingId });
         const action = planned.action;
         if (action.kind === 'start') {
           // A watched workflow ends at once offline, as its stub (`workflow:<type>`) says.
@@ -264,63 +288,105 @@ export function simulate(
       });
       return;
     }
-    const workflowId = entityWorkflowId(route.entity);
-    let machine = machines.get(workflowId);
-    if (!machine) {
-      machine = new EntityMachine(config, route.entity, undefined, opts.machine);
-      machines.set(workflowId, machine);
+    // An event that reaches several entities is one step per entity, in route order, at the same time.
+    for (const entity of route.entities) {
+      const workflowId = entityWorkflowId(entity);
+      let machine = machines.get(workflowId);
+      if (!machine) {
+        machine = new EntityMachine(config, entity, undefined, opts.machine);
+        machines.set(workflowId, machine);
+      }
+      const before = machine.state;
+      const decision = machine.handleEvent(event, now);
+      const step = stepFrom(base, workflowId, machine, before, decision);
+      record(step);
+      perform(workflowId, machine, decision.firings, step);
     }
-    const before = machine.state;
-    const decision = machine.handleEvent(event, now);
-    const step = stepFrom(base, workflowId, machine, before, decision);
-    record(step);
-    perform(workflowId, machine, decision.firings, step);
   };
 
   const drainEmitted = (): void => {
     for (let next = emitted.shift(); next; next = emitted.shift()) deliver(next.event, 'emitted', next.by);
   };
 
-  const fireTimersUpTo = (limit: number): void => {
-    for (;;) {
-      let due: { workflowId: string; machine: EntityMachine; at: number } | undefined;
-      // Machines iterate in creation order, so equal deadlines fire in a stable order.
-      for (const [workflowId, machine] of machines) {
-        const at = machine.nextDeadline();
-        if (at !== undefined && at <= limit && (!due || at < due.at)) due = { workflowId, machine, at };
-      }
-      if (!due) return;
-      now = Math.max(now, due.at);
-      for (;;) {
-        const before = due.machine.state;
-        const [decision] = due.machine.fireDue(due.at, 1);
-        if (!decision) break;
-        const trace = decision.trace;
-        const step = stepFrom(
-          { kind: 'timer', eventId: trace?.eventId ?? '', eventType: trace?.eventType ?? '' },
-          due.workflowId,
-          due.machine,
-          before,
-          decision,
-        );
-        record(step);
-        perform(due.workflowId, due.machine, decision.firings, step);
-      }
-      drainEmitted();
+  const nextDue = (limit: number): { workflowId: string; machine: EntityMachine; at: number } | undefined => {
+    let due: { workflowId: string; machine: EntityMachine; at: number } | undefined;
+    // Machines iterate in creation order, so equal deadlines fire in a stable order.
+    for (const [workflowId, machine] of machines) {
+      const at = machine.nextDeadline();
+      if (at !== undefined && at <= limit && (!due || at < due.at)) due = { workflowId, machine, at };
     }
+    return due;
   };
 
-  events.forEach((event, i) => {
+  /** Fires the earliest deadline due by `limit` (every decision of that entity at that time); false if none. */
+  const fireNextTimer = (limit: number): boolean => {
+    const due = nextDue(limit);
+    if (!due) return false;
+    now = Math.max(now, due.at);
+    for (;;) {
+      const before = due.machine.state;
+      const [decision] = due.machine.fireDue(due.at, 1);
+      if (!decision) break;
+      const trace = decision.trace;
+      const step = stepFrom(
+        { kind: 'timer', eventId: trace?.eventId ?? '', eventType: trace?.eventType ?? '' },
+        due.workflowId,
+        due.machine,
+        before,
+        decision,
+      );
+      record(step);
+      perform(due.workflowId, due.machine, decision.firings, step);
+    }
+    return true;
+  };
+
+  const fireTimersUpTo = (limit: number): void => {
+    while (fireNextTimer(limit)) drainEmitted();
+  };
+
+  const arrival = (event: SimulationEvent, i: number): number => {
     const declared = event.at ?? event.time;
-    const at = declared === undefined ? now : parseTime(declared, `event ${i + 1} (${event.id})`);
+    return declared === undefined ? now : parseTime(declared, `event ${i + 1} (${event.id})`);
+  };
+  const deliverInput = (event: SimulationEvent, at: number): void => {
     // Virtual time never runs backwards: an event stamped earlier arrives "now".
-    fireTimersUpTo(Math.max(now, at));
     now = Math.max(now, at);
     const { at: _at, ...envelope } = event;
     deliver(envelope, 'event');
-    drainEmitted();
-  });
-  fireTimersUpTo(opts.horizon === undefined ? Number.POSITIVE_INFINITY : parseTime(opts.horizon, 'horizon'));
+  };
+  const horizon = opts.horizon === undefined ? Number.POSITIVE_INFINITY : parseTime(opts.horizon, 'horizon');
+
+  if (opts.schedule === undefined) {
+    events.forEach((event, i) => {
+      const at = arrival(event, i);
+      fireTimersUpTo(Math.max(now, at));
+      deliverInput(event, at);
+      drainEmitted();
+    });
+    fireTimersUpTo(horizon);
+  } else {
+    // One thing at a time: a waiting emitted event, or the next timer or input event, as the scheduler says.
+    let next = 0;
+    for (;;) {
+      const input = events[next];
+      const limit = input === undefined ? horizon : Math.max(now, arrival(input, next));
+      const canAdvance = input !== undefined || nextDue(limit) !== undefined;
+      const heads = emitted.filter((e, i) => emitted.findIndex((other) => other.firing === e.firing) === i);
+      if (heads.length === 0 && !canAdvance) break;
+      const pick = heads.length === 0 ? 0 : opts.schedule({ emitted: heads, advance: canAdvance });
+      const chosen = heads[pick];
+      if (chosen) {
+        emitted.splice(emitted.indexOf(chosen), 1);
+        deliver(chosen.event, 'emitted', chosen.by);
+      } else if (!canAdvance) {
+        throw new SimulationError(`the scheduler chose ${pick} of ${heads.length} waiting emitted events`);
+      } else if (!fireNextTimer(limit)) {
+        deliverInput(input!, limit);
+        next++;
+      }
+    }
+  }
 
   const entities: Record<string, SimulatedEntity> = {};
   for (const [workflowId, machine] of machines) {

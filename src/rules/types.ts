@@ -38,7 +38,12 @@ export interface DeliveryResult {
   reason?: string;
   /** Ids of rules that fired because of this event. */
   fired: string[];
+  /** For an event that reaches several entities: each entity's own answer (src/client/delivery.ts). */
+  reached?: ReachedResult[];
 }
+
+/** One entity's answer to an event that reached several. */
+export type ReachedResult = Omit<DeliveryResult, 'reached'> & { workflowId: string };
 
 /** An action ready to run: templates over event/state/entity resolved, `env.*` left for the activity. */
 export interface PlannedAction {

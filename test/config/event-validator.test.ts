@@ -17,6 +17,7 @@ describe('EventValidator', () => {
     expect(result).toEqual({
       ok: true,
       entity: { type: 'team', key: 'red-foxes' },
+      entities: [{ type: 'team', key: 'red-foxes' }],
       event: { ...event, ext1: undefined, specversion: '1.0' },
     });
     expect(result.ok && 'ext1' in result.event).toBe(false);
