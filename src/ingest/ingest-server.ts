@@ -24,6 +24,7 @@ import { problem, sendProblem } from './problem-details.js';
 import { SourceAuthenticator } from './source-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 import { sourcesRoutes } from './sources-route.js';
+import { operationsRoutes } from './operations-routes.js';
 import { buildWebhookSources } from './sources/webhook-sources.js';
 
 export interface IngestServerOptions {
@@ -55,6 +56,8 @@ export interface IngestServerOptions {
    * set-up and logged at info; anywhere else they are warnings.
    */
   localDevelopment?: boolean;
+  /** The engine's task queue: replays (`POST /events/replay`) start their workflows there. */
+  taskQueue?: string;
 }
 
 /** Builds the ingest server (not listening). Throws IngestSetupError when a source's secret is missing. */
@@ -191,6 +194,12 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   void app.register(operatorRoutes, {
     ...(options.client && { client: options.client }),
     adminApiKey: options.adminApiKey,
+  });
+  void app.register(operationsRoutes, {
+    config,
+    ...(options.client && { client: options.client }),
+    ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+    ...(options.adminApiKey !== undefined && { adminApiKey: options.adminApiKey }),
   });
   registerLiveMap(app, {
     config,
