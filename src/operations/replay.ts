@@ -26,6 +26,7 @@ import {
   replayKey,
   type ReplayAction,
   type ReplayFiringInput,
+  type ReplayFiringResult,
 } from '../contract/operations.js';
 import { HuntEntityKey, HuntEntityType, HuntOperation, HuntRulesFired } from '../contract/search-attributes.js';
 import { backtestEvents } from '../event-log/backtest-events.js';
@@ -241,7 +242,7 @@ export async function runReplay(
       });
       summary.started++;
       try {
-        const done = await handle.result();
+        const done = (await handle.result()) as ReplayFiringResult;
         summary.performed += done.performed;
         result = { workflowId: firing.workflowId, outcome: 'performed' };
       } catch (err) {
