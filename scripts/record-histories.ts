@@ -20,10 +20,11 @@ import { startSandbox } from '../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
 import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
-import { allSearchAttributeKeys } from '../src/contract/search-attributes.js';
+import { allSearchAttributeKeys, HuntWaitingOn } from '../src/contract/search-attributes.js';
 import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../src/contract/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
+import { pause, resume } from '../src/operations/pauses.js';
 
 const outDir = 'test/fixtures/histories';
 /** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
@@ -208,6 +209,24 @@ async function main() {
         const file = path.join(outDir, `${tag}compaction--team_idle.json`);
         await fs.writeFile(file, `${historyToJSON(history)}\n`);
         process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
+      });
+    }
+    if (wanted('connector-pause')) {
+      await run(timing, 'record-connector-pause', async (delivery) => {
+        // A call to a paused connector waits (CONNECTOR_PAUSE_PATCH), then goes out on resume.
+        await pause(env.client, 'record-connector-pause', 'connector', 'mailer');
+        await delivery.publish([ev('paid', { teamId: 'held' }, 'held-paid')]);
+        const handle = env.client.workflow.getHandle('team/held');
+        await until(
+          () => handle.describe(),
+          (d) => (d.typedSearchAttributes.get(HuntWaitingOn) ?? []).includes('mailer'),
+        );
+        await resume(env.client, 'connector', 'mailer');
+        await until(
+          () => handle.query(stateQuery),
+          (v) => v.pendingActions === 0,
+        );
+        await save(env.client, 'connector-pause', ['team/held']);
       });
     }
   } finally {

@@ -35,7 +35,7 @@ export const commandModules: readonly CommandModule[] = [
   },
   { commands: ['events'], load: async () => (await import('./events-commands.js')).registerEventsCommands },
   {
-    commands: ['replay'],
+    commands: ['connectors', 'rules', 'replay'],
     load: async () => (await import('./operations-commands.js')).registerOperationsCommands,
   },
 ];

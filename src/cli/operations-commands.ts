@@ -6,6 +6,15 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { ConfigError, formatProblems, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/compiled.js';
+import type { PauseKind } from '../contract/operations.js';
+import {
+  checkPauseTarget,
+  listPauses,
+  pause,
+  resume,
+  UnknownPauseTargetError,
+  waitingCalls,
+} from '../operations/pauses.js';
 import { formatReplayPlan, planReplay, ReplayRequestError, runReplay } from '../operations/replay.js';
 import { loadSettings, SettingsError } from '../settings/settings.js';
 import { CliError } from './cli-error.js';
@@ -89,8 +98,97 @@ async function replay(client: Client, flags: ReplayFlags): Promise<void> {
   if (summary.failed > 0) process.exitCode = 1;
 }
 
-/** Registers `hunt replay`. */
+/** `hunt <connectors|rules> pause|resume|list`. */
+function registerPauseCommands(program: Command, kind: PauseKind): void {
+  const plural = kind === 'connector' ? 'connectors' : 'rules';
+  const group = program
+    .command(plural)
+    .description(
+      kind === 'connector'
+        ? 'pause and resume connectors: calls to a paused connector wait durably and go out, in order, on resume'
+        : 'pause and resume rules: a paused rule does not fire (explain says so) until it is resumed',
+    );
+  const target = async (name: string, configFile: string | undefined) => {
+    const config = await loadConfig(configFile ?? settings().configPath);
+    try {
+      checkPauseTarget(config, kind, name);
+    } catch (err) {
+      if (err instanceof UnknownPauseTargetError) throw new CliError(err.message);
+      throw err;
+    }
+  };
+  group
+    .command(`pause <${kind}>`)
+    .description(kind === 'connector' ? 'hold every call to it from now on' : 'stop it firing from now on')
+    .option('--reason <text>', 'why (kept in the pause record, shown by list)')
+    .option('--config <file>', 'the configuration that names it (default: HUNT_CONFIG)')
+    .action(async (name: string, opts: { reason?: string; config?: string }) => {
+      await target(name, opts.config);
+      const taskQueue = settings().HUNT_TASK_QUEUE;
+      await withTemporalClient(async (client) => {
+        const { already } = await pause(client, taskQueue, kind, name, {
+          ...(opts.reason !== undefined && { reason: opts.reason }),
+        });
+        process.stdout.write(
+          already
+            ? `${kind} ${name} was already paused\n`
+            : kind === 'connector'
+              ? `connector ${name} paused: its calls wait in their entities until hunt connectors resume ${name}\n`
+              : `rule ${name} paused: it does not fire until hunt rules resume ${name}\n`,
+        );
+      });
+    });
+  group
+    .command(`resume <${kind}>`)
+    .description(kind === 'connector' ? 'let the waiting calls go out, in order' : 'let it fire again')
+    .action(async (name: string) => {
+      await withTemporalClient(async (client) => {
+        const { wasPaused, signalled } = await resume(client, kind, name);
+        if (!wasPaused) {
+          process.stdout.write(`${kind} ${name} was not paused\n`);
+          return;
+        }
+        process.stdout.write(
+          `${kind} ${name} resumed${kind === 'connector' ? `; ${signalled} waiting entities told to go on` : ''}\n`,
+        );
+      });
+    });
+  group
+    .command('list')
+    .description(`the ${plural} paused now${kind === 'connector' ? ', with the calls waiting on each' : ''}`)
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withTemporalClient(async (client) => {
+        const pauses = (await listPauses(client)).filter((p) => p.kind === kind);
+        const rows = await Promise.all(
+          pauses.map(async (p) => {
+            if (kind !== 'connector') return { ...p };
+            const waiting = await waitingCalls(client, p.name);
+            return { ...p, waitingEntities: Object.keys(waiting).length, waitingCalls: waiting };
+          }),
+        );
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        if (rows.length === 0) process.stdout.write(`No ${plural} paused.\n`);
+        for (const row of rows) {
+          const calls =
+            'waitingCalls' in row
+              ? ` · ${Object.values(row.waitingCalls).reduce((a, b) => a + b, 0)} calls waiting in ${row.waitingEntities} entities`
+              : '';
+          process.stdout.write(
+            `${row.name}  paused since ${row.pausedAt}${row.reason !== undefined ? ` (${row.reason})` : ''}${calls}\n`,
+          );
+        }
+      });
+    });
+}
+
+/** Registers `hunt replay`, `hunt connectors …` and `hunt rules …`. */
 export function registerOperationsCommands(program: Command): void {
+  registerPauseCommands(program, 'connector');
+  registerPauseCommands(program, 'rule');
   withFilterFlags(
     program
       .command('replay')

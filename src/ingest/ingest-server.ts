@@ -25,6 +25,7 @@ import { SourceAuthenticator } from './source-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 import { sourcesRoutes } from './sources-route.js';
 import { operationsRoutes } from './operations-routes.js';
+import { registerPauseMetrics } from '../operations/pause-metrics.js';
 import { buildWebhookSources } from './sources/webhook-sources.js';
 
 export interface IngestServerOptions {
@@ -65,6 +66,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   const { config, delivery, logger } = options;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const metrics = options.metrics ?? createIngestMetrics();
+  if (options.client) registerPauseMetrics(metrics.registry, options.client, config);
   const queryTimeoutMs = options.queryTimeoutMs ?? 5000;
   const now = options.now ?? Date.now;
   // Everything that can fail on configuration fails here, at startup, not on the first request.

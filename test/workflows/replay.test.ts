@@ -17,6 +17,7 @@ import {
 } from '../../workflows/entity-workflow.js';
 import { COMPACT_WHEN_IDLE_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
+import { CONNECTOR_PAUSE_PATCH } from '../../workflows/paused-calls.js';
 import { installSdkTestLogger } from '../helpers/sdk-log.js';
 import { workflowBundle } from '../helpers/temporal.js';
 
@@ -54,6 +55,7 @@ describe('replay of recorded histories', () => {
     CHECK_MIGRATE_TARGET_PATCH,
     COMPACT_WHEN_IDLE_PATCH,
     LANGUAGE_SEMANTICS_PATCH,
+    CONNECTOR_PAUSE_PATCH,
   ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     const marked = await Promise.all(
