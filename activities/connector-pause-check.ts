@@ -7,7 +7,12 @@
 import type { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { CONNECTOR_PAUSED_FAILURE, PAUSE_CHECK_TTL_MS, pauseWorkflowId } from '../src/contract/operations.js';
+import {
+  CONNECTOR_PAUSED_FAILURE,
+  PAUSE_CHECK_TTL_MS,
+  PAUSE_WORKFLOW_TYPE,
+  pauseWorkflowId,
+} from '../src/contract/operations.js';
 import { connectorCallsHeld } from '../src/metrics/engine-metrics.js';
 
 const known = new Map<string, { paused: boolean; until: number }>();
@@ -46,4 +51,23 @@ export async function refuseWhenPaused(context: Context, connector: string): Pro
     message: `connector ${connector} is paused (hunt connectors resume ${connector}); the call waits, it is not lost`,
     nonRetryable: true,
   });
+}
+
+let rules: { ids: Promise<string[]>; until: number } | undefined;
+
+/** The ids of the rules paused now (running rule pause records in visibility), remembered for a second. */
+export async function pausedRuleIds(client: Client, now = Date.now()): Promise<string[]> {
+  if (rules && rules.until > now) return await rules.ids;
+  const query = `WorkflowType = "${PAUSE_WORKFLOW_TYPE}" AND HuntOperation = "rule-pause" AND ExecutionStatus = "Running"`;
+  const ids = (async () => {
+    const out: string[] = [];
+    for await (const execution of client.workflow.list({ query })) {
+      const name = (execution.memo as { name?: unknown } | undefined)?.name;
+      if (typeof name === 'string') out.push(name);
+    }
+    return out.sort();
+  })();
+  rules = { ids, until: now + PAUSE_CHECK_TTL_MS };
+  void ids.catch(() => (rules = undefined));
+  return await ids;
 }

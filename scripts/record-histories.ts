@@ -229,6 +229,25 @@ async function main() {
         await save(env.client, 'connector-pause', ['team/held']);
       });
     }
+    if (wanted('rule-pause')) {
+      await run(timing, 'record-rule-pause', async (delivery) => {
+        // A run that reads the paused rules at its start (RULE_PAUSE_PATCH), then is told of a resume.
+        await pause(env.client, 'record-rule-pause', 'rule', 'welcome');
+        await until(
+          () => env.client.workflow.count('HuntOperation = "rule-pause" AND ExecutionStatus = "Running"'),
+          (c) => c.count === 1,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await delivery.publish([ev('paid', { teamId: 'quiet' }, 'quiet-paid')]);
+        await resume(env.client, 'rule', 'welcome');
+        await delivery.publish([ev('paid', { teamId: 'quiet' }, 'quiet-paid-2')]);
+        await until(
+          () => env.client.workflow.getHandle('team/quiet').query(stateQuery),
+          (v) => v.pendingActions === 0 && v.eventCount === 2,
+        );
+        await save(env.client, 'rule-pause', ['team/quiet']);
+      });
+    }
   } finally {
     await sandbox.close();
     await env.teardown();

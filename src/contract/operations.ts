@@ -96,3 +96,6 @@ export const connectorResumedSignal = defineSignal<[{ connector: string }]>('con
 
 /** An entity's calls waiting on paused connectors: connector → how many calls wait. */
 export const waitingCallsQuery = defineQuery<Record<string, number>>('waitingCalls');
+
+/** Tells an entity which rules are paused now (the whole set): `hunt rules pause|resume` sends it. */
+export const rulePausesSignal = defineSignal<[{ paused: string[] }]>('rulePauses');

@@ -27,11 +27,13 @@ import {
   pauseOperation,
   pauseWorkflowId,
   resumeSignal,
+  rulePausesSignal,
   waitingCallsQuery,
   type PauseInput,
   type PauseKind,
 } from '../contract/operations.js';
 import { HuntOperation, HuntTarget, HuntWaitingOn } from '../contract/search-attributes.js';
+import { ENTITY_WORKFLOW_TYPE } from '../contract/messages.js';
 import { visibilityString } from '../live-map/live-counts.js';
 
 /** A pause of something the configuration does not have. */
@@ -90,7 +92,29 @@ export async function pause(
   }
   // Workers trust what they read about a connector for a second: after that, no call goes out.
   if (kind === 'connector' && opts.settle !== false) await sleep(PAUSE_CHECK_TTL_MS + 200);
+  if (kind === 'rule') await tellEntities(client, name, true);
   return { already: false };
+}
+
+/**
+ * Sends every running entity the paused rules (the whole set, with `ruleId` added or removed): a run reads the
+ * records only when it starts. One signal per running entity. Returns how many were told.
+ */
+async function tellEntities(client: Client, ruleId: string, paused: boolean): Promise<number> {
+  const set = new Set((await listPauses(client)).filter((p) => p.kind === 'rule').map((p) => p.name));
+  if (paused) set.add(ruleId);
+  else set.delete(ruleId);
+  const query = `WorkflowType = ${visibilityString(ENTITY_WORKFLOW_TYPE)} AND ExecutionStatus = "Running"`;
+  let told = 0;
+  for await (const execution of client.workflow.list({ query })) {
+    try {
+      await client.workflow.getHandle(execution.workflowId).signal(rulePausesSignal, { paused: [...set].sort() });
+      told++;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return told;
 }
 
 /** Whether a connector or rule is paused (its record is running). */
@@ -140,7 +164,7 @@ export async function resume(
   await client.workflow
     .getHandle(pauseWorkflowId(kind, name))
     .signal(resumeSignal, opts.reason !== undefined ? { reason: opts.reason } : {});
-  if (kind !== 'connector') return { wasPaused: true, signalled: 0 };
+  if (kind !== 'connector') return { wasPaused: true, signalled: await tellEntities(client, name, false) };
   await sleep(PAUSE_CHECK_TTL_MS + 200);
   let signalled = 0;
   for (const workflowId of await waitingEntities(client, name)) {
