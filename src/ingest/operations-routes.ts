@@ -8,6 +8,8 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CompiledConfig } from '../config/compiled.js';
 import { describeFilterProblems } from '../event-log/event-filters.js';
+import type { PauseKind } from '../contract/operations.js';
+import { checkPauseTarget, listPauses, pause, resume, UnknownPauseTargetError } from '../operations/pauses.js';
 import { planReplay, replayRequestSchema, ReplayRequestError, runReplay } from '../operations/replay.js';
 import { adminGuard } from './entity-routes.js';
 import { problem, sendProblem } from './problem-details.js';
@@ -56,6 +58,36 @@ const replayResponseSchema = {
   },
 } as const;
 
+const pauseBodySchema = {
+  type: 'object',
+  properties: { reason: { type: 'string', maxLength: 500, description: 'why (kept in the pause record)' } },
+  additionalProperties: false,
+} as const;
+
+const pauseAnswerSchema = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['connector', 'rule'] },
+    name: { type: 'string' },
+    paused: { type: 'boolean', description: 'whether it is paused after this request' },
+    changed: { type: 'boolean', description: 'false when it already was in that state' },
+    signalled: { type: 'integer', description: 'entities told (waiting calls released, or rule set updated)' },
+  },
+} as const;
+
+const pausesListSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['connector', 'rule'] },
+      name: { type: 'string' },
+      pausedAt: { type: 'string' },
+      reason: { type: 'string' },
+    },
+  },
+} as const;
+
 /** The operations endpoints, as a Fastify plugin (encapsulated: its JSON body parser is its own). */
 export async function operationsRoutes(app: FastifyInstance, options: OperationsRoutesOptions): Promise<void> {
   // The server keeps bodies as raw bytes for signatures; these endpoints take JSON (an empty body is `{}`).
@@ -70,6 +102,11 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
     }
   });
   const guard = adminGuard(options.adminApiKey);
+  // Authentication before validation: a caller without the token learns nothing about the request's shape.
+  app.addHook('preValidation', async (request, reply) => {
+    const refused = guard(request);
+    if (refused) return sendProblem(reply, refused);
+  });
   const admit = (request: FastifyRequest, reply: FastifyReply): Client | undefined => {
     const refused = guard(request);
     if (refused) {
@@ -86,6 +123,79 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
     }
     return options.client;
   };
+
+  for (const kind of ['connector', 'rule'] as const satisfies readonly PauseKind[]) {
+    const base = kind === 'connector' ? '/connectors/:name' : '/rules/:name';
+    const params = {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+    } as const;
+    const refuseUnknown = (reply: FastifyReply, name: string): FastifyReply | undefined => {
+      try {
+        checkPauseTarget(options.config, kind, name);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof UnknownPauseTargetError)) throw err;
+        const code = kind === 'connector' ? 'CONNECTOR_UNKNOWN' : 'RULE_UNKNOWN';
+        return sendProblem(reply, problem(404, code, `Unknown ${kind}`, err.message));
+      }
+    };
+    app.post(
+      `${base}/pause`,
+      {
+        schema: {
+          summary: `Pause a ${kind} (admin): ${kind === 'connector' ? 'its calls wait durably' : 'it does not fire'}`,
+          params,
+          body: pauseBodySchema,
+          response: { 200: pauseAnswerSchema },
+        },
+      },
+      async (request, reply) => {
+        const client = admit(request, reply);
+        if (!client) return reply;
+        const { name } = request.params as { name: string };
+        const refused = refuseUnknown(reply, name);
+        if (refused) return refused;
+        const { reason } = (request.body ?? {}) as { reason?: unknown };
+        if (reason !== undefined && typeof reason !== 'string')
+          return sendProblem(reply, problem(400, 'BAD_REQUEST', 'Bad request', 'reason must be a string'));
+        const { already } = await pause(client, options.taskQueue ?? 'treasure-hunt', kind, name, {
+          ...(reason !== undefined && { reason }),
+        });
+        return reply.send({ kind, name, paused: true, changed: !already, signalled: 0 });
+      },
+    );
+    app.post(
+      `${base}/resume`,
+      {
+        schema: {
+          summary: `Resume a paused ${kind} (admin)`,
+          params,
+          response: { 200: pauseAnswerSchema },
+        },
+      },
+      async (request, reply) => {
+        const client = admit(request, reply);
+        if (!client) return reply;
+        const { name } = request.params as { name: string };
+        const refused = refuseUnknown(reply, name);
+        if (refused) return refused;
+        const { wasPaused, signalled } = await resume(client, kind, name);
+        return reply.send({ kind, name, paused: false, changed: wasPaused, signalled });
+      },
+    );
+  }
+
+  app.get(
+    '/operations/pauses',
+    { schema: { summary: 'Connectors and rules paused now (admin)', response: { 200: pausesListSchema } } },
+    async (request, reply) => {
+      const client = admit(request, reply);
+      if (!client) return reply;
+      return reply.send(await listPauses(client));
+    },
+  );
 
   app.post(
     '/events/replay',
