@@ -11,6 +11,7 @@ import { createEventValidator } from '../src/config/event-validator.js';
 import type { EventValidator } from '../src/config/event-validator.js';
 import type { ConfigStore } from '../src/worker/config-store.js';
 import { UnknownConfigVersionError } from '../src/worker/config-store.js';
+import { pausedRuleIds } from './connector-pause-check.js';
 
 export interface EngineActivityDeps {
   configStore: ConfigStore;
@@ -32,6 +33,17 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     return validator;
   };
   return {
+    /** The rules paused now (their pause records, from visibility); run as a local activity at a run's start. */
+    async pausedRules(): Promise<string[]> {
+      let client;
+      try {
+        client = Context.current().client;
+      } catch {
+        return [];
+      }
+      return await pausedRuleIds(client);
+    },
+
     /** The compiled config of a version (default: the worker's current one). Run as a local activity. */
     async getConfig(input: { version?: string }): Promise<CompiledConfig> {
       try {

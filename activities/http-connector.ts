@@ -24,6 +24,7 @@ import { buildHttpRequest, type HttpRequestPlan } from './http-request.js';
 import { readLimitedBody, truncateUtf8 } from './http-response-body.js';
 import { SecretScrubber } from './http-secrets.js';
 import { recordConnectorCall } from '../src/metrics/engine-metrics.js';
+import { refuseWhenPaused } from './connector-pause-check.js';
 
 export interface CallInput {
   entity: EntityRef;
@@ -80,6 +81,9 @@ export function createHttpConnectorActivities(deps: HttpConnectorDeps): HttpConn
       idempotencyKey: input.idempotencyKey,
       attempt,
     });
+
+    // A paused connector is not called: the entity waits for the resume (non-retryable ConnectorPaused).
+    await refuseWhenPaused(context, connector.name);
 
     const scrubber = new SecretScrubber();
     let plan: HttpRequestPlan;

@@ -20,11 +20,12 @@ import { startSandbox } from '../src/sandbox/sandbox-server.js';
 import { ConfigStore } from '../src/worker/config-store.js';
 import { createEngineWorkers } from '../src/worker/worker.js';
 import { workflowPreloadModules, workflowsPath } from '../src/worker/workflows-path.js';
-import { allSearchAttributeKeys } from '../src/contract/search-attributes.js';
+import { allSearchAttributeKeys, HuntWaitingOn } from '../src/contract/search-attributes.js';
 import { deadLettersQuery, migrateUpdate, redriveUpdate, stateQuery } from '../src/contract/messages.js';
 import { isolated, playScenario, readScenario, referenceEnv, routable } from '../test/helpers/scenario-runner.js';
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
 import { callResultsConfigYaml, workflowActionsConfigYaml } from '../test/fixtures/call-results-config.js';
+import { pause, resume } from '../src/operations/pauses.js';
 
 const outDir = 'test/fixtures/histories';
 /** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
@@ -279,6 +280,43 @@ async function main() {
         },
         { PAGER_URL: sandbox.url('mailer') },
       );
+    }
+    if (wanted('connector-pause')) {
+      await run(timing, 'record-connector-pause', async (delivery) => {
+        // A call to a paused connector waits (CONNECTOR_PAUSE_PATCH), then goes out on resume.
+        await pause(env.client, 'record-connector-pause', 'connector', 'mailer');
+        await delivery.publish([ev('paid', { teamId: 'held' }, 'held-paid')]);
+        const handle = env.client.workflow.getHandle('team/held');
+        await until(
+          () => handle.describe(),
+          (d) => (d.typedSearchAttributes.get(HuntWaitingOn) ?? []).includes('mailer'),
+        );
+        await resume(env.client, 'connector', 'mailer');
+        await until(
+          () => handle.query(stateQuery),
+          (v) => v.pendingActions === 0,
+        );
+        await save(env.client, 'connector-pause', ['team/held']);
+      });
+    }
+    if (wanted('rule-pause')) {
+      await run(timing, 'record-rule-pause', async (delivery) => {
+        // A run that reads the paused rules at its start (RULE_PAUSE_PATCH), then is told of a resume.
+        await pause(env.client, 'record-rule-pause', 'rule', 'welcome');
+        await until(
+          () => env.client.workflow.count('HuntOperation = "rule-pause" AND ExecutionStatus = "Running"'),
+          (c) => c.count === 1,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await delivery.publish([ev('paid', { teamId: 'quiet' }, 'quiet-paid')]);
+        await resume(env.client, 'rule', 'welcome');
+        await delivery.publish([ev('paid', { teamId: 'quiet' }, 'quiet-paid-2')]);
+        await until(
+          () => env.client.workflow.getHandle('team/quiet').query(stateQuery),
+          (v) => v.pendingActions === 0 && v.eventCount === 2,
+        );
+        await save(env.client, 'rule-pause', ['team/quiet']);
+      });
     }
   } finally {
     await sandbox.close();

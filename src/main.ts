@@ -121,6 +121,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       maxBatch: settings.HUNT_MAX_BATCH,
       webUiUrl: settings.TEMPORAL_UI_URL ?? devServer?.uiUrl,
       localDevelopment: settings.embedded,
+      taskQueue: settings.HUNT_TASK_QUEUE,
     });
     await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new IngestPortInUseError(settings.HUNT_PORT);

@@ -34,6 +34,7 @@ import type { EngineEvent, EntityRef, Firing, PlannedAction } from '../src/rules
 import type { EngineActivities } from '../activities/index.js';
 import { connectorActivityOptions } from './connector-options.js';
 import type { DeadLetter } from '../src/contract/messages.js';
+import { PausedCalls } from './paused-calls.js';
 import { asTaskFailure } from './task-failure.js';
 import { workflowNow } from './workflow-time.js';
 
@@ -134,6 +135,8 @@ export class ActionRunner {
   private readonly letters: DeadLetter[];
   private nextLetter: number;
   private active = 0;
+  /** Calls to paused connectors wait here (issue 18), in order per connector. */
+  private readonly pausedCalls = new PausedCalls();
   /** Applies an onFailure `set`/`end` through the machine (state only changes there). */
   applyFallback: (planned: PlannedAction) => void = () => undefined;
   /** Called when the dead letters change (a call failed for good, or a redrive succeeded). */
@@ -459,14 +462,25 @@ export class ActionRunner {
       // The Web UI shows this beside the activity: the rule and the connector, then the config's own words.
       summary: `${planned.ruleId} → ${connector.name}${action.summary ? ` (${action.summary})` : ''}`,
     });
-    return await callConnector({
-      entity: this.entity,
-      ruleId: planned.ruleId,
-      eventId: planned.eventId,
-      idempotencyKey: planned.idempotencyKey,
-      connector,
-      action,
-    });
+    const invoke = () =>
+      callConnector({
+        entity: this.entity,
+        ruleId: planned.ruleId,
+        eventId: planned.eventId,
+        idempotencyKey: planned.idempotencyKey,
+        connector,
+        action,
+      });
+    // A paused connector's calls wait in order (paused-calls.ts); the usual path awaits the activity directly.
+    if (this.pausedCalls.holds(connector.name)) return await this.pausedCalls.wait(connector.name, invoke);
+    try {
+      const response = await invoke();
+      this.pausedCalls.called();
+      return response;
+    } catch (err) {
+      if (!this.pausedCalls.refused(err)) throw err;
+      return await this.pausedCalls.wait(connector.name, invoke);
+    }
   }
 
   private deadLetter(planned: PlannedAction, err: unknown, rest: PlannedAction[] = [], entry?: Running): DeadLetter {

@@ -323,6 +323,11 @@ export class EntityRun {
     return this.run.runner.redrive(deadLetterId);
   }
 
+  /** Pauses exactly these rules (issue 18; workflows/rule-pauses.ts). */
+  pauseRules(ruleIds: string[]): void {
+    this.run.machine.pauseRules(ruleIds);
+  }
+
   /** Continue as new at the next boundary with `version` (default: the worker's current one). */
   migrate(version: string | undefined): { from: string; to: string } {
     this.migrateTo = { ...(version !== undefined && { version }) };

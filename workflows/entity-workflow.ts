@@ -30,6 +30,7 @@ import {
   tracesQuery,
 } from '../src/contract/messages.js';
 import { asTaskFailure, EntityTaskError, guarded } from './task-failure.js';
+import { followRulePauses } from './rule-pauses.js';
 
 export {
   BOUNDED_RUNS_PATCH,
@@ -141,6 +142,7 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
         },
       },
     );
+    await followRulePauses((ruleIds) => run.pauseRules(ruleIds));
     run.start();
     end = await run.runToBoundary();
   } catch (err) {

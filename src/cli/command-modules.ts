@@ -34,6 +34,10 @@ export const commandModules: readonly CommandModule[] = [
     load: async () => (await import('./entity-commands.js')).registerEntityCommands,
   },
   { commands: ['events'], load: async () => (await import('./events-commands.js')).registerEventsCommands },
+  {
+    commands: ['connectors', 'rules', 'replay'],
+    load: async () => (await import('./operations-commands.js')).registerOperationsCommands,
+  },
 ];
 
 /**

@@ -94,7 +94,7 @@ interface BulkRedriveFlags {
 }
 
 /** Asks a yes/no question on the terminal. */
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());

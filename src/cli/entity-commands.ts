@@ -3,6 +3,7 @@
  * entities to another config version at a continue-as-new boundary.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { listPauses } from '../operations/pauses.js';
 import type { Command } from 'commander';
 import { parseEntityWorkflowId } from '../rules/routing.js';
 import type { DecisionTrace, Firing } from '../rules/types.js';
@@ -17,6 +18,8 @@ export interface Explanation {
   entity: EntityView;
   traces: DecisionTrace[];
   firings: Firing[];
+  /** Rules paused in the deployment now (`hunt rules pause`): they do not fire in any entity. */
+  pausedRules?: string[];
 }
 
 function workflowIdOf(entity: string): string {
@@ -29,11 +32,13 @@ function workflowIdOf(entity: string): string {
 export async function explainEntity(client: Client, entity: string, eventId?: string): Promise<Explanation> {
   const handle = client.workflow.getHandle(workflowIdOf(entity));
   try {
-    const [view, traces, firings] = await Promise.all([
+    const [view, traces, firings, pauses] = await Promise.all([
       handle.query(stateQuery),
       handle.query(tracesQuery, eventId === undefined ? {} : { eventId }),
       handle.query(firingsQuery),
+      listPauses(client),
     ]);
+    const pausedRules = pauses.filter((p) => p.kind === 'rule').map((p) => p.name);
     if (eventId !== undefined && traces.length === 0) {
       throw new CliError(
         `${entity} has no decision trace for event "${eventId}" (only the most recent events are kept)`,
@@ -43,6 +48,7 @@ export async function explainEntity(client: Client, entity: string, eventId?: st
       entity: view,
       traces,
       firings: eventId === undefined ? firings : firings.filter((f) => f.eventId === eventId),
+      ...(pausedRules.length > 0 && { pausedRules }),
     };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new CliError(`no entity ${entity} (no workflow with that id)`);
@@ -60,6 +66,9 @@ export function formatExplanation(explanation: Explanation): string {
       `${entity.ended ? `, ended ${time(entity.ended.at)}${entity.ended.reason ? ` (${entity.ended.reason})` : ''}` : ''}` +
       `${entity.deadLetters > 0 ? `, ${entity.deadLetters} dead letter(s)` : ''}`,
     `state: ${JSON.stringify(entity.state)}`,
+    ...(explanation.pausedRules ?? []).map(
+      (id) => `rule ${id} is paused: it neither fires nor arms timers until hunt rules resume ${id}`,
+    ),
     '',
   ];
   for (const trace of traces) {

@@ -40,7 +40,11 @@ export type ErrorCode =
   | 'DEMO_SECRETS_MISSING'
   | 'DEMO_SPEED_INVALID'
   | 'SANDBOX_BEHAVIOUR_INVALID'
-  | 'SANDBOX_CONTROL_FAILED';
+  | 'SANDBOX_CONTROL_FAILED'
+  // operator operations (issue 18)
+  | 'REPLAY_INVALID'
+  | 'CONNECTOR_PAUSED'
+  | 'OPERATION_TARGET_UNKNOWN';
 
 /** An error with a stable code and a message that says what was wrong, where, and what to do. */
 export abstract class EngineError extends Error {

@@ -43,7 +43,11 @@ export type ProblemCode =
   | 'ENGINE_UNAVAILABLE'
   | 'ENTITY_NOT_RUNNING'
   | 'ENTITY_NOT_FOUND'
-  | 'REDRIVE_FAILED';
+  | 'REDRIVE_FAILED'
+  // operator operations (issue 18)
+  | 'REPLAY_INVALID'
+  | 'CONNECTOR_UNKNOWN'
+  | 'RULE_UNKNOWN';
 
 /** One problem with an event: a JSON Pointer into what was sent, and what is wrong there. */
 export interface EventProblem {

@@ -13,6 +13,12 @@ export const HuntDeadLetters = defineSearchAttributeKey('HuntDeadLetters', Searc
 export const HuntEventCount = defineSearchAttributeKey('HuntEventCount', SearchAttributeType.INT);
 export const HuntRulesFired = defineSearchAttributeKey('HuntRulesFired', SearchAttributeType.KEYWORD_LIST);
 export const HuntEnded = defineSearchAttributeKey('HuntEnded', SearchAttributeType.BOOL);
+/** On the workflows of operator operations (issue 18): `replay`, `redrive`, `connector-pause`, `rule-pause`. */
+export const HuntOperation = defineSearchAttributeKey('HuntOperation', SearchAttributeType.KEYWORD);
+/** The connector or rule an operation is about (a pause's connector name or rule id). */
+export const HuntTarget = defineSearchAttributeKey('HuntTarget', SearchAttributeType.KEYWORD);
+/** On an entity: the paused connectors its calls wait on (empty when none waits). */
+export const HuntWaitingOn = defineSearchAttributeKey('HuntWaitingOn', SearchAttributeType.KEYWORD_LIST);
 
 /** Any of the keys above (for lists of keys). */
 export type AnyKey = typeof HuntEntityType | typeof HuntDeadLetters | typeof HuntRulesFired | typeof HuntEnded;
@@ -27,6 +33,9 @@ export const allSearchAttributeKeys: AnyKey[] = [
   HuntEventCount,
   HuntRulesFired,
   HuntEnded,
+  HuntOperation,
+  HuntTarget,
+  HuntWaitingOn,
 ];
 
 const cliTypes: Record<AnyKey['type'], 'Keyword' | 'Int' | 'KeywordList' | 'Bool'> = {

@@ -11,8 +11,11 @@ import type { SimulationEvent } from '../rules/simulate.js';
 import { exportEvents, type ExportProgress } from './event-export.js';
 import type { EventFilters } from './event-filters.js';
 
-/** `<entityType>/<key>:<eventId>:<ruleId>:<index>[@deadline]`: an emitted event's id is its action's key. */
-const ACTION_KEY = /^[^/:]+\/.+:([^:]+):f?\d+(?:@\d+)?$/;
+/**
+ * `<entityType>/<key>:<eventId>:<ruleId>:<index>[@deadline]`: an emitted event's id is its action's key
+ * (prefixed `replay:` when `hunt replay` emitted it).
+ */
+const ACTION_KEY = /^(?:replay:)?[^/:]+\/.+:([^:]+):f?\d+(?:@\d+)?$/;
 
 /** Whether an event id is the idempotency key of an `emit` action of one of `configs`. */
 export function emittedBy(configs: CompiledConfig[]): (eventId: string) => boolean {

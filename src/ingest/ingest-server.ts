@@ -26,6 +26,8 @@ import { problem, sendProblem } from './problem-details.js';
 import { SourceAuthenticator } from './source-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 import { sourcesRoutes } from './sources-route.js';
+import { operationsRoutes } from './operations-routes.js';
+import { registerPauseMetrics } from '../operations/pause-metrics.js';
 import { buildWebhookSources } from './sources/webhook-sources.js';
 
 export interface IngestServerOptions {
@@ -57,6 +59,8 @@ export interface IngestServerOptions {
    * set-up and logged at info; anywhere else they are warnings.
    */
   localDevelopment?: boolean;
+  /** The engine's task queue: replays (`POST /events/replay`) start their workflows there. */
+  taskQueue?: string;
 }
 
 /** Builds the ingest server (not listening). Throws IngestSetupError when a source's secret is missing. */
@@ -64,6 +68,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   const { config, delivery, logger } = options;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const metrics = options.metrics ?? createIngestMetrics();
+  if (options.client) registerPauseMetrics(metrics.registry, options.client, config);
   const queryTimeoutMs = options.queryTimeoutMs ?? 5000;
   const now = options.now ?? Date.now;
   // Everything that can fail on configuration fails here, at startup, not on the first request.
@@ -193,6 +198,12 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   void app.register(operatorRoutes, {
     ...(options.client && { client: options.client }),
     adminApiKey: options.adminApiKey,
+  });
+  void app.register(operationsRoutes, {
+    config,
+    ...(options.client && { client: options.client }),
+    ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+    ...(options.adminApiKey !== undefined && { adminApiKey: options.adminApiKey }),
   });
   registerLiveMap(app, {
     config,

@@ -30,6 +30,9 @@ export const PROBLEM_CODES: Record<string, string> = {
   NO_CORRELATION_KEY: '422 — the entity key is missing from the event',
   BATCH_REJECTED: '422 — every event of the batch was rejected (see results)',
   REDRIVE_FAILED: '422 — the entity refused to re-run the dead letter',
+  REPLAY_INVALID: '400 — a replay names no rule, or one the configuration does not have',
+  CONNECTOR_UNKNOWN: '404 — no connector of that name in the configuration',
+  RULE_UNKNOWN: '404 — no rule of that id in the configuration',
   RATE_LIMITED: '429 — the source is over its rate limit; honour Retry-After',
   ENGINE_UNAVAILABLE: '503 — Temporal did not take the event; nothing was acknowledged; honour Retry-After',
   ENTITY_NOT_RUNNING:

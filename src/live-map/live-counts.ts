@@ -9,6 +9,7 @@ import { nodeId } from '../config/graph.js';
 import type { IngestMetrics } from '../ingest/ingest-metrics.js';
 import { connectorCallCounts } from '../metrics/engine-metrics.js';
 import { kafkaSourceCounts } from '../ingest/kafka/kafka-metrics.js';
+import { pauseSnapshot } from '../operations/pauses.js';
 
 /** One node's overlay: the number and the words shown beside it. */
 export interface NodeCount {
@@ -33,6 +34,8 @@ export interface LiveCounts {
     /** Entities holding dead letters not redriven yet; null when Temporal could not be asked. */
     deadLetters: number | null;
     entities: number | null;
+    /** Connectors and rules paused now; absent when Temporal could not be asked. */
+    paused?: { connectors: string[]; rules: string[] };
   };
   /** Keyed by graph node id (`event:payment.succeeded`, `rule:pay-winner`, …). */
   nodes: Record<string, NodeCount>;
@@ -141,6 +144,43 @@ export async function collectLiveCounts(deps: LiveCountsDeps): Promise<LiveCount
           ...(withDeadLetters > 0 && { alert: true }),
         };
       }
+      // Pauses and their backlog, replays per rule (issue 18).
+      const pauses = await pauseSnapshot(client, config);
+      for (const [name, { paused, waitingEntities }] of Object.entries(pauses.connectors)) {
+        const id = nodeId('connector', name);
+        const waiting = waitingEntities > 0 ? ` · ${waitingEntities} entities waiting` : '';
+        const calls = nodes[id]?.label;
+        nodes[id] = {
+          count: nodes[id]?.count ?? 0,
+          label: `${paused ? 'paused' : 'resuming'}${waiting}${calls !== undefined ? ` · ${calls}` : ''}`,
+          alert: true,
+        };
+      }
+      const replays = await Promise.all(
+        config.rules.map(
+          async (rule) => [rule.id, await count(`HuntOperation = "replay" AND ${ruleFiredQuery(rule.id)}`)] as const,
+        ),
+      );
+      for (const [id, replayed] of replays) {
+        if (replayed === 0) continue;
+        const node = nodes[nodeId('rule', id)];
+        nodes[nodeId('rule', id)] = {
+          count: node?.count ?? 0,
+          label: `${node?.label !== undefined ? `${node.label} · ` : ''}replayed ${replayed}`,
+        };
+      }
+      for (const id of pauses.rules) {
+        const node = nodes[nodeId('rule', id)];
+        nodes[nodeId('rule', id)] = {
+          count: node?.count ?? 0,
+          label: `paused${node?.label !== undefined ? ` · ${node.label}` : ''}`,
+          alert: true,
+        };
+      }
+      totals.paused = {
+        connectors: Object.keys(pauses.connectors).filter((n) => pauses.connectors[n]!.paused),
+        rules: pauses.rules,
+      };
       totals.rulesFired = rules.reduce((sum, [, fired]) => sum + fired, 0);
       totals.entities = entities.reduce((sum, [, total]) => sum + total, 0);
       totals.deadLetters = entities.reduce((sum, [, , dead]) => sum + dead, 0);

@@ -45,3 +45,13 @@ export const configVersionMissing = new Counter({
   labelNames: ['version'] as const,
   registers: [engineMetricsRegistry],
 });
+
+export const CONNECTOR_CALLS_HELD_METRIC = 'hunt_connector_calls_held_total';
+
+/** Calls this process's worker refused because their connector is paused (each waits in its entity). */
+export const connectorCallsHeld = new Counter({
+  name: CONNECTOR_CALLS_HELD_METRIC,
+  help: 'Connector calls held back because the connector is paused (they wait in their entity and go out on resume)',
+  labelNames: ['connector'] as const,
+  registers: [engineMetricsRegistry],
+});

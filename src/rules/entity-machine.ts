@@ -104,6 +104,10 @@ export const LEGACY_SEMANTICS: LanguageSemantics = {
   callResults: false,
 };
 
+/** What `explain` says about a rule that was paused when an event came. */
+const PAUSED_REASON = (ruleId: string): string =>
+  `the rule is paused (hunt rules resume ${ruleId}): it neither fires nor arms timers; replay missed firings with hunt replay --rules ${ruleId}`;
+
 export interface MachineOptions {
   /** Language meanings that changed over time (default CURRENT_SEMANTICS); see LanguageSemantics. */
   semantics?: LanguageSemantics;
@@ -151,6 +155,8 @@ export class EntityMachine {
   private readonly memory = new Map<string, StoredMemory>();
   /** Earliest deadline per rule with a pending timer: nextDeadline scans only these. */
   private readonly deadlines = new Map<string, number>();
+  /** Rules paused by an operator (`hunt rules pause`): not evaluated, no memory, no timers. */
+  private paused: ReadonlySet<string> = new Set();
   private readonly recentTraces: DecisionTrace[];
   private eventCount: number;
   private endedInfo: { at: number; reason?: string } | undefined;
@@ -184,6 +190,25 @@ export class EntityMachine {
       this.memory.set(ruleId, memory);
       this.refreshDeadline(ruleId);
     }
+  }
+
+  /**
+   * Pauses exactly `ruleIds` (issue 18). A rule paused now forgets its windows, counts and pending timers (it
+   * neither fires nor arms timers while paused) and starts afresh when resumed; events still fold into state.
+   */
+  pauseRules(ruleIds: Iterable<string>): void {
+    const next = new Set([...ruleIds].filter((id) => this.index.rules.has(id)));
+    for (const id of next) {
+      if (this.paused.has(id)) continue;
+      this.memory.delete(id);
+      this.deadlines.delete(id);
+    }
+    this.paused = next;
+  }
+
+  /** The rules paused in this entity. */
+  get pausedRules(): string[] {
+    return [...this.paused];
   }
 
   /** The entity's current state (treat as read-only). */
@@ -233,6 +258,10 @@ export class EntityMachine {
         // An event that reaches several entities runs, in each, only the rules that run there.
         if (reachesSeveral(eventType) && indexed.entity !== this.entity.type) continue;
         current = indexed.rule.id;
+        if (this.paused.has(current)) {
+          verdicts.push({ ruleId: current, fired: false, clause: 'paused', reason: PAUSED_REASON(current) });
+          continue;
+        }
         const outcome = this.evaluateRule(indexed, event, now);
         verdicts.push(outcome.verdict);
         if (outcome.firing) firings.push(outcome.firing);

@@ -95,7 +95,8 @@ export type RuleClause =
   | 'unless'
   | 'all'
   | 'then'
-  | 'end';
+  | 'end'
+  | 'paused';
 
 /** Why a rule did or did not fire for one event: the explanation `hunt explain` prints. */
 export interface RuleVerdict {

@@ -17,6 +17,8 @@ import {
 } from '../../workflows/entity-workflow.js';
 import { COMPACT_WHEN_IDLE_PATCH, RESULT_EVENTS_PATCH, WORKFLOW_ACTIONS_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
+import { CONNECTOR_PAUSE_PATCH } from '../../workflows/paused-calls.js';
+import { RULE_PAUSE_PATCH } from '../../workflows/rule-pauses.js';
 import { installSdkTestLogger } from '../helpers/sdk-log.js';
 import { workflowBundle } from '../helpers/temporal.js';
 
@@ -56,6 +58,8 @@ describe('replay of recorded histories', () => {
     LANGUAGE_SEMANTICS_PATCH,
     RESULT_EVENTS_PATCH,
     WORKFLOW_ACTIONS_PATCH,
+    CONNECTOR_PAUSE_PATCH,
+    RULE_PAUSE_PATCH,
   ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     const marked = await Promise.all(

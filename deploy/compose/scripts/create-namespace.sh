@@ -13,7 +13,8 @@ temporal operator namespace describe -n "$NAMESPACE" --address "$ADDRESS" ||
   temporal operator namespace create -n "$NAMESPACE" --address "$ADDRESS"
 # Keep in sync with src/contract/search-attributes.ts (a test checks it).
 for pair in HuntEntityType=Keyword HuntEntityKey=Keyword HuntLastEventType=Keyword HuntConfigVersion=Keyword \
-  HuntDeadLetters=Int HuntEventCount=Int HuntRulesFired=KeywordList HuntEnded=Bool; do
+  HuntDeadLetters=Int HuntEventCount=Int HuntRulesFired=KeywordList HuntEnded=Bool \
+  HuntOperation=Keyword HuntTarget=Keyword HuntWaitingOn=KeywordList; do
   temporal operator search-attribute create -n "$NAMESPACE" --address "$ADDRESS" \
     --name "${pair%%=*}" --type "${pair#*=}" || true
 done

@@ -1,0 +1,36 @@
+/**
+ * Paused rules in the entity workflow (issue 18). A run learns the paused rules when it starts — one local
+ * activity reading the pause records (`hunt.pause/rule/<id>`), behind RULE_PAUSE_PATCH — and from the
+ * `rulePauses` signal that `hunt rules pause|resume` sends to running entities (the whole set each time). The
+ * machine does the rest: a paused rule is not evaluated, forgets its windows, counts and timers, and `explain`
+ * says it is paused. Nothing is carried across continue-as-new: each run reads the records again.
+ */
+import { patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import type { EngineActivities } from '../activities/index.js';
+import { rulePausesSignal } from '../src/contract/operations.js';
+
+/** Patch id: a run reads the paused rules when it starts. */
+export const RULE_PAUSE_PATCH = 'ops-rule-pause';
+
+const { pausedRules } = proxyLocalActivities<EngineActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '200 milliseconds' },
+});
+
+function ruleIds(signal: unknown): string[] {
+  const paused = (signal as { paused?: unknown } | undefined)?.paused;
+  return Array.isArray(paused) ? paused.filter((id): id is string => typeof id === 'string') : [];
+}
+
+/** Registers the `rulePauses` handler, then (in patched runs) applies the paused rules read at start. */
+export async function followRulePauses(apply: (ruleIds: string[]) => void): Promise<void> {
+  let signalled = false;
+  setHandler(rulePausesSignal, (signal) => {
+    signalled = true;
+    apply(ruleIds(signal));
+  });
+  if (!patched(RULE_PAUSE_PATCH)) return;
+  const paused = await pausedRules();
+  // A signal that came meanwhile is newer than what the activity read.
+  if (!signalled && paused.length > 0) apply(paused);
+}
