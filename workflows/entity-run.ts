@@ -423,7 +423,6 @@ export class EntityRun {
       pendingFirings: runner.unfinished(),
       recentEvents: this.recentEvents,
       inbox: this.inbox.map((item) => item.event),
-      runCount: (this.carried?.runCount ?? 0) + 1,
     };
     return {
       kind: 'continue-as-new',

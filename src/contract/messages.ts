@@ -50,7 +50,6 @@ export interface CarriedState {
   recentEvents: RecentEvent[];
   /** Signalled events received but not handled before continue-as-new: the next run handles them first. */
   inbox?: EngineEvent[];
-  runCount: number;
 }
 
 export interface RecentEvent {
