@@ -85,8 +85,8 @@ interface EntityQueue {
   entity: EntityRef;
   workflowId: string;
   items: QueuedEvent[];
-  timer?: ReturnType<typeof setTimeout>;
-  draining?: Promise<void>;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  draining?: Promise<void> | undefined;
 }
 
 /** Delivers events to entity workflows through Temporal, coalescing per entity. */
