@@ -51,7 +51,7 @@ export interface CallResult {
 export interface HttpConnectorDeps {
   logger: Logger;
   env: Record<string, string | undefined>;
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** How often to heartbeat while waiting (default CONNECTOR_HEARTBEAT_INTERVAL_MS). */
   heartbeatIntervalMs?: number;
 }

@@ -464,7 +464,6 @@ export class EntityRun {
       ...(runner.openWatches().length > 0 && { watches: runner.openWatches() }),
       recentEvents: this.recentEvents,
       inbox: this.inbox.map((item) => item.event),
-      runCount: (this.carried?.runCount ?? 0) + 1,
     };
     return {
       kind: 'continue-as-new',

@@ -9,6 +9,8 @@ export interface CommandModule {
   /** The commands the module registers, in the order `hunt --help` lists them. */
   commands: readonly string[];
   load(): Promise<(program: Command) => void>;
+  /** Its commands work offline over a file and finish in a fraction of a second (see `shortRunFlags`). */
+  shortRun?: true;
 }
 
 export const commandModules: readonly CommandModule[] = [
@@ -16,6 +18,7 @@ export const commandModules: readonly CommandModule[] = [
   {
     commands: ['validate', 'lint', 'graph', 'docs'],
     load: async () => (await import('./config-commands.js')).registerConfigCommands,
+    shortRun: true,
   },
   {
     commands: ['simulate', 'diff'],
@@ -49,4 +52,15 @@ export function modulesFor(args: readonly string[]): readonly CommandModule[] {
   if (first === '--version' || first === '-V') return [];
   const owner = commandModules.find((m) => first !== undefined && m.commands.includes(first));
   return owner ? [owner] : commandModules;
+}
+
+/**
+ * V8 flags for a run of the short commands only: V8 starts optimizing a function (TurboFan) after a budget of
+ * bytecode run in it, and in a run this short that work never pays back — it was a quarter of `hunt
+ * validate`'s CPU time (bench/cli-start.ts; docs/performance.md). A 16× budget keeps code that really runs
+ * hot (a very large configuration) optimized, later. Long-running commands (servers, the demo) keep V8's
+ * defaults.
+ */
+export function shortRunFlags(modules: readonly CommandModule[]): string | undefined {
+  return modules.length > 0 && modules.every((m) => m.shortRun) ? '--interrupt-budget=1081344' : undefined;
 }

@@ -1,16 +1,15 @@
-/** `hunt validate`, `hunt lint`, `hunt graph` and `hunt docs`: offline tools over a configuration file. */
+/**
+ * `hunt validate`, `hunt lint`, `hunt graph` and `hunt docs`: offline tools over a configuration file. Each
+ * command imports what only it needs when it runs, so `hunt validate` loads the compiler alone.
+ */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { renderDocs } from '../config/docs.js';
-import { buildGraph } from '../config/graph.js';
 import { GRAPH_FORMATS, renderGraph } from '../config/graph-render.js';
 import type { GraphFormat } from '../config/graph-render.js';
 import { compileConfigFile, formatProblems, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig, ConfigProblem } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
-import { lintConfigText } from '../config/lint.js';
-import { renderReferenceDocs } from '../config/reference-docs.js';
 import { CliError } from './cli-error.js';
 
 /** Registers the configuration commands on the `hunt` program. */
@@ -50,6 +49,7 @@ export function registerConfigCommands(program: Command): void {
     .argument('<file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print the problems as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
+      const { lintConfigText } = await import('../config/lint.js');
       const problems = lintConfigText(await readConfigText(file), file, { env: process.env });
       const errors = problems.filter((p) => p.severity === 'error').length;
       if (options.json) {
@@ -69,6 +69,7 @@ export function registerConfigCommands(program: Command): void {
     .option('-o, --output <path>', 'write to a file instead of stdout')
     .action(async (file: string, options: { format: GraphFormat; output?: string }) => {
       const config = await loadOrFail(file);
+      const { buildGraph } = await import('../config/graph.js');
       await output(renderGraph(buildGraph(config), options.format, config.name), options.output);
     });
 
@@ -79,8 +80,12 @@ export function registerConfigCommands(program: Command): void {
     .option('--reference', 'print the configuration reference (docs/configuration.md) instead')
     .option('-o, --output <path>', 'write to a file instead of stdout')
     .action(async (file: string | undefined, options: { reference?: boolean; output?: string }) => {
-      if (options.reference) return output(renderReferenceDocs(), options.output);
+      if (options.reference) {
+        const { renderReferenceDocs } = await import('../config/reference-docs.js');
+        return output(renderReferenceDocs(), options.output);
+      }
       if (file === undefined) throw new CliError('hunt docs needs a configuration file (or --reference)');
+      const { renderDocs } = await import('../config/docs.js');
       return output(renderDocs(await loadOrFail(file)), options.output);
     });
 }

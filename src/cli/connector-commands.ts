@@ -144,7 +144,12 @@ async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void
   if (summary.failedAgain > 0) process.exitCode = 1;
 }
 
-async function runSandbox(opts: { port: number; host: string; log?: string; quiet: boolean }): Promise<void> {
+async function runSandbox(opts: {
+  port: number;
+  host: string;
+  log?: string | undefined;
+  quiet: boolean;
+}): Promise<void> {
   const print = (r: RecordedRequest) =>
     process.stdout.write(
       `${r.time} ${r.system} ${r.method} ${r.path} → ${r.status ?? 'closed'} ${r.outcome}` +

@@ -91,16 +91,18 @@ async function send(type: string, options: SendOptions): Promise<void> {
     throw new CliError(`--data is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   const source = options.source ?? (await onlySourceFor(type, options.url));
-  const env = process.env;
+  const [secret, hubSecret, apiKey] = [options.secretEnv, options.hubSecretEnv, options.apiKeyEnv].map(
+    (name) => process.env[name] || undefined,
+  );
   const sender = createHttpSender({
     url: options.url,
     source,
     wait: options.wait === true,
     maxAttempts: 1,
     apiKeyHeader: options.apiKeyHeader,
-    ...(env[options.secretEnv] ? { secret: env[options.secretEnv] } : {}),
-    ...(env[options.hubSecretEnv] ? { hubSecret: env[options.hubSecretEnv] } : {}),
-    ...(env[options.apiKeyEnv] ? { apiKey: env[options.apiKeyEnv] } : {}),
+    ...(secret !== undefined && { secret }),
+    ...(hubSecret !== undefined && { hubSecret }),
+    ...(apiKey !== undefined && { apiKey }),
   });
   try {
     const result = await sender.send({

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /** The `hunt` command: validate, draw, explain and run the event configuration. */
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import { EngineError } from '../contract/engine-error.js';
 import { CliError, runCli } from './cli-error.js';
-import { modulesFor } from './command-modules.js';
+import { modulesFor, shortRunFlags } from './command-modules.js';
 
 /** The engine's version, from the first package.json above this module (src/cli/ or a build's src/cli/). */
 function engineVersion(): string {
@@ -20,7 +21,10 @@ async function main(): Promise<void> {
     .description('Treasure Hunt Engine: declarative event configuration, run durably on Temporal')
     .version(engineVersion(), '-V, --version', 'print the engine version')
     .showHelpAfterError();
-  for (const module of modulesFor(process.argv.slice(2))) (await module.load())(program);
+  const modules = modulesFor(process.argv.slice(2));
+  const flags = shortRunFlags(modules);
+  if (flags !== undefined) setFlagsFromString(flags);
+  for (const module of modules) (await module.load())(program);
   await runCli(program);
 }
 

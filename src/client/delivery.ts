@@ -88,8 +88,8 @@ interface EntityQueue {
   entity: EntityRef;
   workflowId: string;
   items: QueuedEvent[];
-  timer?: ReturnType<typeof setTimeout>;
-  draining?: Promise<void>;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  draining?: Promise<void> | undefined;
 }
 
 /** Delivers events to entity workflows through Temporal, coalescing per entity. */
@@ -312,8 +312,11 @@ export class EntityDelivery implements EventDeliverer {
       case 'CANCELLED':
       case 'TIMED_OUT':
         return status.name;
-      default:
-        // CONTINUED_AS_NEW is never the last run's status; anything unknown is treated as not startable.
+      // CONTINUED_AS_NEW is never the last run's status; a paused or unknown one is treated as not startable.
+      case 'CONTINUED_AS_NEW':
+      case 'PAUSED':
+      case 'UNKNOWN':
+      case 'UNSPECIFIED':
         return 'FAILED';
     }
   }

@@ -413,7 +413,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     log(`Starting nginx on ${ingestUrl} in front of the ingest instances…`);
     await launch(nginx);
 
-    return assemble({ postgres, temporal, ui, sandbox, workers, ingest, nginx, engineEnv });
+    return assemble({ postgres, temporal, ui, ...(sandbox && { sandbox }), workers, ingest, nginx, engineEnv });
   } catch (err) {
     await stopAll();
     throw err;

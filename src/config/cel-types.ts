@@ -51,7 +51,7 @@ class TypeBuilder {
     if (!isObject(schema)) return 'dyn';
     const type = schema.type;
     if (Array.isArray(type) || schema.anyOf || schema.oneOf || schema.allOf || schema.enum === null) return 'dyn';
-    switch (type) {
+    switch (typeof type === 'string' ? type : undefined) {
       case 'string':
         return 'string';
       case 'integer':
@@ -70,6 +70,7 @@ class TypeBuilder {
         for (const [key, child] of Object.entries(properties)) fields[key] = this.fromSchema(child, `${hint}_${key}`);
         return this.object(hint, fields, schema.additionalProperties !== false);
       }
+      case undefined: // no `type` (or not a string): anything
       default:
         return 'dyn';
     }

@@ -15,6 +15,7 @@ import type {
   CompiledRule,
   CompiledSource,
   CompiledWebhook,
+  WebhookMapping,
   EventRef,
   Json,
   OutgoingAuth,
@@ -47,7 +48,7 @@ export const DEFAULTS = {
 
 function compileCompaction(
   compaction: false | { whenIdle?: number | undefined; minHistory?: number | undefined },
-): CompiledEntity['compaction'] {
+): NonNullable<CompiledEntity['compaction']> {
   if (compaction === false) return false;
   return {
     ...(compaction.whenIdle !== undefined && { idleMs: compaction.whenIdle }),
@@ -157,6 +158,22 @@ function compileKafkaSource(kafka: KafkaSourceInput): CompiledKafkaSource {
   };
 }
 
+/** A webhook's mapping of one native event, with only the fields written (the config version hashes them). */
+function compileMapping(mapping: {
+  event: string;
+  data?: string | undefined;
+  subject?: string | undefined;
+  if?: string | undefined;
+}): WebhookMapping {
+  const { event, data, subject, if: condition } = mapping;
+  return {
+    event,
+    ...(data !== undefined && { data }),
+    ...(subject !== undefined && { subject }),
+    ...(condition !== undefined && { if: condition }),
+  };
+}
+
 /** Fills the webhook's own defaults; the preset's default expressions are filled at ingest. */
 function compileWebhook(webhook: WebhookInput): CompiledWebhook {
   const { signature, events, tolerance, unmapped, ...rest } = webhook;
@@ -166,7 +183,7 @@ function compileWebhook(webhook: WebhookInput): CompiledWebhook {
     events: Object.fromEntries(
       Object.entries(events).map(([native, mapping]) => [
         native,
-        typeof mapping === 'string' ? { event: mapping } : mapping,
+        typeof mapping === 'string' ? { event: mapping } : compileMapping(mapping),
       ]),
     ),
   };

@@ -1,15 +1,34 @@
 /** Checks event data schemas (JSON Schema, draft-07) and their examples with ajv at compile time. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import type { ErrorObject } from 'ajv';
+import type { AnySchema, ErrorObject, Options, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { canonicalJson } from './canonical-json.js';
 
 // ajv-formats is CommonJS: under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-/** The ajv instance used for config checks (strict: unknown keywords such as `requried` are errors). */
-function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+/** The options of the ajv instance used for config checks (strict: unknown keywords such as `requried` are errors). */
+export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true } as const;
+
+/** The draft-07 meta-schema's id, as ajv registers it. */
+export const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
+
+/**
+ * The draft-07 meta-schema validator compiled ahead by `npm run build` (ajv's standalone code, see
+ * json-schema-meta-code.ts), beside this module in dist/ — or, for the CLI bundle one level down, at the
+ * same relative place. Compiling the meta-schema is the largest part of the first schema check, which every
+ * `hunt validate` pays. Run from the sources there is none, and ajv compiles the meta-schema on first use.
+ */
+const precompiledMetaUrl = new URL('../config/json-schema-draft07.js', import.meta.url);
+const precompiledMeta: ValidateFunction | undefined = existsSync(fileURLToPath(precompiledMetaUrl))
+  ? ((await import(precompiledMetaUrl.href)) as { default: ValidateFunction }).default
+  : undefined;
+
+/** An ajv instance with the config checks' options; it checks schemas against the meta-schema itself. */
+export function createAjv(options: Options = {}): Ajv {
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...options });
   addFormats(ajv);
   return ajv;
 }
@@ -33,8 +52,10 @@ export function checkJsonSchema(schema: unknown): SchemaCheck {
 }
 
 function compileSchema(schema: unknown): SchemaCheck {
-  const ajv = (shared ??= createAjv());
+  // The meta-schema check is done here, so that it can use the precompiled validator.
+  const ajv = (shared ??= createAjv({ validateSchema: false }));
   try {
+    validateAgainstMetaSchema(ajv, schema as AnySchema);
     const validate = ajv.compile(schema as object);
     // The validator stays usable; dropping it from ajv's registry keeps memory bounded.
     ajv.removeSchema(schema as object);
@@ -45,6 +66,18 @@ function compileSchema(schema: unknown): SchemaCheck {
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** Throws as ajv's own check does ("schema is invalid: …") when the schema breaks its meta-schema. */
+function validateAgainstMetaSchema(ajv: Ajv, schema: AnySchema): void {
+  const $schema = typeof schema === 'object' ? (schema.$schema as unknown) : undefined;
+  const draft07 = $schema === undefined || $schema === DRAFT_07 || $schema === `${DRAFT_07}#`;
+  if (!precompiledMeta || !draft07) {
+    // Throws on an invalid schema. Its result is typed as possibly a promise (an async meta-schema); draft-07's is not.
+    void ajv.validateSchema(schema, true);
+    return;
+  }
+  if (!precompiledMeta(schema)) throw new Error(`schema is invalid: ${ajv.errorsText(precompiledMeta.errors)}`);
 }
 
 function formatAjvError(error: ErrorObject): string {

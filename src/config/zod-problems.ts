@@ -75,6 +75,8 @@ function draftsOf(issue: Issue, base: PathSegment[], root: unknown): Draft[] {
       return [{ path, message: tooSmall(issue, value) }];
     case 'too_big':
       return [{ path, message: `must be at most ${String(issue.maximum)}${Array.isArray(value) ? ' items' : ''}` }];
+    case 'not_multiple_of':
+      return [{ path, message: `must be a multiple of ${String(issue.divisor)}` }];
     case 'invalid_format':
       return [
         { path, message: issue.message.startsWith('Invalid') ? `"${String(value)}" is not valid here` : issue.message },
@@ -98,7 +100,8 @@ function draftsOf(issue: Issue, base: PathSegment[], root: unknown): Draft[] {
       ];
     }
     default:
-      return [{ path, message: issue.message }];
+      // Every code zod declares is handled above; one from a newer zod still gets its own message.
+      return [{ path, message: (issue as Issue).message }];
   }
 }
 

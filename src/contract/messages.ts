@@ -58,7 +58,6 @@ export interface CarriedState {
   inbox?: EngineEvent[];
   /** Started workflows whose outcome the entity still waits for (issue 22): the next run resumes the wait. */
   watches?: WorkflowWatch[];
-  runCount: number;
 }
 
 export interface RecentEvent {

@@ -79,7 +79,8 @@ export function toJson(value: unknown, source = ''): Json {
       return null;
     case 'object':
       break;
-    default:
+    case 'function':
+    case 'symbol':
       throw new ExpressionError(`"${source}" gave a ${typeof value}, not JSON`, 'EXPRESSION_NOT_JSON', source);
   }
   if (value === null) return null;

@@ -126,8 +126,26 @@ export function rootsOf(source: string): string[] {
       case '-_':
         walk(node.args, bound);
         return;
-      default:
+      // The operators: every argument is an expression.
+      case '?:':
+      case '||':
+      case '&&':
+      case '==':
+      case '!=':
+      case '<':
+      case '<=':
+      case '>':
+      case '>=':
+      case 'in':
+      case '+':
+      case '-':
+      case '*':
+      case '/':
+      case '%':
+      case '[]':
+      case '[?]':
         for (const arg of node.args) walk(arg, bound);
+        return;
     }
   };
   walk(compileCel(source).ast, new Set());

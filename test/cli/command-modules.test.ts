@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { commandModules, modulesFor } from '../../src/cli/command-modules.js';
+import { commandModules, modulesFor, shortRunFlags } from '../../src/cli/command-modules.js';
 
 describe('the CLI command modules', () => {
   it('each lists exactly the commands it registers, and no command is in two', async () => {
@@ -22,5 +22,12 @@ describe('the CLI command modules', () => {
     expect(modulesFor([])).toBe(commandModules);
     expect(modulesFor(['--help'])).toBe(commandModules);
     expect(modulesFor(['valdate'])).toBe(commandModules);
+  });
+
+  it('raises V8 optimisation budget for the short offline commands only', () => {
+    expect(shortRunFlags(modulesFor(['validate', 'hunt.yaml']))).toMatch(/^--interrupt-budget=\d+$/);
+    expect(shortRunFlags(modulesFor(['docs', '--reference']))).toBeDefined();
+    for (const args of [['sandbox'], ['demo'], ['send', 'x'], ['--help'], ['--version']])
+      expect(shortRunFlags(modulesFor(args)), args.join(' ')).toBeUndefined();
   });
 });

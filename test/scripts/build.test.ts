@@ -36,12 +36,28 @@ describe('npm run build', () => {
     await expect(fs.stat(path.join(out, '.build-stamp'))).resolves.toBeTruthy();
   });
 
-  it('gives a CLI that prints its version and validates the reference configuration', async () => {
+  it('gives a CLI, compiled and bundled, that prints its version and validates the reference configuration', async () => {
     const { version } = JSON.parse(await fs.readFile('package.json', 'utf8')) as { version: string };
-    const cli = path.join(out, 'src/cli/main.js');
-    expect((await run(process.execPath, [cli, '--version'])).stdout.trim()).toBe(version);
-    const { stdout } = await run(process.execPath, [cli, 'validate', 'examples/treasure-hunt/hunt.yaml']);
-    expect(stdout).toMatch(/^ok city-treasure-hunt \(version [0-9a-f]+\)/);
+    for (const cli of [path.join(out, 'src/cli/main.js'), path.join(out, 'src/cli-bundle/main.js')]) {
+      expect((await run(process.execPath, [cli, '--version'])).stdout.trim()).toBe(version);
+      const { stdout } = await run(process.execPath, [cli, 'validate', 'examples/treasure-hunt/hunt.yaml']);
+      expect(stdout).toMatch(/^ok city-treasure-hunt \(version [0-9a-f]+\)/);
+    }
+  });
+
+  it('checks event schemas with the meta-schema validator compiled at build time, as ajv does', async () => {
+    await expect(fs.stat(path.join(out, 'src/config/json-schema-draft07.js'))).resolves.toBeTruthy();
+    const cli = path.join(out, 'src/cli-bundle/main.js');
+    const first = await run(process.execPath, [cli, 'validate', 'examples/treasure-hunt/broken/bad-schema.yaml']).catch(
+      (err: { stderr: string }) => err,
+    );
+    expect(first.stderr).toMatch(/not a valid JSON Schema: .*unknown keyword: "requried"/);
+    // Broken against the meta-schema itself: the precompiled validator's message, with ajv's wording.
+    const broken = path.join(out, 'broken-type.yaml');
+    const text = await fs.readFile('examples/treasure-hunt/broken/bad-schema.yaml', 'utf8');
+    await fs.writeFile(broken, text.replace('requried: [teamId]', 'required: teamId'));
+    const second = await run(process.execPath, [cli, 'validate', broken]).catch((err: { stderr: string }) => err);
+    expect(second.stderr).toMatch(/not a valid JSON Schema: schema is invalid: data\/required must be array/);
   });
 
   it('gives an engine whose worker runs the prebuilt bundle: an event is handled, and nothing warns', async () => {
