@@ -11,6 +11,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EngineUnavailableError } from '../client/engine-unavailable-error.js';
 import type { EventDeliverer } from '../client/delivery.js';
 import type { CompiledConfig } from '../config/compiled.js';
+import type { EngineEvent, EntityRef } from '../rules/types.js';
 import { entityWorkflowId } from '../rules/routing.js';
 import type { EventValidator } from '../config/event-validator.js';
 import { KIND_STATUS, summarize, wantsWait } from './events-route.js';
@@ -145,41 +146,55 @@ async function handleNative(
     return reply.code(200).send({ status: 'ignored', nativeType: mapped.nativeType, reason: mapped.reason });
   }
 
-  const result = deps.validator.validate(mapped.candidate, name);
-  if (!result.ok) {
-    count('rejected');
-    const { status, code, title } = KIND_STATUS[result.kind];
-    return sendProblem(
-      reply,
-      problem(status, code, title, `the mapped event: ${summarize(result.problems)}`, result.problems, {
-        nativeType,
-      }),
-    );
+  // Every event of the request must be valid before any is delivered: the sender retries the request whole.
+  const routed: Array<{ id: string; type: string; nativeType: string; entity: EntityRef; workflowId: string }> = [];
+  const events: EngineEvent[] = [];
+  for (const [index, candidate] of mapped.candidates.entries()) {
+    const result = deps.validator.validate(candidate, name);
+    if (!result.ok) {
+      count('rejected');
+      const { status, code, title } = KIND_STATUS[result.kind];
+      const which = mapped.each ? `mapped event ${index} (id ${String(candidate.id)})` : 'the mapped event';
+      return sendProblem(
+        reply,
+        problem(status, code, title, `${which}: ${summarize(result.problems)}`, result.problems, { nativeType }),
+      );
+    }
+    events.push(result.event);
+    const { event, entity } = result;
+    routed.push({ id: event.id, type: event.type, nativeType, entity, workflowId: entityWorkflowId(entity) });
   }
-  const { event, entity } = result;
-  request.huntEventIds = [event.id];
-  const routed = { id: event.id, type: event.type, nativeType, entity, workflowId: entityWorkflowId(entity) };
+  if (events.length === 0) {
+    count('ignored');
+    const reason = `events["${nativeType}"].each gave no items`;
+    return reply.code(200).send({ status: 'ignored', nativeType, reason });
+  }
+  request.huntEventIds = events.map((e) => e.id);
   const wait = wantsWait(request);
   try {
     if (!wait) {
-      await deps.delivery.send([event]);
+      await deps.delivery.send(events);
       count('mapped');
-      deps.metrics.events.inc({ type: event.type, outcome: 'accepted' });
-      return reply.code(202).send({ status: 'accepted', ...routed });
+      for (const event of events) deps.metrics.events.inc({ type: event.type, outcome: 'accepted' });
+      // A mapping with `each` answers the list; one event keeps the single-event shape.
+      return reply
+        .code(202)
+        .send(mapped.each ? { status: 'accepted', nativeType, events: routed } : { status: 'accepted', ...routed[0] });
     }
-    const [outcome] = await deps.delivery.publish([event]);
+    const outcomes = await deps.delivery.publish(events);
     count('mapped');
-    const status = outcome?.status ?? 'rejected';
-    deps.metrics.events.inc({ type: event.type, outcome: status });
-    return reply.code(200).send({
-      status,
-      ...routed,
-      fired: outcome?.fired ?? [],
-      ...(outcome?.reason ? { reason: outcome.reason } : {}),
+    const answers = routed.map((r, i) => {
+      const outcome = outcomes[i];
+      const status = outcome?.status ?? 'rejected';
+      deps.metrics.events.inc({ type: r.type, outcome: status });
+      return { status, ...r, fired: outcome?.fired ?? [], ...(outcome?.reason ? { reason: outcome.reason } : {}) };
     });
+    if (!mapped.each) return reply.code(200).send(answers[0]);
+    const status = answers.every((a) => a.status === answers[0]?.status) ? answers[0]!.status : 'mixed';
+    return reply.code(200).send({ status, nativeType, events: answers });
   } catch (err) {
     if (!(err instanceof EngineUnavailableError)) throw err;
-    deps.metrics.events.inc({ type: event.type, outcome: 'unavailable' });
+    for (const event of events) deps.metrics.events.inc({ type: event.type, outcome: 'unavailable' });
     reply.header('retry-after', String(err.retryAfterSeconds));
     return sendProblem(reply, problem(503, err.code, 'Engine unavailable', err.message));
   }
