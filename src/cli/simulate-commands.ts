@@ -18,6 +18,13 @@ import { formatRuleChanges, summarizeRuleChanges, type RuleChange } from '../rul
 import { CliError } from './cli-error.js';
 import { filtersFromFlags, withFilterFlags, type FilterFlags } from './events-commands.js';
 import { withTemporalClient } from './temporal-client.js';
+import { summarize } from '../ingest/events-route.js';
+import {
+  RecordedRequestError,
+  mapRecordedRequests,
+  parseRecordedRequests,
+} from '../ingest/sources/recorded-request.js';
+import type { RecordedRequest } from '../ingest/sources/recorded-request.js';
 
 /** Reads a JSONL file of events (blank lines ignored; `specversion` defaults to 1.0). */
 export async function readEventsFile(path: string): Promise<SimulationEvent[]> {
@@ -53,6 +60,76 @@ export async function readEventsFile(path: string): Promise<SimulationEvent[]> {
   return events;
 }
 
+/** A recorded-requests file (JSONL of native webhook requests), read and checked line by line. */
+export async function readRequestsFile(path: string): Promise<Array<{ line: number; record: RecordedRequest }>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
+    throw new CliError(`cannot read requests file ${path}: ${reason}`);
+  }
+  try {
+    return parseRecordedRequests(text, path);
+  } catch (err) {
+    if (err instanceof RecordedRequestError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The events a configuration's webhook mappings make of recorded requests, validated as the ingest
+ * validates them; a request the ingest would refuse is an error naming its line. `notes` lists the
+ * requests that make no event (handshakes, ignored types).
+ */
+export function eventsFromRequests(
+  config: CompiledConfig,
+  path: string,
+  records: Array<{ line: number; record: RecordedRequest }>,
+): { events: SimulationEvent[]; notes: string[] } {
+  const validator = createEventValidator(config);
+  const events: SimulationEvent[] = [];
+  const notes: string[] = [];
+  for (const outcome of mapRecordedRequests(config, records)) {
+    const where = `${path}:${outcome.line}`;
+    if (outcome.kind === 'failed')
+      throw new CliError(`${where}: the ingest would refuse it: ${summarize(outcome.problems)}`);
+    if (outcome.kind !== 'events') {
+      notes.push(`${where}: ${outcome.kind} (${outcome.reason})`);
+      continue;
+    }
+    for (const candidate of outcome.events) {
+      const { at, ...envelope } = candidate;
+      const result = validator.validate(envelope, String(envelope.source));
+      if (!result.ok) {
+        throw new CliError(
+          `${where}: the mapped event ${String(envelope.id)} is invalid: ${summarize(result.problems)}`,
+        );
+      }
+      events.push(at === undefined ? result.event : { ...result.event, at: at as string | number });
+    }
+  }
+  return { events, notes };
+}
+
+/** Where the input events come from: an events file, a recorded-requests file, or both (requests after events). */
+export interface InputFiles {
+  events?: string;
+  requests?: string;
+}
+
+async function inputEvents(
+  config: CompiledConfig,
+  files: InputFiles,
+): Promise<{ events: SimulationEvent[]; notes: string[] }> {
+  if (files.events === undefined && files.requests === undefined)
+    throw new CliError('give the input events with --events <file> or --requests <file> (or both)');
+  const events = files.events === undefined ? [] : await readEventsFile(files.events);
+  if (files.requests === undefined) return { events, notes: [] };
+  const mapped = eventsFromRequests(config, files.requests, await readRequestsFile(files.requests));
+  return { events: [...events, ...mapped.events], notes: mapped.notes };
+}
+
 async function loadConfig(path: string): Promise<CompiledConfig> {
   try {
     return await loadCompiledConfig(path);
@@ -81,15 +158,16 @@ function run(config: CompiledConfig, events: SimulationEvent[], opts: Simulation
   }
 }
 
-/** Simulates a configuration over an events file; returns the result and its text. */
+/** Simulates a configuration over an events file and/or recorded requests; returns the result and its text. */
 export async function simulateFiles(
   configPath: string,
-  eventsPath: string,
+  input: string | InputFiles,
   opts: { horizon?: string } = {},
-): Promise<{ result: SimulationResult; text: string }> {
-  const [config, events] = await Promise.all([loadConfig(configPath), readEventsFile(eventsPath)]);
+): Promise<{ result: SimulationResult; text: string; notes: string[] }> {
+  const config = await loadConfig(configPath);
+  const { events, notes } = await inputEvents(config, typeof input === 'string' ? { events: input } : input);
   const result = run(config, events, options(config, opts.horizon));
-  return { result, text: formatSimulation(result) };
+  return { result, text: formatSimulation(result), notes };
 }
 
 /** What `hunt diff` finds: the entities that act differently and the per-rule summary, with their text. */
@@ -103,29 +181,29 @@ export interface DiffOutcome {
 export function diffEvents(
   before: CompiledConfig,
   after: CompiledConfig,
-  events: SimulationEvent[],
+  events: SimulationEvent[] | { before: SimulationEvent[]; after: SimulationEvent[] },
   opts: { horizon?: string } = {},
 ): DiffOutcome {
-  const old = run(before, events, options(before, opts.horizon));
-  const now = run(after, events, options(after, opts.horizon));
+  // Recorded requests are mapped by each configuration's own mappings: a mapping change shows in the diff.
+  const [oldEvents, newEvents] = Array.isArray(events) ? [events, events] : [events.before, events.after];
+  const old = run(before, oldEvents, options(before, opts.horizon));
+  const now = run(after, newEvents, options(after, opts.horizon));
   const diffs = diffSimulations(old, now);
   const rules = summarizeRuleChanges(old, now);
   return { diffs, rules, text: `${formatRuleChanges(rules)}\n\n${formatSimulationDiff(diffs)}` };
 }
 
-/** Simulates two configurations over the same events file. */
+/** Simulates two configurations over the same events file and/or recorded requests (each mapped by its own config). */
 export async function diffFiles(
   oldPath: string,
   newPath: string,
-  eventsPath: string,
+  input: string | InputFiles,
   opts: { horizon?: string } = {},
 ): Promise<DiffOutcome> {
-  const [before, after, events] = await Promise.all([
-    loadConfig(oldPath),
-    loadConfig(newPath),
-    readEventsFile(eventsPath),
-  ]);
-  return diffEvents(before, after, events, opts);
+  const files = typeof input === 'string' ? { events: input } : input;
+  const [before, after] = await Promise.all([loadConfig(oldPath), loadConfig(newPath)]);
+  const [oldInput, newInput] = await Promise.all([inputEvents(before, files), inputEvents(after, files)]);
+  return diffEvents(before, after, { before: oldInput.events, after: newInput.events }, opts);
 }
 
 /**
@@ -144,6 +222,16 @@ export async function diffFromEngine(
   return { ...diffEvents(before, after, events, opts), events: events.length, emitted };
 }
 
+const REQUESTS_HELP =
+  'JSONL file of recorded native webhook requests ({ source, at?, headers, body }, as HUNT_RECORD_REQUESTS writes), mapped by the sources’ webhook mappings';
+
+function inputFiles(opts: { events?: string; requests?: string }): InputFiles {
+  return {
+    ...(opts.events !== undefined && { events: opts.events }),
+    ...(opts.requests !== undefined && { requests: opts.requests }),
+  };
+}
+
 /** Registers `hunt simulate` and `hunt diff`. */
 export function registerSimulateCommands(program: Command): void {
   program
@@ -151,13 +239,17 @@ export function registerSimulateCommands(program: Command): void {
     .description(
       'run the configuration offline over events (JSONL), with virtual time: state, actions, and why rules did not fire',
     )
-    .requiredOption('--events <file>', 'JSONL file, one CloudEvents event per line (optional "at": ms or ISO time)')
+    .option('--events <file>', 'JSONL file, one CloudEvents event per line (optional "at": ms or ISO time)')
+    .option('--requests <file>', REQUESTS_HELP)
     .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
     .option('--json', 'print the full result as JSON')
-    .action(async (configPath: string, opts: { events: string; horizon?: string; json?: boolean }) => {
-      const { result, text } = await simulateFiles(configPath, opts.events, opts);
-      process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
-    });
+    .action(
+      async (configPath: string, opts: { events?: string; requests?: string; horizon?: string; json?: boolean }) => {
+        const { result, text, notes } = await simulateFiles(configPath, inputFiles(opts), opts);
+        for (const note of notes) process.stderr.write(`${note}\n`);
+        process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
+      },
+    );
 
   withFilterFlags(
     program
@@ -166,6 +258,7 @@ export function registerSimulateCommands(program: Command): void {
         'simulate two configurations over the same events: which rules fire differently, then the entities whose actions differ',
       )
       .option('--events <file>', 'JSONL file, one CloudEvents event per line')
+      .option('--requests <file>', `${REQUESTS_HELP}; each configuration maps them with its own mappings`)
       .option('--from-engine', "backtest on the engine's event log (the filters choose the events); nothing is called")
       .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
       .option('--json', 'print the differences as JSON'),
@@ -173,10 +266,19 @@ export function registerSimulateCommands(program: Command): void {
     async (
       oldPath: string,
       newPath: string,
-      opts: FilterFlags & { events?: string; fromEngine?: boolean; horizon?: string; json?: boolean },
+      opts: FilterFlags & {
+        events?: string;
+        requests?: string;
+        fromEngine?: boolean;
+        horizon?: string;
+        json?: boolean;
+      },
     ) => {
-      if ((opts.events === undefined) === (opts.fromEngine !== true))
-        throw new CliError('hunt diff reads events from --events <file> or --from-engine: give one of them');
+      const fromFiles = opts.events !== undefined || opts.requests !== undefined;
+      if (fromFiles === (opts.fromEngine === true))
+        throw new CliError(
+          'hunt diff reads events from --events <file> and/or --requests <file>, or from --from-engine: give one of them',
+        );
       let outcome: DiffOutcome;
       if (opts.fromEngine) {
         const filters = filtersFromFlags(opts);
@@ -191,7 +293,7 @@ export function registerSimulateCommands(program: Command): void {
         );
         outcome = backtest;
       } else {
-        outcome = await diffFiles(oldPath, newPath, opts.events!, opts);
+        outcome = await diffFiles(oldPath, newPath, inputFiles(opts), opts);
       }
       const { diffs, rules, text } = outcome;
       process.stdout.write(`${opts.json ? JSON.stringify({ rules, entities: diffs }, null, 2) : text}\n`);

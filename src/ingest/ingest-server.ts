@@ -25,6 +25,7 @@ import { SourceAuthenticator } from './source-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 import { sourcesRoutes } from './sources-route.js';
 import { buildWebhookSources } from './sources/webhook-sources.js';
+import type { RecordedRequest } from './sources/recorded-request.js';
 
 export interface IngestServerOptions {
   config: CompiledConfig;
@@ -55,6 +56,8 @@ export interface IngestServerOptions {
    * set-up and logged at info; anywhere else they are warnings.
    */
   localDevelopment?: boolean;
+  /** Receives every verified native webhook request as a recorded line (see sources/recorded-request.ts). */
+  recordRequest?: (record: RecordedRequest) => void;
 }
 
 /** Builds the ingest server (not listening). Throws IngestSetupError when a source's secret is missing. */
@@ -180,6 +183,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     rateLimiter,
     metrics,
     maxEventBytes: options.maxEventBytes ?? 64 * 1024,
+    ...(options.recordRequest && { recordRequest: options.recordRequest }),
   });
   registerEntityRoutes(app, {
     config,

@@ -20,6 +20,8 @@ import { problem, sendProblem } from './problem-details.js';
 import type { SourceRateLimiter } from './source-rate-limiter.js';
 import { nativeRequestOf, parseNativeBody } from './sources/native-request.js';
 import { mapNativeRequest } from './sources/webhook-mapper.js';
+import { recordOf } from './sources/recorded-request.js';
+import type { RecordedRequest } from './sources/recorded-request.js';
 import type { WebhookSource } from './sources/webhook-sources.js';
 
 export interface SourcesRouteOptions {
@@ -30,6 +32,8 @@ export interface SourcesRouteOptions {
   rateLimiter: SourceRateLimiter;
   metrics: IngestMetrics;
   maxEventBytes: number;
+  /** Called with every verified request (HUNT_RECORD_REQUESTS), for `hunt simulate --requests`. */
+  recordRequest?: (record: RecordedRequest) => void;
 }
 
 const PATH = '/sources/:name';
@@ -91,6 +95,7 @@ async function handleNative(
     if (!verified.ok) return refuseSignature(reply, name, verified.code, verified.detail);
   }
   request.huntSource = name;
+  deps.recordRequest?.(recordOf(name, native, Date.now()));
 
   const answer = source.preset.answer?.(native, body);
   if (answer) {
