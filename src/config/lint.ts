@@ -405,6 +405,9 @@ export function envVariables(config: CompiledConfig): Array<{ name: string; path
     if (auth.type === 'apiKey') found.push({ name: auth.env, path: ['sources', source.name, 'auth'] });
     if (auth.type === 'standardWebhooks' || auth.type === 'hubSignature')
       found.push({ name: auth.secretEnv, path: ['sources', source.name, 'auth'] });
+    const secretEnv = source.webhook?.secretEnv;
+    if (secretEnv && !found.some((f) => f.name === secretEnv))
+      found.push({ name: secretEnv, path: ['sources', source.name, 'webhook', 'secretEnv'] });
   }
   for (const connector of Object.values(config.connectors)) {
     const text = JSON.stringify(connector.http);

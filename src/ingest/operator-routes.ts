@@ -5,12 +5,14 @@
  */
 import { Readable } from 'node:stream';
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeFilterProblems, eventFiltersSchema } from '../event-log/event-filters.js';
 import { exportEvents } from '../event-log/event-export.js';
 import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
 import { adminGuard } from './entity-routes.js';
 import { problem, sendProblem } from './problem-details.js';
+import { TIME_BOUND_PARAMETER, jsonResponse, problemResponse } from './openapi-document.js';
 
 export interface OperatorRoutesOptions {
   client?: Client;
@@ -19,18 +21,25 @@ export interface OperatorRoutesOptions {
 }
 
 /** Query-string filters: `entityType`, `entity`, `eventType`, `source`, `since`, `until`. */
+const filterName = { type: 'string', minLength: 1, maxLength: 200 };
 const exportQuerySchema = {
   type: 'object',
   properties: {
-    entityType: { type: 'string' },
-    entity: { type: 'string' },
-    eventType: { type: 'string' },
-    source: { type: 'string' },
-    since: { type: 'string' },
-    until: { type: 'string' },
+    entityType: filterName,
+    entity: { ...filterName, pattern: '^[^/]+/.+$', description: 'type/key, e.g. team/red-foxes' },
+    eventType: filterName,
+    source: filterName,
+    since: TIME_BOUND_PARAMETER,
+    until: TIME_BOUND_PARAMETER,
   },
   additionalProperties: false,
 } as const;
+
+const { $schema: _dialect, ...redriveFilters } = z.toJSONSchema(redriveFiltersSchema, { io: 'input' });
+const redriveBodySchema = {
+  ...redriveFilters,
+  properties: { ...(redriveFilters.properties ?? {}), since: TIME_BOUND_PARAMETER, dryRun: { type: 'boolean' } },
+};
 
 /** The operator endpoints, as a Fastify plugin. */
 export async function operatorRoutes(app: FastifyInstance, options: OperatorRoutesOptions): Promise<void> {
@@ -53,7 +62,38 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     return options.client;
   };
 
-  app.get('/events/export', { schema: { querystring: exportQuerySchema } }, async (request, reply) => {
+  const responses = {
+    400: problemResponse('Malformed filter'),
+    401: problemResponse('Admin bearer token missing or wrong'),
+    503: problemResponse('Temporal unavailable (Retry-After)'),
+  };
+  const exportSchema = {
+    summary: 'The event log: every accepted event of the selected entities, one JSON object per line',
+    tags: ['operations'],
+    querystring: exportQuerySchema,
+    response: {
+      200: { description: 'NDJSON', content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
+      ...responses,
+    },
+  };
+  const redriveSchema = {
+    summary: 'Re-run the dead letters the filters select (or plan it with dryRun)',
+    tags: ['operations'],
+    body: {
+      content: {
+        'application/json': {
+          // The filters' own zod schema, as JSON Schema: the document and the check cannot drift.
+          schema: redriveBodySchema,
+        },
+      },
+    },
+    response: {
+      200: jsonResponse('{ planned, targets } for a dry run; the outcome per dead letter otherwise'),
+      ...responses,
+    },
+  };
+
+  app.get('/events/export', { schema: exportSchema }, async (request, reply) => {
     const client = admit(request, reply);
     if (!client) return reply;
     const parsed = eventFiltersSchema.safeParse(request.query ?? {});
@@ -68,7 +108,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     return reply.type('application/x-ndjson').send(Readable.from(lines()));
   });
 
-  app.post('/dead-letters/redrive', async (request, reply) => {
+  app.post('/dead-letters/redrive', { schema: redriveSchema }, async (request, reply) => {
     const client = admit(request, reply);
     if (!client) return reply;
     // The ingest API keeps bodies as raw bytes (signatures): this route parses its JSON itself.
@@ -82,6 +122,9 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       }
     }
     const { dryRun, ...filterInput } = (body ?? {}) as { dryRun?: unknown } & Record<string, unknown>;
+    if (dryRun !== undefined && typeof dryRun !== 'boolean') {
+      return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', 'dryRun: expected true or false'));
+    }
     const parsed = redriveFiltersSchema.safeParse(filterInput);
     if (!parsed.success) {
       return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', describeFilterProblems(parsed.error)));

@@ -23,6 +23,7 @@ import { mapNativeRequest } from './sources/webhook-mapper.js';
 import { recordOf } from './sources/recorded-request.js';
 import type { RecordedRequest } from './sources/recorded-request.js';
 import type { WebhookSource } from './sources/webhook-sources.js';
+import { webhookRouteSchema } from './sources/webhook-openapi.js';
 
 export interface SourcesRouteOptions {
   config: CompiledConfig;
@@ -36,44 +37,38 @@ export interface SourcesRouteOptions {
   recordRequest?: (record: RecordedRequest) => void;
 }
 
-const PATH = '/sources/:name';
-
-/** The native webhook routes, as a Fastify plugin. */
+/** The native webhook routes, as a Fastify plugin: one documented route per source, and 404 for other names. */
 export const sourcesRoutes: FastifyPluginAsync<SourcesRouteOptions> = async (app, options) => {
+  for (const source of options.sources.values()) {
+    app.post(`/sources/${source.name}`, { schema: webhookRouteSchema(source) }, async (request, reply) =>
+      handleNative(options, source, request, reply),
+    );
+  }
   app.post(
-    PATH,
-    { schema: { params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } } },
-    async (request, reply) => handleNative(options, request, reply),
-  );
-  // A path that exists answers its other methods 405 with Allow, not 404.
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: PATH,
-    handler: async (request, reply) => {
-      reply.header('allow', 'POST');
+    '/sources/:name',
+    {
+      schema: { hide: true, params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const webhooks = [...options.sources.keys()];
+      const known =
+        webhooks.length > 0 ? `sources taking webhooks: ${webhooks.join(', ')}` : 'no source takes webhooks';
       return sendProblem(
         reply,
-        problem(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${request.method} is not allowed here; use POST`),
+        problem(404, 'UNKNOWN_SOURCE', 'Unknown source', `no source "${name}" takes native webhooks here; ${known}`),
       );
     },
-  });
+  );
 };
 
 async function handleNative(
   deps: SourcesRouteOptions,
+  source: WebhookSource,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const { name } = request.params as { name: string };
-  const source = deps.sources.get(name);
-  if (!source) {
-    const webhooks = [...deps.sources.keys()];
-    const known = webhooks.length > 0 ? `sources taking webhooks: ${webhooks.join(', ')}` : 'no source takes webhooks';
-    return sendProblem(
-      reply,
-      problem(404, 'UNKNOWN_SOURCE', 'Unknown source', `no source "${name}" takes native webhooks here; ${known}`),
-    );
-  }
+  const name = source.name;
   const native = nativeRequestOf(request);
   // Twilio signs the parsed form fields; every other preset the raw bytes, before anything is parsed.
   if (!source.preset.verifiesParsedBody) {

@@ -159,6 +159,36 @@ describe('hunt simulate and hunt diff on recorded native requests', () => {
     expect(result.steps[0]?.time).toBe(lines[0]?.at);
   });
 
+  it('the reference config: a recorded Shopify order with two HINT items gives two hint.requested events of the team', async () => {
+    const requests = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      'examples',
+      'treasure-hunt',
+      'scenarios',
+      'shop-orders.requests.jsonl',
+    );
+    const { result } = await simulateFiles(config, { requests });
+    const hints = result.steps.filter((s) => s.eventId.startsWith('b54557e4'));
+    // The MAP-1 line item is filtered out by the mapping's each; the two HINT items are events of the team.
+    // (send-hint then needs the team's e-mail, which only its payment sets: alone, the hints are rejected.)
+    expect(hints.map((s) => [s.eventId, s.eventType, s.entity, s.reason])).toEqual([
+      [
+        'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043#0',
+        'hint.requested',
+        'team/red-foxes',
+        expect.stringMatching(/state.email/),
+      ],
+      [
+        'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043#1',
+        'hint.requested',
+        'team/red-foxes',
+        expect.stringMatching(/state.email/),
+      ],
+    ]);
+  });
+
   it('hunt diff maps the requests with each configuration’s own mapping', async () => {
     const { path } = await recordThroughIngest();
     const { readFile } = await import('node:fs/promises');

@@ -201,6 +201,7 @@ describe('hunt lint analysis', () => {
     expect(new Set(names)).toEqual(
       new Set([
         'PAYMENTS_WEBHOOK_SECRET',
+        'SHOP_WEBHOOK_SECRET',
         'SCANNER_API_KEY',
         'GAME_SIGNING_SECRET',
         'ADMIN_API_KEY',

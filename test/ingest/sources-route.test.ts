@@ -184,7 +184,9 @@ describe('native webhook presets', () => {
     expect(refused.json()).toMatchObject({ code: 'MAPPING_FAILED' });
     expect(refused.json().detail).toMatch(/subject \(item 1\) "item.sku".*No such key: sku/);
     // An item that maps but is not a valid event (no team to route to) is named by its index and id.
-    const unroutable = await send(await shopifyRequest('orders/paid', { ...order, note: null }, { webhookId: 'wh-11' }));
+    const unroutable = await send(
+      await shopifyRequest('orders/paid', { ...order, note: null }, { webhookId: 'wh-11' }),
+    );
     expect(unroutable.statusCode).toBe(422);
     expect(unroutable.json().detail).toMatch(/^mapped event 0 \(id wh-11#0\)/);
     const notAList = await send(await shopifyRequest('orders/paid', { ...order, line_items: 'none' }));
@@ -363,10 +365,10 @@ describe('POST /sources/<name> as an HTTP resource', () => {
       '/sources/sms',
       '/sources/scanner',
     ]);
-    expect(openApi.paths['/sources/scanner']!.post.parameters.map((p) => p.name)).toEqual([
+    expect(openApi.paths['/sources/scanner']!.post.parameters.map((p) => p.name).sort()).toEqual([
+      'wait',
       'x-scanner-signature',
       'x-scanner-timestamp',
-      'wait',
     ]);
   });
 });
