@@ -100,10 +100,10 @@ export function eventsFromRequests(
     }
     for (const candidate of outcome.events) {
       const { at, ...envelope } = candidate;
-      const result = validator.validate(envelope, String(envelope.source));
+      const result = validator.validate(envelope, typeof envelope.source === 'string' ? envelope.source : '');
       if (!result.ok) {
         throw new CliError(
-          `${where}: the mapped event ${String(envelope.id)} is invalid: ${summarize(result.problems)}`,
+          `${where}: the mapped event ${typeof envelope.id === 'string' ? envelope.id : JSON.stringify(envelope.id)} is invalid: ${summarize(result.problems)}`,
         );
       }
       events.push(at === undefined ? result.event : { ...result.event, at: at as string | number });

@@ -44,6 +44,7 @@ export async function provisionSchemathesis(
     throw new Error(
       `could not install Schemathesis ${SCHEMATHESIS_VERSION} with pip into ${venv}: ${detail}\n` +
         'It needs python3 with the venv module (Debian: apt-get install python3-venv) and access to PyPI.',
+      { cause: err },
     );
   }
   await writeFile(complete, `schemathesis ${SCHEMATHESIS_VERSION}\n`);

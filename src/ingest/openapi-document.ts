@@ -101,7 +101,7 @@ export function batchSchema(config: CompiledConfig): JsonObject {
       minItems: 1,
       items: {
         allOf: [
-          <JsonObject>{
+          {
             oneOf: Object.values(config.events)
               .filter((e) => e.sources.includes(source))
               .map((e) => ({ $ref: `#/components/schemas/${eventSchemaName(e.type)}` })),
@@ -117,10 +117,18 @@ export function batchSchema(config: CompiledConfig): JsonObject {
 export function openApiComponents(config: CompiledConfig, validator: EventValidator): JsonObject {
   const schemas: JsonObject = {};
   for (const [type, eventType] of Object.entries(config.events)) {
+    const keyed = keySchema(config.entities[eventType.entity]?.key);
     schemas[eventSchemaName(type)] = {
       type: 'object',
       description: eventType.description ?? `A ${type} event`,
-      required: ['specversion', 'id', 'source', 'type', ...(validator.requiresData(type) ? ['data'] : [])],
+      required: [
+        'specversion',
+        'id',
+        'source',
+        'type',
+        ...keyed.required,
+        ...(validator.requiresData(type) ? ['data'] : []),
+      ],
       properties: {
         specversion: { const: '1.0' },
         id: { type: 'string', minLength: 1 },
@@ -130,7 +138,8 @@ export function openApiComponents(config: CompiledConfig, validator: EventValida
         time: { type: 'string', format: 'date-time' },
         datacontenttype: { type: 'string', pattern: '^application/([a-z0-9.-]+\\+)?json$' },
         dataschema: { type: 'string', format: 'uri' },
-        data: eventType.schema,
+        ...keyed.properties,
+        data: keyed.data ? { allOf: [eventType.schema, keyed.data] } : eventType.schema,
       },
       // Extension attributes: CloudEvents names (a-z, 0-9, at most 20); data_base64 is not taken.
       propertyNames: { pattern: '^[a-z0-9]{1,20}$' },
@@ -157,6 +166,19 @@ export function openApiComponents(config: CompiledConfig, validator: EventValida
     },
   };
   return { schemas };
+}
+
+/** The entity key an event must carry to be routed (`data.teamId`, `subject`), as schema: a non-empty text or a number. */
+function keySchema(key: string | undefined): { required: string[]; properties: JsonObject; data?: JsonObject } {
+  const value: JsonObject = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'number' }] };
+  if (key === 'subject') return { required: ['subject'], properties: {} };
+  const path = key?.startsWith('data.') ? key.slice('data.'.length).split('.') : undefined;
+  if (!path || path.some((p) => p === '')) return { required: [], properties: {} };
+  let schema: JsonObject = value;
+  for (const segment of [...path].reverse()) {
+    schema = { type: 'object', required: [segment], properties: { [segment]: schema } };
+  }
+  return { required: ['data'], properties: {}, data: schema };
 }
 
 type OpenApiPaths = { paths?: Record<string, { post?: { requestBody?: { required?: boolean } } }> };

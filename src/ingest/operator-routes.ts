@@ -4,6 +4,7 @@
  * pauses (`/connectors/:name/pause|resume`). One Fastify plugin; ingest-server.ts registers it.
  */
 import { Readable } from 'node:stream';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -65,6 +66,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
   const responses = {
     400: problemResponse('Malformed filter'),
     401: problemResponse('Admin bearer token missing or wrong'),
+    404: problemResponse('The entity of the `entity` filter has no workflow'),
     503: problemResponse('Temporal unavailable (Retry-After)'),
   };
   const exportSchema = {
@@ -101,10 +103,22 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', describeFilterProblems(parsed.error)));
     }
     const filters = parsed.data;
+    // The first event is read before answering: what fails up front (an entity with no workflow) is a
+    // problem with its status, not a 200 cut short.
+    const events = exportEvents(client, filters)[Symbol.asyncIterator]();
+    let first: IteratorResult<unknown>;
+    try {
+      first = await events.next();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return sendProblem(
+        reply,
+        problem(404, 'ENTITY_NOT_FOUND', 'Entity not found', `entity ${filters.entity ?? ''} has no workflow`),
+      );
+    }
     const lines = async function* () {
-      for await (const event of exportEvents(client, filters)) yield `${JSON.stringify(event)}\n`;
+      for (let next = first; !next.done; next = await events.next()) yield `${JSON.stringify(next.value)}\n`;
     };
-    // A stream: Fastify pipes it with back-pressure, so a large export stays flat in memory here too.
     return reply.type('application/x-ndjson').send(Readable.from(lines()));
   });
 

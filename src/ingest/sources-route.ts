@@ -154,7 +154,9 @@ async function handleNative(
     if (!result.ok) {
       count('rejected');
       const { status, code, title } = KIND_STATUS[result.kind];
-      const which = mapped.each ? `mapped event ${index} (id ${String(candidate.id)})` : 'the mapped event';
+      const which = mapped.each
+        ? `mapped event ${index} (id ${typeof candidate.id === 'string' ? candidate.id : JSON.stringify(candidate.id)})`
+        : 'the mapped event';
       return sendProblem(
         reply,
         problem(status, code, title, `${which}: ${summarize(result.problems)}`, result.problems, { nativeType }),

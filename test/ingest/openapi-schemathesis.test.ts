@@ -95,6 +95,8 @@ describe('the OpenAPI document, fuzzed by Schemathesis against the live ingest',
       '--no-color',
     ];
     const outcome = await run(schemathesis, args, {
+      // Schemathesis keeps a cache (.schemathesis/) in its working directory: not in the repository.
+      cwd: reports,
       timeout: 600_000,
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' },
