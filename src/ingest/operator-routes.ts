@@ -135,7 +135,10 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
         return sendProblem(reply, problem(400, 'BAD_REQUEST', 'Bad request', 'the body is not JSON'));
       }
     }
-    const { dryRun, ...filterInput } = (body ?? {}) as { dryRun?: unknown } & Record<string, unknown>;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', 'the body must be a JSON object of filters'));
+    }
+    const { dryRun, ...filterInput } = body as { dryRun?: unknown } & Record<string, unknown>;
     if (dryRun !== undefined && typeof dryRun !== 'boolean') {
       return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', 'dryRun: expected true or false'));
     }
