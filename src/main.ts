@@ -3,6 +3,7 @@
  * TEMPORAL_ADDRESS), the worker, the ingest API and the sandbox partner systems — with a clean
  * shutdown on Ctrl-C / SIGTERM.
  */
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -111,6 +112,14 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
   }
 
   if (settings.HUNT_ROLE !== 'worker') {
+    // Recorded requests hold payloads as received (personal data too): only where the operator asks.
+    const recording = settings.HUNT_RECORD_REQUESTS
+      ? createWriteStream(settings.HUNT_RECORD_REQUESTS, { flags: 'a' })
+      : undefined;
+    if (recording) {
+      logger.warn({ file: settings.HUNT_RECORD_REQUESTS }, 'recording every verified native webhook request');
+      cleanups.push(() => new Promise<void>((resolve) => recording.end(resolve)));
+    }
     const app = buildIngestServer({
       config,
       delivery,
@@ -122,6 +131,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       webUiUrl: settings.TEMPORAL_UI_URL ?? devServer?.uiUrl,
       localDevelopment: settings.embedded,
       taskQueue: settings.HUNT_TASK_QUEUE,
+      ...(recording && { recordRequest: (record) => recording.write(`${JSON.stringify(record)}\n`) }),
     });
     await app.listen({ host: settings.HUNT_HOST, port: settings.HUNT_PORT }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new IngestPortInUseError(settings.HUNT_PORT);

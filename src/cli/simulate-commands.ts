@@ -1,5 +1,6 @@
 /** `hunt simulate` and `hunt diff`: run a configuration offline over recorded events, with virtual time. */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { ConfigError, loadCompiledConfig } from '../config/index.js';
 import type { CompiledConfig } from '../config/index.js';
 import { createEventValidator } from '../config/event-validator.js';
@@ -22,8 +23,87 @@ import { CliError } from './cli-error.js';
 import { parseStart, readEventsFile } from './events-file.js';
 import { filtersFromFlags, withFilterFlags, type FilterFlags } from './events-commands.js';
 import { withTemporalClient } from './temporal-client.js';
+import { summarize } from '../ingest/events-route.js';
+import {
+  RecordedRequestError,
+  mapRecordedRequests,
+  parseRecordedRequests,
+} from '../ingest/sources/recorded-request.js';
+import type { RecordedRequest } from '../ingest/sources/recorded-request.js';
 
 export { readEventsFile } from './events-file.js';
+
+/** A recorded-requests file (JSONL of native webhook requests), read and checked line by line. */
+export async function readRequestsFile(path: string): Promise<Array<{ line: number; record: RecordedRequest }>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
+    throw new CliError(`cannot read requests file ${path}: ${reason}`);
+  }
+  try {
+    return parseRecordedRequests(text, path);
+  } catch (err) {
+    if (err instanceof RecordedRequestError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The events a configuration's webhook mappings make of recorded requests, validated as the ingest
+ * validates them; a request the ingest would refuse is an error naming its line. `notes` lists the
+ * requests that make no event (handshakes, ignored types).
+ */
+export function eventsFromRequests(
+  config: CompiledConfig,
+  path: string,
+  records: Array<{ line: number; record: RecordedRequest }>,
+): { events: SimulationEvent[]; notes: string[] } {
+  const validator = createEventValidator(config);
+  const events: SimulationEvent[] = [];
+  const notes: string[] = [];
+  for (const outcome of mapRecordedRequests(config, records)) {
+    const where = `${path}:${outcome.line}`;
+    if (outcome.kind === 'failed')
+      throw new CliError(`${where}: the ingest would refuse it: ${summarize(outcome.problems)}`);
+    if (outcome.kind !== 'events') {
+      notes.push(`${where}: ${outcome.kind} (${outcome.reason})`);
+      continue;
+    }
+    for (const candidate of outcome.events) {
+      const { at, ...envelope } = candidate;
+      const result = validator.validate(envelope, typeof envelope.source === 'string' ? envelope.source : '');
+      if (!result.ok) {
+        throw new CliError(
+          `${where}: the mapped event ${typeof envelope.id === 'string' ? envelope.id : JSON.stringify(envelope.id)} is invalid: ${summarize(result.problems)}`,
+        );
+      }
+      events.push(at === undefined ? result.event : { ...result.event, at: at as string | number });
+    }
+  }
+  return { events, notes };
+}
+
+/** Where the input events come from: an events file, a recorded-requests file, or both (requests after events). */
+export interface InputFiles {
+  events?: string;
+  requests?: string;
+}
+
+async function inputEvents(
+  config: CompiledConfig,
+  files: InputFiles,
+  start?: number,
+): Promise<{ events: SimulationEvent[]; notes: string[] }> {
+  if (files.events === undefined && files.requests === undefined)
+    throw new CliError('give the input events with --events <file> or --requests <file> (or both)');
+  const events =
+    files.events === undefined ? [] : await readEventsFile(files.events, start === undefined ? {} : { start });
+  if (files.requests === undefined) return { events, notes: [] };
+  const mapped = eventsFromRequests(config, files.requests, await readRequestsFile(files.requests));
+  return { events: [...events, ...mapped.events], notes: mapped.notes };
+}
 
 async function loadConfig(path: string): Promise<CompiledConfig> {
   try {
@@ -68,20 +148,20 @@ function run(config: CompiledConfig, events: SimulationEvent[], opts: Simulation
   }
 }
 
-/** Simulates a configuration over an events file; returns the result and its text. */
+/** Simulates a configuration over an events file and/or recorded requests; returns the result and its text. */
 export async function simulateFiles(
   configPath: string,
-  eventsPath: string,
+  input: string | InputFiles,
   opts: TimeFlags = {},
-): Promise<{ result: SimulationResult; text: string }> {
+): Promise<{ result: SimulationResult; text: string; notes: string[] }> {
   const start = opts.start === undefined ? undefined : parseStart(opts.start);
-  const [config, events, responses] = await Promise.all([
+  const [config, responses] = await Promise.all([
     loadConfig(configPath),
-    readEventsFile(eventsPath, start === undefined ? {} : { start }),
     opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
   ]);
+  const { events, notes } = await inputEvents(config, typeof input === 'string' ? { events: input } : input, start);
   const result = run(config, events, options(config, opts.horizon, responses, start));
-  return { result, text: formatSimulation(result) };
+  return { result, text: formatSimulation(result), notes };
 }
 
 /** Explores the orders emitted events may arrive in over an events file (`hunt simulate --interleave`). */
@@ -120,35 +200,43 @@ export interface DiffOutcome {
 export function diffEvents(
   before: CompiledConfig,
   after: CompiledConfig,
-  events: SimulationEvent[],
+  events: SimulationEvent[] | { before: SimulationEvent[]; after: SimulationEvent[] },
   opts: { horizon?: string; stubs?: StubbedResponses; start?: number } = {},
 ): DiffOutcome {
-  const old = run(before, events, options(before, opts.horizon, opts.stubs, opts.start));
-  const now = run(after, events, options(after, opts.horizon, opts.stubs, opts.start));
+  // Recorded requests are mapped by each configuration's own mappings: a mapping change shows in the diff.
+  const [oldEvents, newEvents] = Array.isArray(events) ? [events, events] : [events.before, events.after];
+  const old = run(before, oldEvents, options(before, opts.horizon, opts.stubs, opts.start));
+  const now = run(after, newEvents, options(after, opts.horizon, opts.stubs, opts.start));
   const diffs = diffSimulations(old, now);
   const rules = summarizeRuleChanges(old, now);
   return { diffs, rules, text: `${formatRuleChanges(rules)}\n\n${formatSimulationDiff(diffs)}` };
 }
 
-/** Simulates two configurations over the same events file. */
+/** Simulates two configurations over the same events file and/or recorded requests (each mapped by its own config). */
 export async function diffFiles(
   oldPath: string,
   newPath: string,
-  eventsPath: string,
+  input: string | InputFiles,
   opts: TimeFlags = {},
 ): Promise<DiffOutcome> {
+  const files = typeof input === 'string' ? { events: input } : input;
   const start = opts.start === undefined ? undefined : parseStart(opts.start);
-  const [before, after, events, stubs] = await Promise.all([
+  const [before, after, stubs] = await Promise.all([
     loadConfig(oldPath),
     loadConfig(newPath),
-    readEventsFile(eventsPath, start === undefined ? {} : { start }),
     opts.responses === undefined ? undefined : readResponsesFile(opts.responses),
   ]);
-  return diffEvents(before, after, events, {
-    ...(opts.horizon !== undefined && { horizon: opts.horizon }),
-    ...(start !== undefined && { start }),
-    ...(stubs !== undefined && { stubs }),
-  });
+  const [oldInput, newInput] = await Promise.all([inputEvents(before, files, start), inputEvents(after, files, start)]);
+  return diffEvents(
+    before,
+    after,
+    { before: oldInput.events, after: newInput.events },
+    {
+      ...(opts.horizon !== undefined && { horizon: opts.horizon }),
+      ...(start !== undefined && { start }),
+      ...(stubs !== undefined && { stubs }),
+    },
+  );
 }
 
 /**
@@ -184,6 +272,16 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+const REQUESTS_HELP =
+  'JSONL file of recorded native webhook requests ({ source, at?, headers, body }, as HUNT_RECORD_REQUESTS writes), mapped by the sources’ webhook mappings';
+
+function inputFiles(opts: { events?: string; requests?: string }): InputFiles {
+  return {
+    ...(opts.events !== undefined && { events: opts.events }),
+    ...(opts.requests !== undefined && { requests: opts.requests }),
+  };
+}
+
 /** Registers `hunt simulate` and `hunt diff`. */
 export function registerSimulateCommands(program: Command): void {
   program
@@ -191,10 +289,11 @@ export function registerSimulateCommands(program: Command): void {
     .description(
       'run the configuration offline over events (JSONL), with virtual time: state, actions, and why rules did not fire',
     )
-    .requiredOption(
+    .option(
       '--events <file>',
       'JSONL file, one CloudEvents event per line; optional "at": ms or ISO time, 5m from the start, +30s after the previous event',
     )
+    .option('--requests <file>', REQUESTS_HELP)
     .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601); default: the first event')
     .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
     .option('--responses <file>', RESPONSES_HELP)
@@ -207,12 +306,20 @@ export function registerSimulateCommands(program: Command): void {
     .action(
       async (
         configPath: string,
-        opts: TimeFlags & { events: string; json?: boolean; interleave?: boolean; maxOrders?: number },
+        opts: TimeFlags & {
+          events?: string;
+          requests?: string;
+          json?: boolean;
+          interleave?: boolean;
+          maxOrders?: number;
+        },
       ) => {
         if (opts.maxOrders !== undefined && !opts.interleave) throw new CliError('--max-orders goes with --interleave');
-        const { result, text } = opts.interleave
-          ? await interleaveFiles(configPath, opts.events, opts)
-          : await simulateFiles(configPath, opts.events, opts);
+        if (opts.interleave && opts.events === undefined) throw new CliError('--interleave reads --events <file>');
+        const { result, text, notes } = opts.interleave
+          ? { ...(await interleaveFiles(configPath, opts.events!, opts)), notes: [] as string[] }
+          : await simulateFiles(configPath, inputFiles(opts), opts);
+        for (const note of notes) process.stderr.write(`${note}\n`);
         process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : text}\n`);
       },
     );
@@ -224,6 +331,7 @@ export function registerSimulateCommands(program: Command): void {
         'simulate two configurations over the same events: which rules fire differently, then the entities whose actions differ',
       )
       .option('--events <file>', 'JSONL file, one CloudEvents event per line (times as for simulate)')
+      .option('--requests <file>', `${REQUESTS_HELP}; each configuration maps them with its own mappings`)
       .option('--start <time>', 'virtual time relative "at" values count from (ms or ISO 8601)')
       .option('--from-engine', "backtest on the engine's event log (the filters choose the events); nothing is called")
       .option('--horizon <time>', 'fire remaining timers only up to this time (ms or ISO 8601); default: all')
@@ -233,10 +341,13 @@ export function registerSimulateCommands(program: Command): void {
     async (
       oldPath: string,
       newPath: string,
-      opts: FilterFlags & TimeFlags & { events?: string; fromEngine?: boolean; json?: boolean },
+      opts: FilterFlags & TimeFlags & { events?: string; requests?: string; fromEngine?: boolean; json?: boolean },
     ) => {
-      if ((opts.events === undefined) === (opts.fromEngine !== true))
-        throw new CliError('hunt diff reads events from --events <file> or --from-engine: give one of them');
+      const fromFiles = opts.events !== undefined || opts.requests !== undefined;
+      if (fromFiles === (opts.fromEngine === true))
+        throw new CliError(
+          'hunt diff reads events from --events <file> and/or --requests <file>, or from --from-engine: give one of them',
+        );
       let outcome: DiffOutcome;
       if (opts.fromEngine) {
         const filters = filtersFromFlags(opts);
@@ -252,7 +363,7 @@ export function registerSimulateCommands(program: Command): void {
         );
         outcome = backtest;
       } else {
-        outcome = await diffFiles(oldPath, newPath, opts.events!, opts);
+        outcome = await diffFiles(oldPath, newPath, inputFiles(opts), opts);
       }
       const { diffs, rules, text } = outcome;
       process.stdout.write(`${opts.json ? JSON.stringify({ rules, entities: diffs }, null, 2) : text}\n`);

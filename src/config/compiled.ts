@@ -68,6 +68,8 @@ export interface WebhookMapping {
   data?: string;
   subject?: string;
   if?: string;
+  /** One event per item of this list; `data`/`subject` then also read `item` and `index`. */
+  each?: string;
 }
 
 /**

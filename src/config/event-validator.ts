@@ -45,6 +45,12 @@ export class EventValidator {
     }
   }
 
+  /** Whether an event of `type` must carry `data` (its schema refuses the null an absent `data` is read as). */
+  requiresData(type: string): boolean {
+    const validateData = this.dataValidators.get(type);
+    return validateData !== undefined && !validateData(null);
+  }
+
   /**
    * What is wrong with an event a rule `emit`s, as ingest would see it: its type, its `data` against the
    * type's schema, and its routing. The envelope and source are the engine's own and are not checked.

@@ -70,6 +70,7 @@ export function lintConfig(config: CompiledConfig, options: LintOptions = {}): L
     ...actionsAfterEnd(config),
     ...crossEntityPartners(config),
     ...unroutedEmits(config),
+    ...unusedWebhookMappings(config),
     ...(options.env ? unsetEnv(config, options.env) : []),
   ];
 }
@@ -91,6 +92,55 @@ function unusedEvents(config: CompiledConfig): LintFinding[] {
       severity: 'warning' as const,
       message: `no rule uses "${event.type}" and it changes no state: remove it or add a rule`,
     }));
+}
+
+/**
+ * Native webhook mappings that lead nowhere: a mapped type no rule observes and no reducer handles (the
+ * request is acknowledged, then nothing happens), a webhook source that maps nothing, and a webhook-only
+ * source listed as the sender of a type none of its mappings produces (it can never send it).
+ */
+function unusedWebhookMappings(config: CompiledConfig): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const emitted = emittedTypes(config);
+  for (const source of Object.values(config.sources)) {
+    const webhook = source.webhook;
+    if (!webhook) continue;
+    const at: PathSegment[] = ['sources', source.name, 'webhook'];
+    const mappings = Object.entries(webhook.events);
+    if (mappings.length === 0) {
+      findings.push({
+        path: [...at, 'events'],
+        severity: 'warning',
+        message:
+          `source "${source.name}" takes native webhooks but maps no type: every request is ` +
+          `${webhook.unmapped === 'ignore' ? 'ignored' : 'rejected'}; map a type under events or remove the webhook`,
+      });
+    }
+    for (const [native, mapping] of mappings) {
+      const event = config.events[mapping.event];
+      if (!event || config.rulesByEvent[mapping.event] || event.reduce.length > 0) continue;
+      findings.push({
+        path: [...at, 'events', native],
+        severity: 'warning',
+        message:
+          `"${native}" maps to "${mapping.event}", which no rule uses and no reducer handles: ` +
+          'each such request is acknowledged and then changes nothing',
+      });
+    }
+    if (source.auth.type !== 'webhookOnly') continue;
+    const produced = new Set(mappings.map(([, m]) => m.event));
+    for (const event of Object.values(config.events)) {
+      if (!event.sources.includes(source.name) || produced.has(event.type) || emitted.has(event.type)) continue;
+      findings.push({
+        path: ['events', event.type, 'source'],
+        severity: 'warning',
+        message:
+          `"${event.type}" lists source "${source.name}", which sends only native webhooks, and no mapping of ` +
+          `sources.${source.name}.webhook.events produces it: that source can never send it`,
+      });
+    }
+  }
+  return findings;
 }
 
 /** Rules waiting for an event that no source sends and no rule emits. */
@@ -357,6 +407,9 @@ export function envVariables(config: CompiledConfig): Array<{ name: string; path
     if (auth.type === 'apiKey') found.push({ name: auth.env, path: ['sources', source.name, 'auth'] });
     if (auth.type === 'standardWebhooks' || auth.type === 'hubSignature')
       found.push({ name: auth.secretEnv, path: ['sources', source.name, 'auth'] });
+    const secretEnv = source.webhook?.secretEnv;
+    if (secretEnv && !found.some((f) => f.name === secretEnv))
+      found.push({ name: secretEnv, path: ['sources', source.name, 'webhook', 'secretEnv'] });
   }
   for (const connector of Object.values(config.connectors)) {
     const text = JSON.stringify(connector.http);

@@ -171,9 +171,15 @@ const webhookMappingSchema = z
       data: celSchema.optional().describe('the event `data` (default `body`)'),
       subject: celSchema.optional().describe('the event `subject` (default: the preset’s or none)'),
       if: celSchema.optional().describe('only requests for which this holds map; others count as unmapped'),
+      each: celSchema
+        .optional()
+        .describe(
+          'one event per item of this list (e.g. `body.line_items`): `data` and `subject` then also read `item` and ' +
+            '`index`, and each event id is the request’s id + `#` + the index',
+        ),
     }),
   ])
-  .describe('an engine event type, or `{ event, data?, subject?, if? }`');
+  .describe('an engine event type, or `{ event, data?, subject?, if?, each? }`');
 
 export const webhookSchema = closed({
   preset: z.enum(WEBHOOK_PRESETS).describe(`how the sender signs and shapes requests: ${WEBHOOK_PRESETS.join(', ')}`),

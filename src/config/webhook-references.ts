@@ -13,6 +13,8 @@ import type { ReferenceIssue } from './references.js';
 
 /** The variables a webhook expression may read (the request as received). */
 export const WEBHOOK_EXPRESSION_VARIABLES = ['headers', 'body', 'query', 'digest'];
+/** What a mapping with `each` adds for its `data` and `subject`: the list item and its position. */
+export const EACH_VARIABLES = ['item', 'index'];
 
 type Dict = Record<string, unknown>;
 const isDict = (value: unknown): value is Dict => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -24,19 +26,21 @@ export function checkWebhookReferences(doc: Dict): ReferenceIssue[] {
   const error = (path: PathSegment[], message: string, suggestion?: string) =>
     issues.push({ path, message, severity: 'error', ...(suggestion ? { suggestion } : {}) });
 
-  const expression = (value: unknown, path: PathSegment[], what: string): void => {
+  const expression = (value: unknown, path: PathSegment[], what: string, perItem = false): void => {
     if (typeof value !== 'string') return;
+    const allowed = perItem ? [...WEBHOOK_EXPRESSION_VARIABLES, ...EACH_VARIABLES] : WEBHOOK_EXPRESSION_VARIABLES;
     const invalid = checkExpression(value);
     if (invalid !== undefined) {
       error(path, `${what} "${value}" is not valid CEL: ${invalid.split('\n')[0] ?? invalid}`);
       return;
     }
     for (const root of rootsOf(value)) {
-      if (WEBHOOK_EXPRESSION_VARIABLES.includes(root)) continue;
+      if (allowed.includes(root)) continue;
+      const hint = EACH_VARIABLES.includes(root) ? ' (`item` and `index` need `each`)' : '';
       error(
         path,
-        `${what} reads unknown variable "${root}": a webhook expression reads the request — ${WEBHOOK_EXPRESSION_VARIABLES.join(', ')}`,
-        didYouMean(root, WEBHOOK_EXPRESSION_VARIABLES),
+        `${what} reads unknown variable "${root}": a webhook expression reads the request — ${allowed.join(', ')}${hint}`,
+        didYouMean(root, allowed),
       );
     }
   };
@@ -66,11 +70,13 @@ export function checkWebhookReferences(doc: Dict): ReferenceIssue[] {
       const mappingAt: PathSegment[] = [...at, 'events', native];
       const mapping: Dict =
         typeof rawMapping === 'string' ? { event: rawMapping } : isDict(rawMapping) ? rawMapping : {};
-      for (const field of ['data', 'subject', 'if']) {
+      const perItem = mapping.each !== undefined;
+      for (const field of ['data', 'subject', 'if', 'each']) {
         expression(
           mapping[field],
           typeof rawMapping === 'string' ? mappingAt : [...mappingAt, field],
           `mapping ${field}`,
+          perItem && (field === 'data' || field === 'subject'),
         );
       }
       const type = mapping.event;

@@ -21,6 +21,12 @@ export function sourceSecretVariables(
     if (auth.type === 'standardWebhooks')
       out.push({ source: source.name, variable: auth.secretEnv, kind: 'standardWebhooks' });
     if (auth.type === 'hubSignature') out.push({ source: source.name, variable: auth.secretEnv, kind: 'hubSignature' });
+    // A native webhook's signing secret (Stripe's may share the variable of the source's own auth).
+    const webhook = source.webhook;
+    if (webhook && !out.some((v) => v.variable === webhook.secretEnv)) {
+      const kind = webhook.preset === 'svix' || webhook.preset === 'stripe' ? 'standardWebhooks' : 'webhook';
+      out.push({ source: source.name, variable: webhook.secretEnv, kind });
+    }
   }
   return out;
 }

@@ -11,6 +11,7 @@ import type { CompiledConfig } from '../config/compiled.js';
 import { entityWorkflowId } from '../rules/routing.js';
 import { eventsQuery, redriveUpdate, stateQuery, tracesQuery } from '../contract/messages.js';
 import { problem, sendProblem } from './problem-details.js';
+import { jsonResponse, problemResponse } from './openapi-document.js';
 
 export interface EntityRoutesDeps {
   config: CompiledConfig;
@@ -75,23 +76,59 @@ export function registerEntityRoutes(app: FastifyInstance, deps: EntityRoutesDep
     };
   };
 
+  const params = (extra: Record<string, unknown> = {}) => ({
+    type: 'object',
+    required: ['type', 'key', ...Object.keys(extra)],
+    properties: {
+      // Not an enum: an unknown type is a 404 problem naming it, like an unknown key.
+      type: { type: 'string', description: `an entity type: ${Object.keys(deps.config.entities).join(', ')}` },
+      key: { type: 'string', description: 'URL-encode a key holding /' },
+      ...extra,
+    },
+  });
+  const schema = (summary: string, extra: Record<string, unknown> = {}) => ({
+    summary,
+    tags: ['entities'],
+    params: params(extra),
+    response: {
+      200: jsonResponse('OK'),
+      401: problemResponse('Admin bearer token missing or wrong'),
+      404: problemResponse('No such entity'),
+      503: problemResponse('Temporal unavailable (Retry-After)'),
+    },
+  });
   app.get(
     '/entities/:type/:key',
+    { schema: schema('The entity’s current state') },
     route((client, workflowId) => client.workflow.getHandle(workflowId).query(stateQuery)),
   );
   app.get(
     '/entities/:type/:key/events',
+    { schema: schema('Recent events of the entity') },
     route((client, workflowId) => client.workflow.getHandle(workflowId).query(eventsQuery)),
   );
   app.get(
     '/entities/:type/:key/explain',
+    {
+      schema: {
+        ...schema('Decision traces: why rules did or did not fire'),
+        querystring: { type: 'object', properties: { eventId: { type: 'string' } } },
+      },
+    },
     route((client, workflowId, request) => {
       const { eventId } = request.query as { eventId?: string };
       return client.workflow.getHandle(workflowId).query(tracesQuery, eventId ? { eventId } : {});
     }),
   );
+  const redrive = schema('Re-run a dead-lettered action', { id: { type: 'string' } });
   app.post(
     '/entities/:type/:key/dead-letters/:id/redrive',
+    {
+      schema: {
+        ...redrive,
+        response: { ...redrive.response, 200: jsonResponse('{ ok, error? }'), 422: problemResponse('Refused') },
+      },
+    },
     route((client, workflowId, request) => {
       const { id } = request.params as { id: string };
       return client.workflow.getHandle(workflowId).executeUpdate(redriveUpdate, { args: [{ deadLetterId: id }] });

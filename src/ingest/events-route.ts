@@ -10,7 +10,8 @@ import type { EventDeliverer } from '../client/delivery.js';
 import type { CompiledConfig } from '../config/compiled.js';
 import type { DeliveryResult, EngineEvent, EntityRef, ReachedResult } from '../rules/types.js';
 import { entityWorkflowId } from '../rules/routing.js';
-import { parseCloudEventsRequest } from './cloudevents-http.js';
+import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE, parseCloudEventsRequest } from './cloudevents-http.js';
+import { WAIT_PARAMETER, anyEventSchema, batchSchema, jsonResponse, problemResponse } from './openapi-document.js';
 import type { ContentMode } from './cloudevents-http.js';
 import type { EventValidator, RejectionKind } from '../config/event-validator.js';
 import type { IngestMetrics } from './ingest-metrics.js';
@@ -73,7 +74,44 @@ declare module 'fastify' {
 
 /** Registers POST /events on the server. */
 export function registerEventsRoute(app: FastifyInstance, deps: EventsRouteDeps): void {
-  app.post('/events', async (request, reply) => handleEvents(deps, request, reply));
+  app.post('/events', { schema: eventsRouteSchema(deps) }, async (request, reply) =>
+    handleEvents(deps, request, reply),
+  );
+}
+
+/** POST /events in the OpenAPI document: the three content modes, with one schema per configured type. */
+function eventsRouteSchema(deps: EventsRouteDeps) {
+  const anyEvent = anyEventSchema(deps.config);
+  return {
+    summary: 'Send one event (structured or binary mode) or a batch',
+    description:
+      'Structured: a CloudEvent as JSON. Binary: the data as the body, attributes in `ce-*` headers. ' +
+      `Batch: a JSON array of 1–${deps.maxBatch} events. Authenticated as the events' source says.`,
+    tags: ['events'],
+    querystring: { type: 'object', properties: { wait: WAIT_PARAMETER } },
+    body: {
+      content: {
+        [STRUCTURED_MEDIA_TYPE]: { schema: anyEvent },
+        'application/json': { schema: anyEvent },
+        // The most events per batch is in the description: past it the answer is 413, not a schema refusal.
+        [BATCH_MEDIA_TYPE]: { schema: batchSchema(deps.config) },
+      },
+    },
+    response: {
+      200: jsonResponse('Waited: the entity’s answer (accepted, duplicate or rejected; rules fired)'),
+      202: jsonResponse('Accepted: durable in Temporal (a batch: every event taken)'),
+      207: jsonResponse('Batch: some events taken, some not; see `results`'),
+      400: problemResponse('Malformed request or envelope'),
+      401: problemResponse('Authentication failed'),
+      403: problemResponse('Source not allowed to send this type'),
+      409: problemResponse('Replayed webhook-id'),
+      413: problemResponse('Too large'),
+      415: problemResponse('Unsupported content type'),
+      422: problemResponse('Unknown type, invalid data, no correlation key, or every batch event rejected'),
+      429: problemResponse('Rate limited (Retry-After)'),
+      503: problemResponse('Temporal unavailable (Retry-After); nothing acknowledged'),
+    },
+  };
 }
 
 async function handleEvents(

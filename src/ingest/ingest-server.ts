@@ -5,8 +5,10 @@
  * flushes delivery.
  */
 import type { Client } from '@temporalio/client';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventDeliverer } from '../client/delivery.js';
 import { asEngineUnavailable } from '../client/engine-unavailable-error.js';
@@ -20,7 +22,8 @@ import { Registry } from 'prom-client';
 import { engineMetricsRegistry } from '../metrics/engine-metrics.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import type { IngestMetrics } from './ingest-metrics.js';
-import { buildOpenApiDocument } from './openapi-document.js';
+import { jsonResponse, registerOpenApi } from './openapi-document.js';
+import { answerUndeclaredMethods } from './method-not-allowed.js';
 import { operatorRoutes } from './operator-routes.js';
 import { problem, sendProblem } from './problem-details.js';
 import { SourceAuthenticator } from './source-authenticator.js';
@@ -29,6 +32,7 @@ import { sourcesRoutes } from './sources-route.js';
 import { operationsRoutes } from './operations-routes.js';
 import { registerPauseMetrics } from '../operations/pause-metrics.js';
 import { buildWebhookSources } from './sources/webhook-sources.js';
+import type { RecordedRequest } from './sources/recorded-request.js';
 
 export interface IngestServerOptions {
   config: CompiledConfig;
@@ -61,6 +65,8 @@ export interface IngestServerOptions {
   localDevelopment?: boolean;
   /** The engine's task queue: replays (`POST /events/replay`) start their workflows there. */
   taskQueue?: string;
+  /** Receives every verified native webhook request as a recorded line (see sources/recorded-request.ts). */
+  recordRequest?: (record: RecordedRequest) => void;
 }
 
 /** Builds the ingest server (not listening). Throws IngestSetupError when a source's secret is missing. */
@@ -96,6 +102,16 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   // Keep every body as raw bytes: signatures are computed over them, and the route parses JSON itself.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // Route schemas document bodies and responses for the OpenAPI document; Fastify validates parameters,
+  // query strings and headers with them. Bodies stay raw bytes checked by the routes (signatures first,
+  // then per-event problems), and replies are sent as built, not filtered by a response serializer.
+  // Fastify's own defaults for parameters (coercion from text, defaults, extra fields dropped).
+  const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false });
+  addFormatsModule.default(ajv);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? () => true : ajv.compile(schema)));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app, config, validator);
+  const allowedMethods = answerUndeclaredMethods(app);
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -137,6 +153,8 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // No route: what failed (e.g. a QUERY without a content type) does not matter; the path has no such method.
+    if (request.is404) return notFound(request, reply);
     const unavailable = asEngineUnavailable(error);
     if (unavailable) {
       reply.header('retry-after', String(unavailable.retryAfterSeconds));
@@ -162,24 +180,39 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
       problem(500, 'INTERNAL', 'Internal error', 'an unexpected error occurred; it was logged'),
     );
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      problem(404, 'NOT_FOUND', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        problem(
+          405,
+          'METHOD_NOT_ALLOWED',
+          'Method not allowed',
+          `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return sendProblem(reply, problem(404, 'NOT_FOUND', 'Not found', `no route ${request.method} ${path}`));
+  };
+  app.setNotFoundHandler(notFound);
 
-  registerEventsRoute(app, {
-    config,
-    delivery,
-    validator,
-    authenticator,
-    rateLimiter,
-    metrics,
-    maxBatch: options.maxBatch ?? 100,
-    maxEventBytes: options.maxEventBytes ?? 64 * 1024,
-  });
-  app.register(sourcesRoutes, {
+  // One plugin per area; each route carries its schema, from which /openapi.json is generated.
+  void app.register(async (events) =>
+    registerEventsRoute(events, {
+      config,
+      delivery,
+      validator,
+      authenticator,
+      rateLimiter,
+      metrics,
+      maxBatch: options.maxBatch ?? 100,
+      maxEventBytes: options.maxEventBytes ?? 64 * 1024,
+    }),
+  );
+  void app.register(sourcesRoutes, {
     config,
     sources: webhookSources,
     delivery,
@@ -187,13 +220,16 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     rateLimiter,
     metrics,
     maxEventBytes: options.maxEventBytes ?? 64 * 1024,
+    ...(options.recordRequest && { recordRequest: options.recordRequest }),
   });
-  registerEntityRoutes(app, {
-    config,
-    ...(options.client ? { client: options.client } : {}),
-    ...(options.adminApiKey ? { adminApiKey: options.adminApiKey } : {}),
-    timeoutMs: queryTimeoutMs,
-  });
+  void app.register(async (entities) =>
+    registerEntityRoutes(entities, {
+      config,
+      ...(options.client ? { client: options.client } : {}),
+      ...(options.adminApiKey ? { adminApiKey: options.adminApiKey } : {}),
+      timeoutMs: queryTimeoutMs,
+    }),
+  );
 
   void app.register(operatorRoutes, {
     ...(options.client && { client: options.client }),
@@ -205,16 +241,64 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
     ...(options.adminApiKey !== undefined && { adminApiKey: options.adminApiKey }),
   });
-  registerLiveMap(app, {
+  void app.register(async (liveMap) =>
+    registerLiveMap(liveMap, {
+      config,
+      metrics,
+      ...(options.client && { client: options.client }),
+      webUiUrl: options.webUiUrl,
+    }),
+  );
+  void app.register(async (probes) =>
+    registerProbes(probes, { config, metrics, queryTimeoutMs, client: options.client }),
+  );
+  const docsPage = renderDocsPage(config);
+  void app.register(async (docs) => {
+    docs.get('/openapi.json', { schema: OPENAPI_ROUTE }, async () => app.swagger());
+    docs.get('/docs', { schema: DOCS_ROUTE }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(docsPage),
+    );
+  });
+  return app;
+}
+
+const OPENAPI_ROUTE = {
+  summary: 'This OpenAPI 3.1 document, generated from the route schemas',
+  response: { 200: jsonResponse('The document') },
+};
+const DOCS_ROUTE = {
+  summary: 'The API docs page: sources, event types, problem codes',
+  response: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+};
+const HEALTH_ROUTE = {
+  summary: 'Liveness',
+  response: { 200: jsonResponse('Alive', { type: 'object', properties: { status: { const: 'ok' } } }) },
+};
+const READY_ROUTE = {
+  summary: 'Readiness: Temporal reachable, config loaded',
+  response: {
+    200: jsonResponse('Ready', { type: 'object', required: ['status', 'checks'] }),
+    503: jsonResponse('Not ready (Retry-After)', { type: 'object', required: ['status', 'checks'] }),
+  },
+};
+const METRICS_ROUTE = {
+  summary: 'Prometheus metrics',
+  response: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } },
+};
+
+/** GET /healthz, /readyz and /metrics. */
+function registerProbes(
+  app: FastifyInstance,
+  {
     config,
     metrics,
-    ...(options.client && { client: options.client }),
-    webUiUrl: options.webUiUrl,
-  });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+    queryTimeoutMs,
+    client,
+  }: { config: CompiledConfig; metrics: IngestMetrics; queryTimeoutMs: number; client: Client | undefined },
+): void {
+  app.get('/healthz', { schema: HEALTH_ROUTE }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: READY_ROUTE }, async (_request, reply) => {
     const checks = { config: config.version, temporal: 'unknown' };
-    const client = options.client;
     if (client) {
       try {
         // The cheapest call that proves the frontend answers for real.
@@ -233,13 +317,8 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     return reply.code(503).send({ status: 'not ready', checks });
   });
   // The ingest API's metrics, and the process's engine metrics (connector calls, Kafka sources) beside them.
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: METRICS_ROUTE }, async (_request, reply) => {
     const served = Registry.merge([metrics.registry, engineMetricsRegistry]);
     return reply.type(served.contentType).send(await served.metrics());
   });
-  const openApi = buildOpenApiDocument(config);
-  const docsPage = renderDocsPage(config);
-  app.get('/openapi.json', async () => openApi);
-  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
-  return app;
 }

@@ -11,6 +11,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EngineUnavailableError } from '../client/engine-unavailable-error.js';
 import type { EventDeliverer } from '../client/delivery.js';
 import type { CompiledConfig } from '../config/compiled.js';
+import type { EngineEvent, EntityRef } from '../rules/types.js';
 import { entityWorkflowId } from '../rules/routing.js';
 import type { EventValidator } from '../config/event-validator.js';
 import { KIND_STATUS, summarize, wantsWait } from './events-route.js';
@@ -19,7 +20,10 @@ import { problem, sendProblem } from './problem-details.js';
 import type { SourceRateLimiter } from './source-rate-limiter.js';
 import { nativeRequestOf, parseNativeBody } from './sources/native-request.js';
 import { mapNativeRequest } from './sources/webhook-mapper.js';
+import { recordOf } from './sources/recorded-request.js';
+import type { RecordedRequest } from './sources/recorded-request.js';
 import type { WebhookSource } from './sources/webhook-sources.js';
+import { webhookRouteSchema } from './sources/webhook-openapi.js';
 
 export interface SourcesRouteOptions {
   config: CompiledConfig;
@@ -29,46 +33,42 @@ export interface SourcesRouteOptions {
   rateLimiter: SourceRateLimiter;
   metrics: IngestMetrics;
   maxEventBytes: number;
+  /** Called with every verified request (HUNT_RECORD_REQUESTS), for `hunt simulate --requests`. */
+  recordRequest?: (record: RecordedRequest) => void;
 }
 
-const PATH = '/sources/:name';
-
-/** The native webhook routes, as a Fastify plugin. */
+/** The native webhook routes, as a Fastify plugin: one documented route per source, and 404 for other names. */
 export const sourcesRoutes: FastifyPluginAsync<SourcesRouteOptions> = async (app, options) => {
+  for (const source of options.sources.values()) {
+    app.post(`/sources/${source.name}`, { schema: webhookRouteSchema(source) }, async (request, reply) =>
+      handleNative(options, source, request, reply),
+    );
+  }
   app.post(
-    PATH,
-    { schema: { params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } } },
-    async (request, reply) => handleNative(options, request, reply),
-  );
-  // A path that exists answers its other methods 405 with Allow, not 404.
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: PATH,
-    handler: async (request, reply) => {
-      reply.header('allow', 'POST');
+    '/sources/:name',
+    {
+      schema: { hide: true, params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const webhooks = [...options.sources.keys()];
+      const known =
+        webhooks.length > 0 ? `sources taking webhooks: ${webhooks.join(', ')}` : 'no source takes webhooks';
       return sendProblem(
         reply,
-        problem(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${request.method} is not allowed here; use POST`),
+        problem(404, 'UNKNOWN_SOURCE', 'Unknown source', `no source "${name}" takes native webhooks here; ${known}`),
       );
     },
-  });
+  );
 };
 
 async function handleNative(
   deps: SourcesRouteOptions,
+  source: WebhookSource,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const { name } = request.params as { name: string };
-  const source = deps.sources.get(name);
-  if (!source) {
-    const webhooks = [...deps.sources.keys()];
-    const known = webhooks.length > 0 ? `sources taking webhooks: ${webhooks.join(', ')}` : 'no source takes webhooks';
-    return sendProblem(
-      reply,
-      problem(404, 'UNKNOWN_SOURCE', 'Unknown source', `no source "${name}" takes native webhooks here; ${known}`),
-    );
-  }
+  const name = source.name;
   const native = nativeRequestOf(request);
   // Twilio signs the parsed form fields; every other preset the raw bytes, before anything is parsed.
   if (!source.preset.verifiesParsedBody) {
@@ -90,6 +90,7 @@ async function handleNative(
     if (!verified.ok) return refuseSignature(reply, name, verified.code, verified.detail);
   }
   request.huntSource = name;
+  deps.recordRequest?.(recordOf(name, native, Date.now()));
 
   const answer = source.preset.answer?.(native, body);
   if (answer) {
@@ -145,41 +146,57 @@ async function handleNative(
     return reply.code(200).send({ status: 'ignored', nativeType: mapped.nativeType, reason: mapped.reason });
   }
 
-  const result = deps.validator.validate(mapped.candidate, name);
-  if (!result.ok) {
-    count('rejected');
-    const { status, code, title } = KIND_STATUS[result.kind];
-    return sendProblem(
-      reply,
-      problem(status, code, title, `the mapped event: ${summarize(result.problems)}`, result.problems, {
-        nativeType,
-      }),
-    );
+  // Every event of the request must be valid before any is delivered: the sender retries the request whole.
+  const routed: Array<{ id: string; type: string; nativeType: string; entity: EntityRef; workflowId: string }> = [];
+  const events: EngineEvent[] = [];
+  for (const [index, candidate] of mapped.candidates.entries()) {
+    const result = deps.validator.validate(candidate, name);
+    if (!result.ok) {
+      count('rejected');
+      const { status, code, title } = KIND_STATUS[result.kind];
+      const which = mapped.each
+        ? `mapped event ${index} (id ${typeof candidate.id === 'string' ? candidate.id : JSON.stringify(candidate.id)})`
+        : 'the mapped event';
+      return sendProblem(
+        reply,
+        problem(status, code, title, `${which}: ${summarize(result.problems)}`, result.problems, { nativeType }),
+      );
+    }
+    events.push(result.event);
+    const { event, entity } = result;
+    routed.push({ id: event.id, type: event.type, nativeType, entity, workflowId: entityWorkflowId(entity) });
   }
-  const { event, entity } = result;
-  request.huntEventIds = [event.id];
-  const routed = { id: event.id, type: event.type, nativeType, entity, workflowId: entityWorkflowId(entity) };
+  if (events.length === 0) {
+    count('ignored');
+    const reason = `events["${nativeType}"].each gave no items`;
+    return reply.code(200).send({ status: 'ignored', nativeType, reason });
+  }
+  request.huntEventIds = events.map((e) => e.id);
   const wait = wantsWait(request);
   try {
     if (!wait) {
-      await deps.delivery.send([event]);
+      await deps.delivery.send(events);
       count('mapped');
-      deps.metrics.events.inc({ type: event.type, outcome: 'accepted' });
-      return reply.code(202).send({ status: 'accepted', ...routed });
+      for (const event of events) deps.metrics.events.inc({ type: event.type, outcome: 'accepted' });
+      // A mapping with `each` answers the list; one event keeps the single-event shape.
+      return reply
+        .code(202)
+        .send(mapped.each ? { status: 'accepted', nativeType, events: routed } : { status: 'accepted', ...routed[0] });
     }
-    const [outcome] = await deps.delivery.publish([event]);
+    const outcomes = await deps.delivery.publish(events);
     count('mapped');
-    const status = outcome?.status ?? 'rejected';
-    deps.metrics.events.inc({ type: event.type, outcome: status });
-    return reply.code(200).send({
-      status,
-      ...routed,
-      fired: outcome?.fired ?? [],
-      ...(outcome?.reason ? { reason: outcome.reason } : {}),
+    const answers = routed.map((r, i) => {
+      const outcome = outcomes[i];
+      const status = outcome?.status ?? 'rejected';
+      deps.metrics.events.inc({ type: r.type, outcome: status });
+      return { status, ...r, fired: outcome?.fired ?? [], ...(outcome?.reason ? { reason: outcome.reason } : {}) };
     });
+    if (!mapped.each) return reply.code(200).send(answers[0]);
+    const status = answers.every((a) => a.status === answers[0]?.status) ? answers[0]!.status : 'mixed';
+    return reply.code(200).send({ status, nativeType, events: answers });
   } catch (err) {
     if (!(err instanceof EngineUnavailableError)) throw err;
-    deps.metrics.events.inc({ type: event.type, outcome: 'unavailable' });
+    for (const event of events) deps.metrics.events.inc({ type: event.type, outcome: 'unavailable' });
     reply.header('retry-after', String(err.retryAfterSeconds));
     return sendProblem(reply, problem(503, err.code, 'Engine unavailable', err.message));
   }

@@ -49,8 +49,19 @@ export function registerLiveMap(app: FastifyInstance, options: LiveMapOptions): 
     return cached.counts;
   };
 
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
-  app.get('/live-map/counts', async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send(await snapshot()),
+  const html = { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } };
+  const counts = {
+    description: 'Counts per entity type, rule and connector',
+    content: { 'application/json': { schema: { type: 'object' } } },
+  };
+  app.get(
+    '/',
+    { schema: { summary: 'The live map of the configuration', tags: ['live map'], response: { 200: html } } },
+    async (_request, reply) => reply.type('text/html; charset=utf-8').send(page),
+  );
+  app.get(
+    '/live-map/counts',
+    { schema: { summary: 'The live map’s counts', tags: ['live map'], response: { 200: counts } } },
+    async (_request, reply) => reply.header('cache-control', 'no-store').send(await snapshot()),
   );
 }

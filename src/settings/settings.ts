@@ -49,6 +49,8 @@ export const settingsSchema = z
     HUNT_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
     /** Bearer token the ingest API's /entities endpoints require; unset leaves them open (warned at startup). */
     HUNT_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+    /** Append every verified native webhook request to this JSONL file (for `hunt simulate --requests`). */
+    HUNT_RECORD_REQUESTS: z.string().min(1).optional(),
     HUNT_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
     /** Divides every rule window (nudge after 45m, lock-out within 10m, …) for demos: 60 turns a minute into a second. */
     HUNT_DEMO_SPEED: z.coerce.number().int('a whole number, e.g. 60').min(1).max(3_600).default(1),

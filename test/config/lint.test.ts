@@ -61,6 +61,52 @@ describe('hunt lint analysis', () => {
     ]);
   });
 
+  it('warns about native webhook mappings that lead nowhere, with file and line', () => {
+    const doc = base({
+      sources: {
+        app: { auth: { apiKey: { env: 'APP_KEY' } } },
+        shop: {
+          webhook: {
+            preset: 'shopify',
+            secretEnv: 'SHOP_SECRET',
+            events: { 'orders/create': 'a.happened', 'orders/paid': 'b.idle' },
+          },
+        },
+        git: { webhook: { preset: 'github', secretEnv: 'GIT_SECRET', events: {} } },
+      },
+    });
+    const events = doc.events as Record<string, Record<string, unknown>>;
+    events['a.happened']!.source = ['app', 'shop'];
+    events['b.idle'] = { source: 'shop', entity: 'team' };
+    // Listed as sent by the webhook-only source, but no mapping of it produces the type.
+    events['c.never'] = { source: ['shop', 'app'], entity: 'team', reduce: [{ set: { x: 1 } }] };
+    const found = lint(doc, { ...ENV, SHOP_SECRET: 's', GIT_SECRET: 'g' });
+    expect(found.map((p) => [p.path, p.severity, p.message])).toEqual(
+      expect.arrayContaining([
+        [
+          'sources.shop.webhook.events["orders/paid"]',
+          'warning',
+          expect.stringMatching(/"orders\/paid" maps to "b.idle", which no rule uses and no reducer handles/),
+        ],
+        [
+          'sources.git.webhook.events',
+          'warning',
+          expect.stringMatching(/source "git" takes native webhooks but maps no type: every request is ignored/),
+        ],
+        [
+          'events["c.never"].source',
+          'warning',
+          expect.stringMatching(/lists source "shop", which sends only native webhooks.*can never send it/),
+        ],
+      ]),
+    );
+    expect(found.filter((p) => p.path.startsWith('sources.shop.webhook.events["orders/create"]'))).toEqual([]);
+    const orphan = found.find((p) => p.path === 'sources.shop.webhook.events["orders/paid"]');
+    expect(orphan).toMatchObject({ file: 'lint.yaml', line: expect.any(Number) });
+    const text = stringify(doc).split('\n');
+    expect(text[(orphan?.line ?? 0) - 1]).toContain('orders/paid');
+  });
+
   it('warns about rules waiting for events nobody sends', () => {
     const doc = base({
       rules: [{ id: 'r', on: 'a.happened', unless: { event: 'b.internal', window: '1m' }, then: [{ call: 'hook' }] }],
@@ -155,6 +201,7 @@ describe('hunt lint analysis', () => {
     expect(new Set(names)).toEqual(
       new Set([
         'PAYMENTS_WEBHOOK_SECRET',
+        'SHOP_WEBHOOK_SECRET',
         'SCANNER_API_KEY',
         'GAME_SIGNING_SECRET',
         'ADMIN_API_KEY',

@@ -77,6 +77,33 @@ describe('webhook sources in the configuration', () => {
     expect(at('sources.pay.webhook.events.c.data')[0]).toMatch(/unknown variable "request"/);
   });
 
+  it('each: data and subject may read item and index; without each they may not; each must be CEL', () => {
+    const data = "{ 'teamId': item.team, 'amount': index }";
+    expect(
+      problems(doc({ ...stripe, events: { 'charge.x': { event: 'payment.succeeded', each: 'body.lines', data } } })),
+    ).toEqual([]);
+    const found = problems(
+      doc({
+        ...stripe,
+        events: {
+          'charge.y': { event: 'payment.succeeded', data },
+          'charge.z': { event: 'payment.succeeded', each: 'body.lines[', data, if: 'item.ok' },
+        },
+      }),
+    );
+    expect(found.map((p) => [p.path, p.message])).toEqual(
+      expect.arrayContaining([
+        [
+          'sources.pay.webhook.events["charge.y"].data',
+          expect.stringMatching(/reads unknown variable "item".*\(`item` and `index` need `each`\)/),
+        ],
+        ['sources.pay.webhook.events["charge.z"].each', expect.stringMatching(/is not valid CEL/)],
+        // `if` is decided once per request, before the list is read.
+        ['sources.pay.webhook.events["charge.z"].if', expect.stringMatching(/reads unknown variable "item"/)],
+      ]),
+    );
+  });
+
   it('reports a data map that can never hold what the event schema requires', () => {
     const found = problems(
       doc({ ...stripe, events: { x: { event: 'payment.succeeded', data: "{ 'teamId': body.t }" } } }),

@@ -40,7 +40,13 @@ describe('the demo’s Stripe webhooks', () => {
     const config = await loadCompiledConfig('examples/treasure-hunt/hunt.yaml');
     const secret = 'whsec_' + Buffer.from('x'.repeat(24)).toString('base64');
     const delivery = new FakeDeliverer(config);
-    const env = { PAYMENTS_WEBHOOK_SECRET: secret, SCANNER_API_KEY: 'k', GAME_SIGNING_SECRET: 'g', ADMIN_API_KEY: 'a' };
+    const env = {
+      PAYMENTS_WEBHOOK_SECRET: secret,
+      SHOP_WEBHOOK_SECRET: 's',
+      SCANNER_API_KEY: 'k',
+      GAME_SIGNING_SECRET: 'g',
+      ADMIN_API_KEY: 'a',
+    };
     const app = buildIngestServer({ config, delivery, logger: pino({ level: 'silent' }), env });
     const now = Math.floor(Date.now() / 1000);
     const payment = {

@@ -149,6 +149,53 @@ describe('native webhook presets', () => {
     expect(unmapped.json()).toMatchObject({ status: 'ignored', nativeType: 'products/update' });
   });
 
+  it('each: one Shopify order becomes one event per line item, ids the webhook id + #index; none when the list is empty', async () => {
+    const { send, delivery } = server();
+    const order = examplePayload('shopify-orders-create');
+    const res = await send(await shopifyRequest('orders/paid', order, { webhookId: 'wh-9' }));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({
+      status: 'accepted',
+      nativeType: 'orders/paid',
+      events: [
+        { id: 'wh-9#0', type: 'item.bought', workflowId: 'team/red-foxes' },
+        { id: 'wh-9#1', type: 'item.bought', workflowId: 'team/red-foxes' },
+      ],
+    });
+    expect(delivery.sent).toEqual([
+      expect.objectContaining({
+        id: 'wh-9#0',
+        subject: 'MAP-1',
+        data: { teamId: 'red-foxes', sku: 'MAP-1', quantity: 1, line: 0 },
+      }),
+      expect.objectContaining({
+        id: 'wh-9#1',
+        subject: 'CMP-1',
+        data: { teamId: 'red-foxes', sku: 'CMP-1', quantity: 1, line: 1 },
+      }),
+    ]);
+    const empty = await send(await shopifyRequest('orders/paid', { ...order, line_items: [] }));
+    expect(empty.statusCode).toBe(200);
+    expect(empty.json()).toMatchObject({ status: 'ignored', nativeType: 'orders/paid' });
+    // One invalid item refuses the whole request: nothing is delivered, the sender retries it whole.
+    const bad = { ...order, line_items: [{ sku: 'MAP-1', quantity: 1 }, { quantity: 2 }] };
+    const refused = await send(await shopifyRequest('orders/paid', bad, { webhookId: 'wh-10' }));
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'MAPPING_FAILED' });
+    expect(refused.json().detail).toMatch(/subject \(item 1\) "item.sku".*No such key: sku/);
+    // An item that maps but is not a valid event (no team to route to) is named by its index and id.
+    const unroutable = await send(
+      await shopifyRequest('orders/paid', { ...order, note: null }, { webhookId: 'wh-11' }),
+    );
+    expect(unroutable.statusCode).toBe(422);
+    expect(unroutable.json().detail).toMatch(/^mapped event 0 \(id wh-11#0\)/);
+    const notAList = await send(await shopifyRequest('orders/paid', { ...order, line_items: 'none' }));
+    expect(notAList.statusCode).toBe(422);
+    expect(notAList.json()).toMatchObject({ code: 'MAPPING_FAILED' });
+    expect(notAList.json().detail).toMatch(/each "body.line_items" gave "none"; it must be a list/);
+    expect(delivery.sent).toHaveLength(2);
+  });
+
   it('slack: the challenge is echoed, the event id dedupes retries, slash commands come form-encoded', async () => {
     const { send, delivery } = server();
     const challenge = await send(slackRequest(examplePayload('slack-url_verification')));
@@ -318,10 +365,10 @@ describe('POST /sources/<name> as an HTTP resource', () => {
       '/sources/sms',
       '/sources/scanner',
     ]);
-    expect(openApi.paths['/sources/scanner']!.post.parameters.map((p) => p.name)).toEqual([
+    expect(openApi.paths['/sources/scanner']!.post.parameters.map((p) => p.name).sort()).toEqual([
+      'wait',
       'x-scanner-signature',
       'x-scanner-timestamp',
-      'wait',
     ]);
   });
 });

@@ -129,6 +129,26 @@ describe('native webhooks against a real Temporal server', () => {
     });
   });
 
+  it('shopify each: orders/paid gives one item.bought per line item, each fires count-items once; the retry is duplicates', async () => {
+    const key = uniqueName('team');
+    const request = await shopifyRequest('orders/paid', payloadFor('shopify-orders-create', key));
+    const first = await post(request, '?wait=true');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      status: 'accepted',
+      events: [
+        { status: 'accepted', workflowId: `team/${key}`, fired: ['count-items'] },
+        { status: 'accepted', workflowId: `team/${key}`, fired: ['count-items'] },
+      ],
+    });
+    const again = await post(request, '?wait=true');
+    expect(again.body).toMatchObject({
+      status: 'duplicate',
+      events: [{ status: 'duplicate' }, { status: 'duplicate' }],
+    });
+    expect((await entity(key))?.state).toMatchObject({ items: ['MAP-1', 'CMP-1'], itemsBought: 2, lastItem: 'CMP-1' });
+  });
+
   it('slack: an app_mention and its X-Slack-Retry-Num retry count once', async () => {
     const key = uniqueName('channel');
     const mention = { ...payloadFor<Record<string, unknown>>('slack-app_mention', key), event_id: uniqueName('Ev') };

@@ -17,6 +17,7 @@ const delivery: EventDeliverer = {
 } as unknown as EventDeliverer;
 const env = {
   PAYMENTS_WEBHOOK_SECRET: 'whsec_' + Buffer.from('x'.repeat(24)).toString('base64'),
+  SHOP_WEBHOOK_SECRET: 'shop-secret',
   SCANNER_API_KEY: 'k',
   GAME_SIGNING_SECRET: 'g',
   ADMIN_API_KEY: 'a',

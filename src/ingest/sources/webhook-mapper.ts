@@ -11,7 +11,8 @@ import type { NativeRequest } from './native-request.js';
 import type { PresetDefaults } from './webhook-preset.js';
 
 export type MapOutcome =
-  | { kind: 'event'; nativeType: string; candidate: Record<string, Json> }
+  /** One candidate event, or one per item of the mapping's `each` list (possibly none). */
+  | { kind: 'events'; nativeType: string; candidates: Array<Record<string, Json>>; each: boolean }
   | { kind: 'unmapped'; nativeType: string; reason: string }
   | { kind: 'failed'; nativeType?: string; problems: EventProblem[] };
 
@@ -59,24 +60,29 @@ export function mapNativeRequest(
   request: NativeRequest,
   body: Json,
 ): MapOutcome {
-  const scope = {
+  const scope: Record<string, Json> = {
     headers: request.headers,
     query: request.query,
     body,
     digest: createHash('sha256').update(request.raw).digest('hex'),
   };
   const problems: EventProblem[] = [];
-  const evaluate = (what: string, expression: string): Json | undefined => {
+  const evaluate = (what: string, expression: string, variables: Record<string, Json> = scope): Json | undefined => {
     try {
-      return evaluateExpression(expression, scope);
+      return evaluateExpression(expression, variables);
     } catch (err) {
       const why = err instanceof ExpressionError ? err.message : String(err);
       problems.push({ pointer: '', detail: `webhook ${what} "${expression}": ${why}` });
       return undefined;
     }
   };
-  const text = (what: string, expression: string, required: boolean): string | undefined => {
-    const value = evaluate(what, expression);
+  const text = (
+    what: string,
+    expression: string,
+    required: boolean,
+    variables: Record<string, Json> = scope,
+  ): string | undefined => {
+    const value = evaluate(what, expression, variables);
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     if (value !== undefined && (required || value !== null)) {
@@ -106,7 +112,6 @@ export function mapNativeRequest(
   }
   const id = text('id', resolved.id, true);
   const subjectExpression = mapping.subject ?? resolved.subject;
-  const subject = subjectExpression ? text('subject', subjectExpression, false) : undefined;
   const timeValue = resolved.time ? evaluate('time', resolved.time) : undefined;
   const time = timeValue === undefined || timeValue === null ? undefined : toRfc3339(timeValue);
   if (timeValue !== undefined && timeValue !== null && time === undefined) {
@@ -115,21 +120,44 @@ export function mapNativeRequest(
       detail: `webhook time "${resolved.time}" gave ${JSON.stringify(timeValue)}; give RFC 3339 text or Unix seconds`,
     });
   }
-  const data = mapping.data === undefined ? body : evaluate(`events["${key}"].data`, mapping.data);
+  // `each`: one event per list item; `data` and `subject` read the item. Without it, the request is the one item.
+  let items: Array<Record<string, Json>> = [scope];
+  if (mapping.each !== undefined) {
+    const list = evaluate(`events["${key}"].each`, mapping.each);
+    if (Array.isArray(list)) items = list.map((item, index) => ({ ...scope, item, index }));
+    else if (list !== undefined) {
+      problems.push({
+        pointer: '',
+        detail: `events["${key}"].each "${mapping.each}" gave ${JSON.stringify(list)?.slice(0, 80)}; it must be a list`,
+      });
+    }
+  }
+  const candidates = items.map((variables, index) => {
+    const where = mapping.each === undefined ? '' : ` (item ${index})`;
+    const subject = subjectExpression ? text(`subject${where}`, subjectExpression, false, variables) : undefined;
+    const data =
+      mapping.data === undefined
+        ? mapping.each === undefined
+          ? body
+          : (variables.item ?? null)
+        : evaluate(`events["${key}"].data${where}`, mapping.data, variables);
+    const candidate: Record<string, Json> = {
+      specversion: '1.0',
+      // The item's position keeps each event's id stable across redeliveries of the same request.
+      id: mapping.each === undefined ? (id ?? '') : `${id ?? ''}#${index}`,
+      source,
+      type: mapping.event,
+      data: data ?? null,
+    };
+    if (subject !== undefined) candidate.subject = subject;
+    if (time !== undefined) candidate.time = time;
+    return candidate;
+  });
   if (problems.length > 0 || id === undefined) {
     if (id === undefined && problems.length === 0) problems.push({ pointer: '', detail: 'the event id is empty' });
     return { kind: 'failed', nativeType, problems };
   }
-  const candidate: Record<string, Json> = {
-    specversion: '1.0',
-    id,
-    source,
-    type: mapping.event,
-    data: data ?? null,
-  };
-  if (subject !== undefined) candidate.subject = subject;
-  if (time !== undefined) candidate.time = time;
-  return { kind: 'event', nativeType, candidate };
+  return { kind: 'events', nativeType, candidates, each: mapping.each !== undefined };
 }
 
 /** RFC 3339 text from what senders send: RFC 3339 / ISO text as is, Unix seconds (number or digits) converted. */

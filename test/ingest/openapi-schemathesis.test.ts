@@ -1,0 +1,116 @@
+/**
+ * The ingest API against its own /openapi.json, fuzzed by Schemathesis (PyPI) over real HTTP with valid
+ * credentials (the admin token, a source's API key) and the real Temporal dev server behind it: every
+ * check Schemathesis has — no server error, status codes, content types, headers and bodies as documented,
+ * schema-violating requests refused, undeclared methods answered 405 with Allow — on every route the
+ * document lists. Schemathesis is pip-installed into the project cache on first use (src/dev/schemathesis.ts).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EntityDelivery } from '../../src/client/delivery.js';
+import { provisionSchemathesis } from '../../src/dev/schemathesis.js';
+import { buildIngestServer } from '../../src/ingest/ingest-server.js';
+import { startTestEngine, temporalTestContext } from '../helpers/temporal.js';
+import type { TestEngine } from '../helpers/temporal.js';
+import { fixtureConfig } from './ingest-fixture.js';
+import { WEBHOOK_ENV } from './webhook-signers.js';
+
+const run = promisify(execFile);
+const config = fixtureConfig('webhook-hunt.yaml');
+const ADMIN_TOKEN = 'schemathesis-admin-token-0123';
+
+describe('the OpenAPI document, fuzzed by Schemathesis against the live ingest', () => {
+  let engine: TestEngine;
+  let app: FastifyInstance;
+  let address: string;
+  let schemathesis: string;
+
+  beforeAll(async () => {
+    [schemathesis] = await Promise.all([
+      provisionSchemathesis().then((found) => found.bin),
+      (async () => {
+        engine = await startTestEngine(config, { env: WEBHOOK_ENV });
+      })(),
+    ]);
+    const ctx = await temporalTestContext();
+    app = buildIngestServer({
+      config,
+      delivery: new EntityDelivery({ client: ctx.client, taskQueue: engine.taskQueue, config }),
+      client: ctx.client,
+      logger: pino({ level: 'silent' }),
+      env: WEBHOOK_ENV,
+      adminApiKey: ADMIN_TOKEN,
+    });
+    address = await app.listen({ host: '127.0.0.1', port: 0 });
+  }, 900_000);
+  afterAll(async () => {
+    await app?.close();
+    await engine?.stop();
+  });
+
+  it('documents every route, and Schemathesis finds no server error and no violation', async () => {
+    const doc = (await app.inject('/openapi.json')).json<{ paths: Record<string, unknown> }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/events',
+        '/sources/stripe',
+        '/sources/shopify',
+        '/events/export',
+        '/dead-letters/redrive',
+        '/entities/{type}/{key}',
+        '/entities/{type}/{key}/dead-letters/{id}/redrive',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+        '/openapi.json',
+        '/docs',
+        '/',
+      ]),
+    );
+    const reports = await mkdtemp(join(tmpdir(), 'hunt-schemathesis-'));
+    const args = [
+      'run',
+      `${address}/openapi.json`,
+      '--checks',
+      'all',
+      '--max-examples',
+      '8',
+      '--seed',
+      '15',
+      '--workers',
+      '1',
+      '--header',
+      `Authorization: Bearer ${ADMIN_TOKEN}`,
+      // The generic-HMAC scanner also takes CloudEvents with this API key at POST /events.
+      '--header',
+      `x-api-key: ${WEBHOOK_ENV.SCANNER_KEY}`,
+      '--report-dir',
+      reports,
+      '--no-color',
+    ];
+    const outcome = await run(schemathesis, args, {
+      // Schemathesis keeps a cache (.schemathesis/) in its working directory: not in the repository.
+      cwd: reports,
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' },
+    }).then(
+      (r) => ({ code: 0, output: r.stdout + r.stderr }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: err.code ?? -1,
+        output: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+      }),
+    );
+    // The figures of the run, for the log of a green run and the message of a red one.
+    const summary = outcome.output.slice(outcome.output.lastIndexOf('SUMMARY'));
+    console.info(`Schemathesis: ${summary.split('\n').filter(Boolean).slice(0, 30).join('\n')}`);
+    expect(outcome.output, outcome.output).toMatch(/Operations:\s+\d+ selected/);
+    expect(outcome.code, outcome.output).toBe(0);
+  }, 900_000);
+});
