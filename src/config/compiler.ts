@@ -164,10 +164,12 @@ function compileMapping(mapping: {
   data?: string | undefined;
   subject?: string | undefined;
   if?: string | undefined;
+  each?: string | undefined;
 }): WebhookMapping {
-  const { event, data, subject, if: condition } = mapping;
+  const { event, data, subject, if: condition, each } = mapping;
   return {
     event,
+    ...(each !== undefined && { each }),
     ...(data !== undefined && { data }),
     ...(subject !== undefined && { subject }),
     ...(condition !== undefined && { if: condition }),

@@ -12,6 +12,7 @@ import type { PauseKind } from '../contract/operations.js';
 import { checkPauseTarget, listPauses, pause, resume, UnknownPauseTargetError } from '../operations/pauses.js';
 import { planReplay, replayRequestSchema, ReplayRequestError, runReplay } from '../operations/replay.js';
 import { adminGuard } from './entity-routes.js';
+import { problemResponse } from './openapi-document.js';
 import { problem, sendProblem } from './problem-details.js';
 
 export interface OperationsRoutesOptions {
@@ -37,7 +38,7 @@ export const replayBodySchema = {
   required: ['rules'],
   properties: {
     ...filterProperties,
-    rules: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'rule ids to replay' },
+    rules: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'rule ids to replay' },
     dryRun: { type: 'boolean', description: 'answer the plan, call nothing' },
   },
   additionalProperties: false,
@@ -88,6 +89,13 @@ const pausesListSchema = {
   },
 } as const;
 
+/** The problems every operations route may answer (documented: the OpenAPI document lists them). */
+const ADMIN_PROBLEMS = {
+  400: problemResponse('Malformed body or parameters'),
+  401: problemResponse('Missing or wrong admin token'),
+  503: problemResponse('Temporal unavailable (Retry-After)'),
+} as const;
+
 /** The operations endpoints, as a Fastify plugin (encapsulated: its JSON body parser is its own). */
 export async function operationsRoutes(app: FastifyInstance, options: OperationsRoutesOptions): Promise<void> {
   // The server keeps bodies as raw bytes for signatures; these endpoints take JSON (an empty body is `{}`).
@@ -129,7 +137,8 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
     const params = {
       type: 'object',
       required: ['name'],
-      properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+      // No maxLength: past the router's own limit (100 characters) a name is simply not found (404, documented).
+      properties: { name: { type: 'string', minLength: 1 } },
     } as const;
     const refuseUnknown = (reply: FastifyReply, name: string): FastifyReply | undefined => {
       try {
@@ -148,7 +157,7 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
           summary: `Pause a ${kind} (admin): ${kind === 'connector' ? 'its calls wait durably' : 'it does not fire'}`,
           params,
           body: pauseBodySchema,
-          response: { 200: pauseAnswerSchema },
+          response: { 200: pauseAnswerSchema, ...ADMIN_PROBLEMS, 404: problemResponse('Unknown connector or rule') },
         },
       },
       async (request, reply) => {
@@ -172,7 +181,7 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
         schema: {
           summary: `Resume a paused ${kind} (admin)`,
           params,
-          response: { 200: pauseAnswerSchema },
+          response: { 200: pauseAnswerSchema, ...ADMIN_PROBLEMS, 404: problemResponse('Unknown connector or rule') },
         },
       },
       async (request, reply) => {
@@ -189,7 +198,12 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
 
   app.get(
     '/operations/pauses',
-    { schema: { summary: 'Connectors and rules paused now (admin)', response: { 200: pausesListSchema } } },
+    {
+      schema: {
+        summary: 'Connectors and rules paused now (admin)',
+        response: { 200: pausesListSchema, ...ADMIN_PROBLEMS },
+      },
+    },
     async (request, reply) => {
       const client = admit(request, reply);
       if (!client) return reply;
@@ -203,7 +217,7 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
       schema: {
         summary: 'Replay recorded events through chosen rules of the current configuration (admin)',
         body: replayBodySchema,
-        response: { 200: replayResponseSchema },
+        response: { 200: replayResponseSchema, ...ADMIN_PROBLEMS },
       },
     },
     async (request, reply) => {

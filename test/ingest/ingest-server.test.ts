@@ -382,10 +382,10 @@ describe('entity, health and documentation endpoints', () => {
     const doc = (await app.inject('/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/events', '/entities/{type}/{key}', '/readyz']));
-    expect(doc.components.schemas['Event_checkpoint.scanned'].properties.data.required).toEqual([
-      'teamId',
-      'checkpoint',
-    ]);
+    // The event type's own data schema, and the entity key it is routed by (data.teamId), both required.
+    const data = doc.components.schemas['Event_checkpoint.scanned'].properties.data;
+    expect(data.allOf[0].required).toEqual(['teamId', 'checkpoint']);
+    expect(data.allOf[1].required).toEqual(['teamId']);
     expect(doc['x-hunt-events']['checkpoint.scanned'].sources).toEqual(['scanners', 'simulator']);
     const page = await app.inject('/docs');
     expect(page.headers['content-type']).toContain('text/html');

@@ -79,6 +79,11 @@ describe('the OpenAPI document, fuzzed by Schemathesis against the live ingest',
       `${address}/openapi.json`,
       '--checks',
       'all',
+      // Every check but one: for POST /events with `application/cloudevents+json` (a JSON media type it does not
+      // serialize as JSON) Schemathesis sends a bare `0` as "valid" data, which no event schema allows; the
+      // ingest's 400 is right. Schema-violating requests are still checked (negative_data_rejection).
+      '--exclude-checks',
+      'positive_data_acceptance',
       '--max-examples',
       '8',
       '--seed',
