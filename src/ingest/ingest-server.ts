@@ -4,6 +4,7 @@
  * `inject` in tests), and `close()` to drain — it stops taking requests, finishes in-flight ones, then
  * flushes delivery.
  */
+import type { ProblemCode } from '../contract/problems.js';
 import type { Client } from '@temporalio/client';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -173,6 +174,11 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
     if (status === 415) {
       return sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', error.message));
     }
+    // A route may name the problem its schema refusals are (operator-routes.ts: BAD_FILTER).
+    const named = (request.routeOptions.config as { validationProblem?: { code: ProblemCode; title: string } })
+      .validationProblem;
+    if (status === 400 && error.validation && named)
+      return sendProblem(reply, problem(400, named.code, named.title, error.message));
     if (status < 500) return sendProblem(reply, problem(status, 'BAD_REQUEST', 'Bad request', error.message));
     request.log.error({ err: error }, 'unexpected error in the ingest API');
     return sendProblem(

@@ -36,6 +36,8 @@ const exportQuerySchema = {
   additionalProperties: false,
 } as const;
 
+/** A query or body that does not match these routes' schemas is a bad filter (the problem code callers match on). */
+const FILTER_PROBLEM = { validationProblem: { code: 'BAD_FILTER', title: 'Bad filter' } } as const;
 const { $schema: _dialect, ...redriveFilters } = z.toJSONSchema(redriveFiltersSchema, { io: 'input' });
 const redriveBodySchema = {
   ...redriveFilters,
@@ -95,7 +97,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     },
   };
 
-  app.get('/events/export', { schema: exportSchema }, async (request, reply) => {
+  app.get('/events/export', { schema: exportSchema, config: FILTER_PROBLEM }, async (request, reply) => {
     const client = admit(request, reply);
     if (!client) return reply;
     const parsed = eventFiltersSchema.safeParse(request.query ?? {});
@@ -122,7 +124,7 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     return reply.type('application/x-ndjson').send(Readable.from(lines()));
   });
 
-  app.post('/dead-letters/redrive', { schema: redriveSchema }, async (request, reply) => {
+  app.post('/dead-letters/redrive', { schema: redriveSchema, config: FILTER_PROBLEM }, async (request, reply) => {
     const client = admit(request, reply);
     if (!client) return reply;
     // The ingest API keeps bodies as raw bytes (signatures): this route parses its JSON itself.

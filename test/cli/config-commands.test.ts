@@ -32,7 +32,7 @@ describe('hunt validate', () => {
     const result = await hunt('validate', reference);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(
-      /^ok city-treasure-hunt \(version [0-9a-f]{16}\): 2 entities, 5 sources, 11 events, 3 connectors, 14 rules$/,
+      /^ok city-treasure-hunt \(version [0-9a-f]{16}\): 2 entities, 6 sources, 11 events, 3 connectors, 14 rules$/,
     );
     expect(result.stderr).toContain('sources.simulator.auth: warning:');
   });

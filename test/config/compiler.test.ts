@@ -46,7 +46,7 @@ describe('compiling the reference config', () => {
     const ops = new Set([...Object.values(config.events).flatMap((e) => e.reduce.map((r) => r.op))]);
     expect([...ops].sort()).toEqual(['append', 'increment', 'merge', 'remove', 'set']);
     const auths = new Set(Object.values(config.sources).map((s) => s.auth.type));
-    expect([...auths].sort()).toEqual(['apiKey', 'hubSignature', 'none', 'standardWebhooks']);
+    expect([...auths].sort()).toEqual(['apiKey', 'hubSignature', 'none', 'standardWebhooks', 'webhookOnly']);
     const outgoing = new Set(Object.values(config.connectors).map((c) => c.http.auth?.type));
     expect([...outgoing].sort()).toEqual(['basic', 'bearer', 'standardWebhooks']);
   });

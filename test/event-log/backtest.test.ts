@@ -155,6 +155,6 @@ describe('hunt diff --from-engine', () => {
     const neither = await run(process.execPath, ['bin/hunt.js', 'diff', 'a.yaml', 'b.yaml'], { env }).catch(
       (err: { stderr: string }) => err,
     );
-    expect(neither.stderr).toContain('--events <file> or --from-engine');
+    expect(neither.stderr).toContain('--events <file> and/or --requests <file>, or from --from-engine');
   }, 60_000);
 });

@@ -15,10 +15,13 @@ export const referenceConfig = join(scenariosDir, '..', 'hunt.yaml');
 
 /** Scenario names (the `.jsonl` files in this folder). */
 export async function scenarioNames(): Promise<string[]> {
-  return (await readdir(scenariosDir))
-    .filter((f) => f.endsWith('.jsonl'))
-    .map((f) => f.slice(0, -'.jsonl'.length))
-    .sort();
+  return (
+    (await readdir(scenariosDir))
+      // Recorded native requests (`*.requests.jsonl`) are not event scenarios: test/cli/simulate-commands.test.ts runs them.
+      .filter((f) => f.endsWith('.jsonl') && !f.endsWith('.requests.jsonl'))
+      .map((f) => f.slice(0, -'.jsonl'.length))
+      .sort()
+  );
 }
 
 /** The simulation of one scenario, without the config version (a hash that changes with any config edit). */
