@@ -50,9 +50,13 @@ const handle = (workflowId: string): WorkflowHandle => engine.client.workflow.ge
 const callsTo = (team: string, path?: string) =>
   sandbox.requests().filter((r) => r.body.includes(`"${team}"`) && (path === undefined || r.path.endsWith(path)));
 
+// The fixture's rules emit to the board `main`; other test files run the same config on the shared server with
+// their own task queues, so this file's board gets a key of its own (else it could be another file's entity).
+const BOARD = `main-${Date.now().toString(36)}`;
+
 beforeAll(async () => {
   sandbox = await startSandbox({ systems: ['mailer'] });
-  config = compile(yaml);
+  config = compile(yaml.replaceAll('boardId: main', `boardId: ${BOARD}`));
   engine = await startTestEngine(config, { env: { MAILER_URL: sandbox.url('mailer') } });
 });
 afterAll(async () => {
@@ -164,7 +168,7 @@ describe('entity workflow', () => {
     );
     const board = await eventually(
       () =>
-        handle('board/main')
+        handle(`board/${BOARD}`)
           .query(stateQuery)
           .catch(() => undefined),
       (v) => Array.isArray(v?.state.finishers) && v.state.finishers.includes(team),
@@ -198,7 +202,7 @@ describe('entity workflow', () => {
       expect(described.typedSearchAttributes.get({ name: 'HuntDeadLetters', type: 'INT' } as never)).toBeGreaterThan(0);
       // The rule stopped at the failed call: its emit waits in the dead letter.
       expect(letter.rest?.map((a) => a.action.kind)).toEqual(['emit']);
-      const boardBefore = await handle('board/main')
+      const boardBefore = await handle(`board/${BOARD}`)
         .query(stateQuery)
         .catch(() => undefined);
       expect((boardBefore?.state.finishers as string[] | undefined) ?? []).not.toContain(team);
@@ -215,7 +219,7 @@ describe('entity workflow', () => {
       // …and a successful redrive runs the rest of the rule.
       await eventually(
         () =>
-          handle('board/main')
+          handle(`board/${BOARD}`)
             .query(stateQuery)
             .catch(() => undefined),
         (v) => Array.isArray(v?.state.finishers) && v.state.finishers.includes(team),
