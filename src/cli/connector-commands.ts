@@ -208,13 +208,18 @@ export interface DeadLetterRow {
 }
 
 /** Dead letters of one entity, or of every running entity whose HuntDeadLetters is above zero. */
-export async function listDeadLetters(client: Client, entity?: string): Promise<DeadLetterRow[]> {
+/**
+ * The dead letters of one entity, or of every running entity that has some (through the HuntDeadLetters search
+ * attribute), optionally only those on `taskQueue`: an entity on a queue no worker polls would not answer.
+ */
+export async function listDeadLetters(client: Client, entity?: string, taskQueue?: string): Promise<DeadLetterRow[]> {
   const ids: string[] = [];
   if (entity !== undefined) {
     ids.push(entityId(entity));
   } else {
     // Running only: earlier runs of an entity (closed by continue-as-new) carry the same letters forward.
-    const query = `${HuntDeadLetters.name} > 0 AND ExecutionStatus = "Running"`;
+    const onQueue = taskQueue === undefined ? '' : ` AND TaskQueue = "${taskQueue}"`;
+    const query = `${HuntDeadLetters.name} > 0 AND ExecutionStatus = "Running"${onQueue}`;
     for await (const execution of client.workflow.list({ query })) ids.push(execution.workflowId);
   }
   const rows: DeadLetterRow[] = [];

@@ -97,7 +97,7 @@ describe('hunt dead-letters and hunt redrive against a running engine', () => {
 
     // Across entities, through the HuntDeadLetters search attribute (visibility is eventually consistent).
     const all = await eventually(
-      () => listDeadLetters(engine.client),
+      () => listDeadLetters(engine.client, undefined, engine.taskQueue),
       (r) => r.some((row) => row.entity === `team/${team}`),
     );
     expect(all.some((row) => row.entity === `team/${team}` && row.letter.id === letter.id)).toBe(true);

@@ -58,7 +58,9 @@ let sandbox: Sandbox;
 let engine: TestEngine;
 const env = () => ({ ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default' });
 const openLetters = async () =>
-  (await listDeadLetters(engine.client)).filter((r) => r.entity.startsWith(`${TYPE}/`) && !r.letter.redriven);
+  (await listDeadLetters(engine.client, undefined, engine.taskQueue)).filter(
+    (r) => r.entity.startsWith(`${TYPE}/`) && !r.letter.redriven,
+  );
 
 beforeAll(async () => {
   sandbox = await startSandbox({ systems: ['payouts', 'mailer'] });
