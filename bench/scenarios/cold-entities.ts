@@ -26,7 +26,8 @@ import type { BenchContext } from '../targets.js';
 /** Idle time after which the compacting engine's entities continue as new (the build waits this out). */
 const COMPACT_IDLE = '2s';
 
-function coldConfig(compaction: string): CompiledConfig {
+/** The cold-entity bench configuration with this `compaction` setting (scenario 9 uses it too). */
+export function coldConfig(compaction: string): CompiledConfig {
   const text = `
 name: bench-cold
 entities:

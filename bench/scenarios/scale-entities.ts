@@ -19,13 +19,13 @@ import { NativeConnection } from '@temporalio/worker';
 import { EntityDelivery } from '../../src/client/delivery.js';
 import { EngineUnavailableError } from '../../src/client/engine-unavailable-error.js';
 import { TEMPORAL_SERVER_VERSION } from '../../src/cluster/cluster-binaries.js';
-import { compileConfigText, formatProblems } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import { startDevServer, type DevServer } from '../../src/dev/dev-server.js';
 import type { EngineEvent } from '../../src/rules/types.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers } from '../../src/worker/worker.js';
 import { BENCH_EVENT_TYPE, BENCH_SOURCE } from '../bench-config.js';
+import { coldConfig } from './cold-entities.js';
 import { seededRandom } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
 import { BENCH_DYNAMIC_CONFIG, freePort } from '../bench-server.js';
@@ -41,35 +41,9 @@ const TASK_QUEUE = 'bench-scale';
 /** Idle time before an entity compacts, in this scenario's configuration (spread over a quarter of it). */
 const COMPACT_IDLE_MS = 5_000;
 
-const SCALE_CONFIG = `
-name: bench-scale
-entities:
-  team:
-    key: data.teamId
-    initial: { scans: 0, last: '' }
-    compaction: { whenIdle: ${COMPACT_IDLE_MS}ms, minHistory: 20 }
-sources:
-  ${BENCH_SOURCE}: { auth: none }
-events:
-  ${BENCH_EVENT_TYPE}:
-    source: ${BENCH_SOURCE}
-    entity: team
-    schema: { type: object, required: [teamId, checkpoint] }
-    reduce:
-      - increment: { scans: 1 }
-      - set: { last: '{{ data.checkpoint }}' }
-rules:
-  - id: counted
-    on: ${BENCH_EVENT_TYPE}
-    if: 'state.scans > 0'
-    then: [{ set: { counted: true } }]
-`;
-
-function scaleConfig(): CompiledConfig {
-  const result = compileConfigText(SCALE_CONFIG, 'bench-scale.yaml');
-  if (!result.ok) throw new Error(formatProblems(result.problems));
-  return result.config;
-}
+/** Scenario 8's configuration with compaction after `COMPACT_IDLE_MS`; its text keys the cached build. */
+const SCALE_COMPACTION = `{ whenIdle: ${COMPACT_IDLE_MS}ms, minHistory: 20 }`;
+const scaleConfig = (): CompiledConfig => coldConfig(SCALE_COMPACTION);
 
 type ScaleSizes = BenchSizes['scale'];
 
@@ -235,7 +209,7 @@ async function build(ctx: BenchContext, sizes: ScaleSizes, stateDir: string, log
 /** The cache directory of a build of these sizes with this configuration and server. */
 function buildKey(sizes: ScaleSizes): string {
   return createHash('sha256')
-    .update(JSON.stringify([SCALE_CONFIG, sizes.entities, sizes.historyEvents, TEMPORAL_SERVER_VERSION]))
+    .update(JSON.stringify([SCALE_COMPACTION, sizes.entities, sizes.historyEvents, TEMPORAL_SERVER_VERSION]))
     .digest('hex')
     .slice(0, 16);
 }
