@@ -154,6 +154,8 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
     });
     if (dryRun === true) return reply.send({ planned: targets.length, targets });
-    return reply.send(await runRedrive(client, targets));
+    // The redrive is an operation of its own on the engine's queue: a caller that goes away leaves it running.
+    const taskQueue = options.taskQueue ?? 'treasure-hunt';
+    return reply.send(await runRedrive(client, { taskQueue, filters: parsed.data, targets }));
   });
 }
