@@ -217,9 +217,10 @@ export function registerOperationsCommands(program: Command): void {
     .description('list recent operations (replays, bulk redrives, pauses) recorded in Temporal, newest first')
     .option('--kind <kind>', `only this kind: ${OPERATION_KINDS.join(', ')}`)
     .option('--running', 'only running ones (pauses in effect, redrives and replays under way)')
+    .option('--task-queue <name>', "only those run on this task queue (one deployment's)")
     .option('--limit <n>', 'at most this many', '20')
     .option('--json', 'print JSON')
-    .action(async (flags: { kind?: string; running?: boolean; limit: string; json?: boolean }) => {
+    .action(async (flags: { kind?: string; running?: boolean; taskQueue?: string; limit: string; json?: boolean }) => {
       if (flags.kind !== undefined && !OPERATION_KINDS.includes(flags.kind as OperationKind))
         throw new CliError(`--kind ${flags.kind}: expected one of ${OPERATION_KINDS.join(', ')}`);
       const limit = Number(flags.limit);
@@ -229,6 +230,7 @@ export function registerOperationsCommands(program: Command): void {
         limit,
         ...(flags.kind !== undefined && { kind: flags.kind as OperationKind }),
         ...(flags.running === true && { running: true }),
+        ...(flags.taskQueue !== undefined && { taskQueue: flags.taskQueue }),
       };
       await withTemporalClient(async (client) => {
         const records = await listOperations(client, options);

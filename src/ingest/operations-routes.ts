@@ -247,7 +247,8 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
     '/operations',
     {
       schema: {
-        summary: 'Recent operations: replays, bulk redrives, pauses, newest first (admin)',
+        summary:
+          "Recent operations on this deployment's task queue: replays, bulk redrives, pauses, newest first (admin)",
         querystring: operationsQuerySchema,
         response: { 200: operationsListSchema, ...ADMIN_PROBLEMS },
       },
@@ -261,6 +262,7 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
           limit: query.limit ?? 20,
           ...(query.kind !== undefined && { kind: query.kind }),
           ...(query.running === true && { running: true }),
+          ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
         }),
       );
     },

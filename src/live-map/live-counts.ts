@@ -53,6 +53,8 @@ export interface LiveCountsDeps {
   config: CompiledConfig;
   metrics: IngestMetrics;
   client?: Client;
+  /** The deployment's task queue: only operations run on it are listed (others share the namespace). */
+  taskQueue?: string;
 }
 
 /** Escapes a value for a double-quoted string in a Temporal visibility query. */
@@ -185,7 +187,11 @@ export async function collectLiveCounts(deps: LiveCountsDeps): Promise<LiveCount
         };
       }
       // Operations under way: a redrive's progress on its connector, a replay on its rules (issue 18).
-      operations = await listOperations(client, { limit: LIVE_MAP_OPERATIONS, scan: 500 });
+      operations = await listOperations(client, {
+        limit: LIVE_MAP_OPERATIONS,
+        scan: 500,
+        ...(deps.taskQueue !== undefined && { taskQueue: deps.taskQueue }),
+      });
       for (const op of operations) {
         if (op.status !== 'running') continue;
         const ids =

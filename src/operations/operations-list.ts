@@ -7,6 +7,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { RedriveCounts, RedriveFilterRecord } from '../contract/operations.js';
 import { HuntOperation, HuntTarget } from '../contract/search-attributes.js';
+import { visibilityString } from '../live-map/live-counts.js';
 
 /** What an operation is. */
 export type OperationKind = 'replay' | 'redrive' | 'connector-pause' | 'rule-pause';
@@ -43,18 +44,21 @@ export interface ListOperationsOptions {
   kind?: OperationKind;
   /** Only running ones. */
   running?: boolean;
+  /** Only those run on this task queue (one deployment's, when several share a namespace). */
+  taskQueue?: string;
   /** How many workflows to read at most (replays are one per firing). Default 1000. */
   scan?: number;
 }
 
 /** The visibility query of the operations listed (usable in the Web UI's search box as well). */
-export function operationsQuery(options: Pick<ListOperationsOptions, 'kind' | 'running'> = {}): string {
+export function operationsQuery(options: Pick<ListOperationsOptions, 'kind' | 'running' | 'taskQueue'> = {}): string {
   const clauses = [
     options.kind !== undefined
       ? `${HuntOperation.name} = "${options.kind}"`
       : `${HuntOperation.name} IN (${OPERATION_KINDS.map((k) => `"${k}"`).join(', ')})`,
   ];
   if (options.running === true) clauses.push('ExecutionStatus = "Running"');
+  if (options.taskQueue !== undefined) clauses.push(`TaskQueue = ${visibilityString(options.taskQueue)}`);
   return clauses.join(' AND ');
 }
 
@@ -107,8 +111,7 @@ function oneOperation(kind: OperationKind, execution: WorkflowExecutionInfo, mem
       ...base,
       summary,
       counts,
-      ...(memo.filters !== null &&
-        typeof memo.filters === 'object' && { filters: memo.filters }),
+      ...(memo.filters !== null && typeof memo.filters === 'object' && { filters: memo.filters }),
     };
   }
   const reason = typeof memo.reason === 'string' ? memo.reason : undefined;
@@ -143,7 +146,7 @@ function replayOperation(replayId: string, firings: WorkflowExecutionInfo[]): Op
     status,
     started: new Date(started).toISOString(),
     ...(running === 0 &&
-      closes.every((c) => c !== undefined) && { closed: new Date(Math.max(...(closes))).toISOString() }),
+      closes.every((c) => c !== undefined) && { closed: new Date(Math.max(...closes)).toISOString() }),
     summary: `${n} firing${n === 1 ? '' : 's'} replayed${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`,
     counts: { firings: n, running, failed },
   };
