@@ -94,7 +94,10 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       },
     },
     response: {
-      200: jsonResponse('{ planned, targets } for a dry run; the outcome per dead letter otherwise'),
+      200: jsonResponse(
+        '{ planned, targets } for a dry run; otherwise { operationId, planned, redriven, failedAgain, results } ' +
+          '(the redrive runs as the workflow operationId, which goes on if the request is dropped)',
+      ),
       ...responses,
     },
   };

@@ -64,7 +64,7 @@ export function operationsQuery(options: Pick<ListOperationsOptions, 'kind' | 'r
 
 function statusOf(execution: WorkflowExecutionInfo): OperationStatus {
   const name = execution.status.name;
-  if (name === 'RUNNING' || name === 'CONTINUED_AS_NEW') return 'running';
+  if (name === 'RUNNING') return 'running';
   return name === 'COMPLETED' ? 'completed' : 'failed';
 }
 
@@ -162,7 +162,8 @@ export async function listOperations(client: Client, options: ListOperationsOpti
   for await (const execution of client.workflow.list({ query: operationsQuery(options), pageSize: 200 })) {
     if (++read > scan) break;
     const kind = execution.typedSearchAttributes.get(HuntOperation);
-    if (!isKind(kind)) continue;
+    // A run that continued as new (a long redrive) is listed by its newest run.
+    if (!isKind(kind) || execution.status.name === 'CONTINUED_AS_NEW') continue;
     const memo = (execution.memo ?? {}) as Memo;
     if (kind === 'replay') {
       const replayId = typeof memo.replayId === 'string' ? memo.replayId : execution.workflowId;
