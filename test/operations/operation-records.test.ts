@@ -87,6 +87,18 @@ const redrivesOf = async (connector: string) => {
 };
 const ours = (rows: OperationRecord[]) => rows.filter((r) => [PAY, MAIL, PAY_RULE].includes(r.target));
 
+/** The ingest API of this deployment (its task queue), with the admin token. */
+const ingest = (config: CompiledConfig) =>
+  buildIngestServer({
+    config,
+    delivery: engine.delivery,
+    client: engine.client,
+    logger: pino({ level: 'silent' }),
+    env: {},
+    adminApiKey: ADMIN,
+    taskQueue: engine.taskQueue,
+  });
+
 beforeAll(async () => {
   sandbox = await startSandbox({ systems: ['payouts', 'mailer'] });
   engine = await startTestEngine(compile(), {
@@ -141,7 +153,7 @@ describe('operations recorded in Temporal', () => {
 
   it('a redrive completes when the command that started it is killed', async () => {
     // Each call now takes a while: the redrive is still under way when its command goes.
-    sandbox.control('payouts', 'delay 1500ms');
+    sandbox.control('payouts', 'delay 3s');
     const child = spawn(process.execPath, ['bin/hunt.js', 'redrive', '--all', '--connector', PAY, '--yes'], {
       env: env(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,6 +171,18 @@ describe('operations recorded in Temporal', () => {
     const handle = engine.client.workflow.getHandle(operationId!);
     expect((await handle.describe()).status.name).toBe('RUNNING');
     expect(stderr).not.toContain('[3/3]');
+    // Under way, the live map shows it on its connector.
+    const app = ingest(compile());
+    try {
+      const counts = (await app.inject({ method: 'GET', url: '/live-map/counts' })).json<LiveCounts>();
+      expect(counts.nodes[`connector:${PAY}`]?.label).toMatch(/redriving \d\/3/);
+      expect(counts.operations?.find((r) => r.id === operationId)).toMatchObject({
+        kind: 'redrive',
+        status: 'running',
+      });
+    } finally {
+      await app.close();
+    }
 
     const result = (await handle.result()) as BulkRedriveResult;
     expect(result).toMatchObject({ planned: 3, done: 3, redriven: 3, failedAgain: 0 });
@@ -215,15 +239,7 @@ describe('operations recorded in Temporal', () => {
     expect(table.stdout).not.toContain('redrive');
     expect(table.stderr).toContain('HuntOperation = "connector-pause" AND ExecutionStatus = "Running"');
 
-    const app = buildIngestServer({
-      config,
-      delivery: engine.delivery,
-      client: engine.client,
-      logger: pino({ level: 'silent' }),
-      env: {},
-      adminApiKey: ADMIN,
-      taskQueue: engine.taskQueue,
-    });
+    const app = ingest(config);
     try {
       expect((await app.inject({ method: 'GET', url: '/operations' })).statusCode).toBe(401);
       const headers = { authorization: `Bearer ${ADMIN}` };
