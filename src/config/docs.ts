@@ -207,12 +207,20 @@ export function renderDocs(config: CompiledConfig): string {
   for (const connector of Object.values(config.connectors)) {
     const http = connector.http;
     out.push(`### ${connector.name}`, '');
-    out.push(
-      `- request: \`${http.method} ${typeof http.url === 'string' ? http.url : JSON.stringify(http.url)}\`${http.auth ? `, auth: ${http.auth.type}` : ''}`,
-    );
-    out.push(
-      `- success: ${formatStatuses(http.successStatuses)}; timeout ${formatDuration(connector.timeoutMs)}; idempotency header \`${connector.idempotencyHeader}\``,
-    );
+    if (http) {
+      out.push(
+        `- request: \`${http.method} ${typeof http.url === 'string' ? http.url : JSON.stringify(http.url)}\`${http.auth ? `, auth: ${http.auth.type}` : ''}`,
+      );
+      out.push(
+        `- success: ${formatStatuses(http.successStatuses)}; timeout ${formatDuration(connector.timeoutMs)}; idempotency header \`${connector.idempotencyHeader}\``,
+      );
+    } else if (connector.module) {
+      const settings = connector.module.settings;
+      out.push(
+        `- TypeScript connector: \`${connector.module.path}\` (\`defineConnector\`; the call's body is its input)${settings !== undefined && typeof settings === 'object' && settings !== null ? `, settings: ${Object.keys(settings).join(', ')}` : ''}`,
+      );
+      out.push(`- timeout ${formatDuration(connector.timeoutMs)}; the idempotency key is passed to \`run\``);
+    }
     const retry = connector.retry;
     const retryWords = [
       retry.maximumAttempts === undefined ? undefined : `${retry.maximumAttempts} attempts`,
