@@ -442,7 +442,7 @@ export const connectorSchema = closed({
     .optional()
     .describe(
       'a TypeScript connector instead of `http`: the file (relative to this configuration) exporting a ' +
-        '`defineConnector({ name, input, run })` of this name; the call\'s `body` is its input',
+        "`defineConnector({ name, input, run })` of this name; the call's `body` is its input",
     ),
   settings: templateSchema
     .optional()
