@@ -13,6 +13,7 @@ import { TemporalConfigRegistry } from '../../src/worker/config-registry.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
 import { installSdkTestLogger } from './sdk-log.js';
+import type { DefinedConnector } from '../../src/sdk/define-connector.js';
 
 export interface TemporalTestContext {
   address: string;
@@ -74,6 +75,8 @@ export async function startTestEngine(
     logger?: pino.Logger;
     /** Record and read config versions in Temporal (as deployments do); default: this process's memory only. */
     registry?: boolean;
+    /** TypeScript connectors by name, as the worker loads them (loadConnectorModules). */
+    connectorModules?: ReadonlyMap<string, DefinedConnector>;
   } = {},
 ): Promise<TestEngine> {
   const ctx = await temporalTestContext();
@@ -94,6 +97,7 @@ export async function startTestEngine(
     env: options.env ?? {},
     deliverer: delivery,
     workflowBundle: workflowBundle(),
+    ...(options.connectorModules && { connectorModules: options.connectorModules }),
   });
   const running = workers.run();
   return {
