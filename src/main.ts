@@ -55,6 +55,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
     });
     cleanups.push(() => sandbox!.close());
     for (const [system, variable] of Object.entries(sandboxUrlVariables)) env[variable] ??= sandbox.url(system);
+    if (sandbox.smtpUrl) env.CERTIFICATE_SMTP_URL ??= sandbox.smtpUrl;
   }
   if (settings.embedded) Object.assign(env, await devSecrets(config, settings.stateDir, env, logger));
 

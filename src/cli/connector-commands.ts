@@ -27,8 +27,15 @@ export function registerConnectorCommands(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--log <file>', 'append every request to this JSONL file')
     .option('--quiet', 'do not print each request')
-    .action(async (opts: { port: string; host: string; log?: string; quiet?: boolean }) => {
-      await runSandbox({ port: parsePort(opts.port), host: opts.host, log: opts.log, quiet: opts.quiet === true });
+    .option('--smtp-port <port>', 'port of the mail server, system "smtp" (0 picks a free one)', '0')
+    .action(async (opts: { port: string; host: string; log?: string; quiet?: boolean; smtpPort: string }) => {
+      await runSandbox({
+        port: parsePort(opts.port),
+        smtpPort: parsePort(opts.smtpPort),
+        host: opts.host,
+        log: opts.log,
+        quiet: opts.quiet === true,
+      });
     });
 
   program
@@ -146,6 +153,7 @@ async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void
 
 async function runSandbox(opts: {
   port: number;
+  smtpPort: number;
   host: string;
   log?: string | undefined;
   quiet: boolean;
@@ -159,6 +167,7 @@ async function runSandbox(opts: {
   try {
     sandbox = await startSandbox({
       port: opts.port,
+      smtpPort: opts.smtpPort,
       host: opts.host,
       ...(opts.log !== undefined && { logFile: opts.log }),
       ...(!opts.quiet && { onRequest: print }),
@@ -175,6 +184,7 @@ async function runSandbox(opts: {
       `  MAILER_URL=${sandbox.url('mailer')}`,
       `  PAYOUTS_URL=${sandbox.url('payouts')}`,
       `  LEADERBOARD_URL=${sandbox.url('leaderboard')}`,
+      `  CERTIFICATE_SMTP_URL=${sandbox.smtpUrl ?? '(no mail server)'}  (mails are recorded as system "smtp")`,
       `Recorded requests: GET ${base}/_requests${opts.log ? `, and ${opts.log}` : ''}`,
       `Failures on demand: curl -X POST ${base}/_control -d '{"system":"payouts","behaviour":"fail first 2"}'`,
       '  (fail first N [with status S] [retry-after R] | fail with status S | delay D | down for T | reset)',
