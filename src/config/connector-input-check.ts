@@ -75,7 +75,10 @@ class BodyCheck {
       if (known.length === 0 || known.some((t) => t === undefined)) return;
       const bad = known.find((t) => !accepts(wanted, t!));
       if (bad)
-        this.report(path, `${where} is \`{{ ${placeholder} }}\`, a ${bad}, but ${this.wants()} ${describe(wanted)}`);
+        this.report(
+          path,
+          `${where} is \`{{ ${placeholder} }}\`, ${article(bad)}, but ${this.wants()} ${describe(wanted)}`,
+        );
       return;
     }
     if (typeof value === 'string' && placeholderSpans(value).length > 0) {
@@ -85,7 +88,10 @@ class BodyCheck {
     }
     const actual = jsonTypeOf(value);
     if (wanted && !accepts(wanted, actual, value)) {
-      this.report(path, `${where} is ${JSON.stringify(value)}, a ${actual}, but ${this.wants()} ${describe(wanted)}`);
+      this.report(
+        path,
+        `${where} is ${JSON.stringify(value)}, ${article(actual)}, but ${this.wants()} ${describe(wanted)}`,
+      );
       return;
     }
     if (Array.isArray(schema.enum) && !schema.enum.some((option) => JSON.stringify(option) === JSON.stringify(value)))
@@ -187,5 +193,9 @@ function accepts(wanted: Set<JsonType>, actual: JsonType, literal?: Json): boole
 
 function describe(types: Set<JsonType>): string {
   const list = [...types];
-  return list.length === 1 ? `a ${list[0]}` : `one of ${list.join(', ')}`;
+  return list.length === 1 ? article(list[0]!) : `one of ${list.join(', ')}`;
+}
+
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
