@@ -23,7 +23,7 @@ type Schema = Record<string, unknown>;
 /** The input schema of a connector as JSON Schema (draft-07), or undefined when zod cannot represent it. */
 export function inputJsonSchema(connector: DefinedConnector): Schema | undefined {
   try {
-    return z.toJSONSchema(connector.input, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Schema;
+    return z.toJSONSchema(connector.input, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
   } catch {
     return undefined;
   }
@@ -169,11 +169,11 @@ function jsonTypeOfCel(type: string): JsonType | undefined {
 function schemaTypes(schema: Schema): Set<JsonType> | undefined {
   if (typeof schema.type === 'string') return new Set([schema.type as JsonType]);
   if (Array.isArray(schema.type)) return new Set(schema.type as JsonType[]);
-  const branches = (schema.anyOf ?? schema.oneOf) as unknown;
+  const branches = schema.anyOf ?? schema.oneOf;
   if (Array.isArray(branches)) {
     const all = new Set<JsonType>();
     for (const branch of branches) {
-      const types = isObject(branch) ? schemaTypes(branch as Schema) : undefined;
+      const types = isObject(branch) ? schemaTypes(branch) : undefined;
       if (!types) return undefined;
       for (const t of types) all.add(t);
     }

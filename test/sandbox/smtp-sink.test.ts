@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function send(box: Sandbox, key: string) {
-  const transport = nodemailer.createTransport(box.smtpUrl!);
+  const transport = nodemailer.createTransport(box.smtpUrl);
   try {
     return await transport.sendMail({
       from: 'hunt@city.example',
