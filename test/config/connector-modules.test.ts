@@ -125,8 +125,14 @@ describe('the hunt validate command', () => {
       (err: { code: number; stderr: string }) => err,
     );
     expect(failed?.code).toBe(1);
-    expect(failed?.stderr).toContain(
-      `${file}:17:51 rules[0].then[0].body.points: body field \`points\` is true, a boolean, but connector "flaky"'s input wants a number`,
+    const expected = `${file}:17:51 rules[0].then[0].body.points: body field \`points\` is true, a boolean, but connector "flaky"'s input wants a number`;
+    expect(failed?.stderr).toContain(expected);
+    // hunt lint reports it too.
+    const linted = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'lint', file]).then(
+      () => undefined,
+      (err: { code: number; stdout: string }) => err,
     );
+    expect(linted?.code).toBe(1);
+    expect(linted?.stdout).toContain(expected);
   }, 60_000);
 });
