@@ -97,7 +97,13 @@ export function registerConfigCommands(program: Command): void {
       }
       if (file === undefined) throw new CliError('hunt docs needs a configuration file (or --reference)');
       const { renderDocs } = await import('../config/docs.js');
-      return output(renderDocs(await loadOrFail(file)), options.output);
+      const config = await loadOrFail(file);
+      // A TypeScript connector's input comes from its module; one that does not load is listed without it.
+      const { loadConnectorModules } = await import('../config/connector-modules.js');
+      const { inputJsonSchema } = await import('../config/connector-input-check.js');
+      const { modules } = await loadConnectorModules(config, file);
+      const connectorInputs = Object.fromEntries([...modules].map(([name, c]) => [name, inputJsonSchema(c)]));
+      return output(renderDocs(config, { connectorInputs }), options.output);
     });
 }
 

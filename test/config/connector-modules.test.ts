@@ -109,7 +109,7 @@ describe('the hunt validate command', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('fails with file, line and reason; compileConfigFile does the same', async () => {
+  it('fails with file, line and reason (lint too; docs list the input); compileConfigFile does the same', async () => {
     const file = path.join(dir, 'hunt.yaml');
     await writeFile(
       file,
@@ -134,5 +134,9 @@ describe('the hunt validate command', () => {
     );
     expect(linted?.code).toBe(1);
     expect(linted?.stdout).toContain(expected);
+    // hunt docs lists the connector with its module and input.
+    const docs = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'docs', file]);
+    expect(docs.stdout).toContain('- TypeScript connector: `../test-connectors.ts`');
+    expect(docs.stdout).toContain('- input: `team` string (required), `points` number');
   }, 60_000);
 });
