@@ -31,7 +31,7 @@ export function registerConnectorCommands(program: Command): void {
     .action(async (opts: { port: string; host: string; log?: string; quiet?: boolean; smtpPort: string }) => {
       await runSandbox({
         port: parsePort(opts.port),
-        smtpPort: parsePort(opts.smtpPort),
+        smtpPort: parsePort(opts.smtpPort, '--smtp-port'),
         host: opts.host,
         log: opts.log,
         quiet: opts.quiet === true,
@@ -196,10 +196,10 @@ async function runSandbox(opts: {
   await sandbox.close();
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, option = '--port'): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new CliError(`--port "${text}" is not a port; give a number from 0 to 65535`);
+    throw new CliError(`${option} "${text}" is not a port; give a number from 0 to 65535`);
   }
   return port;
 }
