@@ -135,7 +135,7 @@ export function createHttpConnectorActivities(deps: HttpConnectorDeps): HttpConn
       const durationMs = elapsed();
       const status = response.status;
       const body = scrubber.scrub(recorded.text);
-      if (!isSuccessStatus(status, connector.http.successStatuses)) {
+      if (!isSuccessStatus(status, connector.http?.successStatuses ?? [])) {
         const failureBody = truncateUtf8(body, FAILURE_BODY_BYTES).text;
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
         const message =

@@ -4,6 +4,14 @@
  * workflow reads to build a dead letter.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { isRetryableStatus } from './retry-classification.js';
+
+export {
+  DEFAULT_SUCCESS_STATUSES,
+  isRetryableStatus,
+  isSuccessStatus,
+  parseRetryAfter,
+} from './retry-classification.js';
 
 /** Stable failure `type` values of connector calls (usable in a connector's `nonRetryableErrorTypes`). */
 export const HttpFailureType = {
@@ -17,6 +25,16 @@ export const HttpFailureType = {
   config: 'ConnectorConfigError',
 } as const;
 
+/** Stable failure `type` values of TypeScript connector calls (`defineConnector`) beside the shared `config`. */
+export const ModuleFailureType = {
+  /** `run` threw an error that did not classify itself: retried, as a network error is. */
+  error: 'ConnectorError',
+  /** `run` did not settle within the connector's `timeoutMs`. */
+  timeout: 'ConnectorTimeout',
+  /** The call's body does not match the connector's zod `input`. Never retried. */
+  inputInvalid: 'ConnectorInputInvalid',
+} as const;
+
 /** Details attached to every connector failure: `[details]`. */
 export interface HttpFailureDetails {
   status?: number;
@@ -25,35 +43,25 @@ export interface HttpFailureDetails {
   body?: string;
 }
 
-/** Statuses counted as success when the connector lists none: 2xx. */
-export const DEFAULT_SUCCESS_STATUSES: Array<[number, number]> = [[200, 299]];
-
-/** True when `status` falls in one of the connector's success ranges (default 2xx). */
-export function isSuccessStatus(status: number, ranges: Array<[number, number]>): boolean {
-  const effective = ranges.length > 0 ? ranges : DEFAULT_SUCCESS_STATUSES;
-  return effective.some(([low, high]) => status >= low && status <= high);
-}
-
-/** 408, 429 and 5xx may succeed later; any other failing status will not. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 /**
- * Milliseconds to wait according to a `Retry-After` header (delay-seconds or an HTTP date);
- * undefined when absent, unparsable or not in the future.
+ * The one place a connector failure becomes a Temporal failure: retryable or not, and when retryable, an
+ * optional delay that replaces the retry policy's backoff for the next attempt (`Retry-After`). HTTP statuses and
+ * a TypeScript connector's own `retryable` / `nonRetryable` / `retryAfter` failures both arrive here.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) {
-    const ms = Number(text) * 1000;
-    return ms > 0 ? ms : undefined;
-  }
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  const ms = at - now;
-  return ms > 0 ? ms : undefined;
+export function classifiedFailure(args: {
+  message: string;
+  type: string;
+  retryable: boolean;
+  details: HttpFailureDetails;
+  retryAfterMs?: number | undefined;
+}): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: args.message,
+    type: args.type,
+    nonRetryable: !args.retryable,
+    details: [args.details],
+    ...(args.retryable && args.retryAfterMs !== undefined && { nextRetryDelay: args.retryAfterMs }),
+  });
 }
 
 /** The failure for an answered call whose status is not a success. */
@@ -66,20 +74,12 @@ export function statusFailure(args: {
 }): ApplicationFailure {
   const details: HttpFailureDetails = { status: args.status, attempt: args.attempt };
   if (args.body !== undefined) details.body = args.body;
-  if (!isRetryableStatus(args.status)) {
-    return ApplicationFailure.create({
-      message: args.message,
-      type: HttpFailureType.status,
-      nonRetryable: true,
-      details: [details],
-    });
-  }
-  return ApplicationFailure.create({
+  return classifiedFailure({
     message: args.message,
     type: HttpFailureType.status,
-    nonRetryable: false,
-    details: [details],
-    ...(args.retryAfterMs !== undefined && { nextRetryDelay: args.retryAfterMs }),
+    retryable: isRetryableStatus(args.status),
+    details,
+    retryAfterMs: args.retryAfterMs,
   });
 }
 

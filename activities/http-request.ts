@@ -32,9 +32,11 @@ const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
 export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
   const { connector, action, resolve, scrubber } = input;
   const where = `connector "${connector.name}"`;
-  const method = (action.method ?? connector.http.method).toUpperCase();
+  const http = connector.http;
+  if (!http) throw new ConnectorConfigError(`${where} is not an HTTP connector (it has no \`http\`)`);
+  const method = (action.method ?? http.method).toUpperCase();
 
-  const base = asText(resolve(connector.http.url, `${where} url`), `${where} url`);
+  const base = asText(resolve(http.url, `${where} url`), `${where} url`);
   // Action fields were rendered from event data in the workflow: they are literal here. Only the
   // connector's own settings may read `env`, so an event cannot smuggle `{{ env.SECRET }}` into a request.
   const path = action.path === undefined ? '' : asText(action.path, `${where} path`);
@@ -42,7 +44,7 @@ export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
 
   const headers = new Map<string, [string, string]>();
   const setHeader = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
-  for (const [name, template] of Object.entries(connector.http.headers)) {
+  for (const [name, template] of Object.entries(http.headers)) {
     const value = headerValue(resolve(template, `${where} header ${name}`));
     if (value !== undefined) setHeader(name, value);
   }
@@ -51,7 +53,7 @@ export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
     if (value !== undefined) setHeader(name, value);
   }
 
-  const bodyTemplate = action.body !== undefined ? action.body : connector.http.body;
+  const bodyTemplate = action.body !== undefined ? action.body : http.body;
   let body: string | undefined;
   if (bodyTemplate !== undefined) {
     if (BODYLESS_METHODS.has(method)) {
@@ -64,7 +66,7 @@ export function buildHttpRequest(input: HttpRequestInput): HttpRequestPlan {
   // Set last so configured headers cannot replace the key that makes retries harmless downstream.
   setHeader(connector.idempotencyHeader, input.idempotencyKey);
 
-  const auth = connector.http.auth;
+  const auth = http.auth;
   if (auth?.type === 'bearer') {
     const token = asText(resolve(auth.token, `${where} auth token`), `${where} auth token`);
     scrubber.add(token, 'bearer token');

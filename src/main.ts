@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { loadCompiledConfig } from './config/index.js';
+import { loadConnectorModules } from './config/connector-modules.js';
 import { EngineError } from './contract/engine-error.js';
 import { EntityDelivery } from './client/delivery.js';
 import { startDevServer, type DevServer } from './dev/dev-server.js';
@@ -33,7 +34,12 @@ const sandboxUrlVariables: Record<string, string> = {
 };
 
 async function main(settings: Settings, logger: Logger, cleanups: Array<() => Promise<void>>): Promise<void> {
-  const config = compressDurations(await loadCompiledConfig(settings.configPath), settings.HUNT_DEMO_SPEED);
+  // A worker loads and checks its TypeScript connectors before anything starts: a missing one is a config error.
+  const runsConnectors = settings.HUNT_ROLE !== 'ingest';
+  const config = compressDurations(
+    await loadCompiledConfig(settings.configPath, { connectorModules: runsConnectors }),
+    settings.HUNT_DEMO_SPEED,
+  );
   logger.info({ config: config.name, version: config.version, file: settings.configPath }, 'configuration loaded');
   if (config.demoSpeed)
     logger.warn({ demoSpeed: config.demoSpeed }, 'rule windows compressed for a demo (HUNT_DEMO_SPEED)');
@@ -49,6 +55,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
     });
     cleanups.push(() => sandbox!.close());
     for (const [system, variable] of Object.entries(sandboxUrlVariables)) env[variable] ??= sandbox.url(system);
+    if (sandbox.smtpUrl) env.CERTIFICATE_SMTP_URL ??= sandbox.smtpUrl;
   }
   if (settings.embedded) Object.assign(env, await devSecrets(config, settings.stateDir, env, logger));
 
@@ -88,6 +95,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
     await configStore.publish(config);
     const imported = await registry.importDirectory(`${settings.stateDir}/configs`);
     if (imported.length > 0) logger.info({ versions: imported }, 'config versions from files recorded in Temporal');
+    const { modules: connectorModules } = await loadConnectorModules(config, settings.configPath);
     const nativeConnection = await connectWorker(settings);
     const workers = await createEngineWorkers({
       connection: nativeConnection,
@@ -97,6 +105,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       logger,
       env,
       deliverer: delivery,
+      connectorModules,
       ...(settings.HUNT_MAX_CACHED_WORKFLOWS !== undefined && {
         maxCachedWorkflows: settings.HUNT_MAX_CACHED_WORKFLOWS,
       }),

@@ -7,7 +7,14 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { GRAPH_FORMATS, renderGraph } from '../config/graph-render.js';
 import type { GraphFormat } from '../config/graph-render.js';
-import { compileConfigFile, formatProblems, loadCompiledConfig } from '../config/index.js';
+import {
+  compileConfigFile,
+  compileConfigText,
+  connectorModuleProblems,
+  formatProblems,
+  loadCompiledConfig,
+} from '../config/index.js';
+import { loadConfigText } from '../config/loader.js';
 import type { CompiledConfig, ConfigProblem } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
 import { CliError } from './cli-error.js';
@@ -20,7 +27,7 @@ export function registerConfigCommands(program: Command): void {
     .argument('<file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
-      const result = await compileConfigFile(file);
+      const result = await compileConfigFile(file, { connectorModules: true });
       if (options.json) {
         // One shape both ways (as `lint --json`): `problems` holds the warnings on success, everything on failure.
         const body = result.ok
@@ -50,7 +57,11 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'print the problems as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
       const { lintConfigText } = await import('../config/lint.js');
-      const problems = lintConfigText(await readConfigText(file), file, { env: process.env });
+      const text = await readConfigText(file);
+      const problems = lintConfigText(text, file, { env: process.env });
+      // TypeScript connectors (module, export, input) are checked once the configuration compiles.
+      const compiled = compileConfigText(text, file);
+      if (compiled.ok) problems.push(...(await connectorModuleProblems(compiled.config, loadConfigText(text, file))));
       const errors = problems.filter((p) => p.severity === 'error').length;
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ ok: errors === 0, problems }, null, 2)}\n`);
@@ -86,7 +97,13 @@ export function registerConfigCommands(program: Command): void {
       }
       if (file === undefined) throw new CliError('hunt docs needs a configuration file (or --reference)');
       const { renderDocs } = await import('../config/docs.js');
-      return output(renderDocs(await loadOrFail(file)), options.output);
+      const config = await loadOrFail(file);
+      // A TypeScript connector's input comes from its module; one that does not load is listed without it.
+      const { loadConnectorModules } = await import('../config/connector-modules.js');
+      const { inputJsonSchema } = await import('../config/connector-input-check.js');
+      const { modules } = await loadConnectorModules(config, file);
+      const connectorInputs = Object.fromEntries([...modules].map(([name, c]) => [name, inputJsonSchema(c)]));
+      return output(renderDocs(config, { connectorInputs }), options.output);
     });
 }
 

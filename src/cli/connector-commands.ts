@@ -28,8 +28,15 @@ export function registerConnectorCommands(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--log <file>', 'append every request to this JSONL file')
     .option('--quiet', 'do not print each request')
-    .action(async (opts: { port: string; host: string; log?: string; quiet?: boolean }) => {
-      await runSandbox({ port: parsePort(opts.port), host: opts.host, log: opts.log, quiet: opts.quiet === true });
+    .option('--smtp-port <port>', 'port of the mail server, system "smtp" (0 picks a free one)', '0')
+    .action(async (opts: { port: string; host: string; log?: string; quiet?: boolean; smtpPort: string }) => {
+      await runSandbox({
+        port: parsePort(opts.port),
+        smtpPort: parsePort(opts.smtpPort, '--smtp-port'),
+        host: opts.host,
+        log: opts.log,
+        quiet: opts.quiet === true,
+      });
     });
 
   program
@@ -160,6 +167,7 @@ async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void
 
 async function runSandbox(opts: {
   port: number;
+  smtpPort: number;
   host: string;
   log?: string | undefined;
   quiet: boolean;
@@ -173,6 +181,7 @@ async function runSandbox(opts: {
   try {
     sandbox = await startSandbox({
       port: opts.port,
+      smtpPort: opts.smtpPort,
       host: opts.host,
       ...(opts.log !== undefined && { logFile: opts.log }),
       ...(!opts.quiet && { onRequest: print }),
@@ -189,6 +198,7 @@ async function runSandbox(opts: {
       `  MAILER_URL=${sandbox.url('mailer')}`,
       `  PAYOUTS_URL=${sandbox.url('payouts')}`,
       `  LEADERBOARD_URL=${sandbox.url('leaderboard')}`,
+      `  CERTIFICATE_SMTP_URL=${sandbox.smtpUrl ?? '(no mail server)'}  (mails are recorded as system "smtp")`,
       `Recorded requests: GET ${base}/_requests${opts.log ? `, and ${opts.log}` : ''}`,
       `Failures on demand: curl -X POST ${base}/_control -d '{"system":"payouts","behaviour":"fail first 2"}'`,
       '  (fail first N [with status S] [retry-after R] | fail with status S | delay D | down for T | reset)',
@@ -200,10 +210,10 @@ async function runSandbox(opts: {
   await sandbox.close();
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, option = '--port'): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new CliError(`--port "${text}" is not a port; give a number from 0 to 65535`);
+    throw new CliError(`${option} "${text}" is not a port; give a number from 0 to 65535`);
   }
   return port;
 }

@@ -16,3 +16,15 @@ export type { AnyEventInput, EventInput, EventMap } from './event-input.js';
 export { emitEventTypes } from './event-types-emitter.js';
 export type { DecisionTrace, DeliveryResult, EngineEvent, EntityRef } from '../rules/types.js';
 export type { EntityView } from '../contract/messages.js';
+export {
+  ConnectorFailure,
+  defineConnector,
+  failureFromStatus,
+  isConnectorFailure,
+  isDefinedConnector,
+  nonRetryable,
+  retryable,
+  retryAfter,
+} from '../sdk/define-connector.js';
+export type { ConnectorContext, ConnectorDefinition, DefinedConnector } from '../sdk/define-connector.js';
+export type { Json, JsonObject } from '../config/compiled.js';

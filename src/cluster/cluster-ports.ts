@@ -17,6 +17,8 @@ export interface ClusterPorts {
   metrics: number;
   ui: number;
   sandbox: number;
+  /** The sandbox's mail server (the reference config's `certificates` connector). */
+  sandboxSmtp: number;
   /** One port per ingest instance. */
   ingest: number[];
   /** nginx, in front of the ingest instances: the usual ingest port. */
@@ -39,6 +41,7 @@ export function defaultClusterPorts(ingestInstances = 2): ClusterPorts {
     metrics: 8000,
     ui: 8080,
     sandbox: 3100,
+    sandboxSmtp: 2525,
     ingest: Array.from({ length: ingestInstances }, (_, i) => 3001 + i),
     loadBalancer: 3000,
   };

@@ -327,6 +327,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
             '127.0.0.1',
             '--port',
             String(ports.sandbox),
+            '--smtp-port',
+            String(ports.sandboxSmtp),
             '--quiet',
             '--log',
             path.join(stateDir, 'sandbox-requests.jsonl'),
@@ -355,6 +357,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         MAILER_URL: `${sandboxUrl}/mailer`,
         PAYOUTS_URL: `${sandboxUrl}/payouts`,
         LEADERBOARD_URL: `${sandboxUrl}/leaderboard`,
+        CERTIFICATE_SMTP_URL: `smtp://127.0.0.1:${ports.sandboxSmtp}`,
       }),
       ...options.engineEnv,
     };

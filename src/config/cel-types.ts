@@ -216,7 +216,49 @@ function checksOf(config: CompiledConfig): Check[] {
 /** Type-checks every condition and placeholder of a compiled configuration. */
 export function checkCelTypes(config: CompiledConfig): CelTypeProblem[] {
   const checks = checksOf(config);
-  const selected = selectedNames(checks.map((c) => c.expression));
+  const envOf = environments(config, selectedNames(checks.map((c) => c.expression)));
+  const problems: CelTypeProblem[] = [];
+  const reported = new Set<string>();
+  for (const check of checks) {
+    for (const eventType of check.eventTypes) {
+      const result = envOf(eventType, check.entity)?.check(check.expression);
+      if (!result || result.valid) continue;
+      const message = `type error in \`${check.expression}\` (with event "${eventType}"): ${result.error?.message.split('\n')[0] ?? 'invalid'}`;
+      const key = `${JSON.stringify(check.path)}${message}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      problems.push({ path: check.path, message });
+      break;
+    }
+  }
+  return problems;
+}
+
+/**
+ * The CEL types a placeholder of a rule's actions has, one per event type the rule fires with (`dyn` where
+ * nothing is known); none when it does not type-check. Used to check a call's body against a TypeScript
+ * connector's input schema.
+ */
+export function createPlaceholderTyper(config: CompiledConfig): (ruleIndex: number, expression: string) => string[] {
+  const envOf = environments(config, selectedNames(checksOf(config).map((c) => c.expression)));
+  return (ruleIndex, expression) => {
+    const rule = config.rules[ruleIndex];
+    if (!rule) return [];
+    const entity = ruleEntity(config, rule);
+    const types: string[] = [];
+    for (const eventType of firingTypes(rule)) {
+      const result = envOf(eventType, entity)?.check(expression);
+      if (result?.valid && result.type !== undefined) types.push(String(result.type));
+    }
+    return types;
+  };
+}
+
+/** One CEL environment per (event type, entity), built lazily. */
+function environments(
+  config: CompiledConfig,
+  selected: ReadonlySet<string>,
+): (eventType: string, entity?: string) => Environment | undefined {
   const envs = new Map<string, Environment>();
   const envOf = (eventType: string, entity?: string): Environment | undefined => {
     const event = config.events[eventType];
@@ -240,19 +282,5 @@ export function checkCelTypes(config: CompiledConfig): CelTypeProblem[] {
     envs.set(envKey, env);
     return env;
   };
-  const problems: CelTypeProblem[] = [];
-  const reported = new Set<string>();
-  for (const check of checks) {
-    for (const eventType of check.eventTypes) {
-      const result = envOf(eventType, check.entity)?.check(check.expression);
-      if (!result || result.valid) continue;
-      const message = `type error in \`${check.expression}\` (with event "${eventType}"): ${result.error?.message.split('\n')[0] ?? 'invalid'}`;
-      const key = `${JSON.stringify(check.path)}${message}`;
-      if (reported.has(key)) continue;
-      reported.add(key);
-      problems.push({ path: check.path, message });
-      break;
-    }
-  }
-  return problems;
+  return envOf;
 }

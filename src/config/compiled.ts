@@ -172,7 +172,13 @@ export type OutgoingAuth =
 
 export interface CompiledConnector {
   name: string;
-  http: {
+  /**
+   * A TypeScript connector (`defineConnector`): the module as written in the configuration, relative to the
+   * configuration file, and its settings (templates; `env.*` resolved in the activity). Absent: `http`.
+   */
+  module?: { path: string; settings?: Template };
+  /** Absent for a TypeScript connector (`module`). */
+  http?: {
     /** May reference `env.*`: resolved inside the activity, never in workflow history. */
     url: Template;
     method: string;

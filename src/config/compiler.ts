@@ -224,12 +224,20 @@ function compileConnector(name: string, connector: ConnectorInput): CompiledConn
   const http = connector.http;
   const compiled: CompiledConnector = {
     name,
-    http: {
-      url: http.url,
-      method: http.method ?? DEFAULTS.method,
-      headers: http.headers ?? {},
-      successStatuses: compileStatuses(http.successStatuses),
-    },
+    ...(http && {
+      http: {
+        url: http.url,
+        method: http.method ?? DEFAULTS.method,
+        headers: http.headers ?? {},
+        successStatuses: compileStatuses(http.successStatuses),
+      },
+    }),
+    ...(connector.module !== undefined && {
+      module: {
+        path: connector.module,
+        ...(connector.settings !== undefined && { settings: connector.settings }),
+      },
+    }),
     timeoutMs: connector.timeout ?? DEFAULTS.timeoutMs,
     retry: withoutUndefined({
       initialIntervalMs: connector.retry?.initialInterval,
@@ -242,14 +250,14 @@ function compileConnector(name: string, connector: ConnectorInput): CompiledConn
     recordBodyBytes: connector.record?.bodyBytes ?? DEFAULTS.recordBodyBytes,
     recordHeaders: (connector.record?.headers ?? []).map((h) => h.toLowerCase()),
   };
-  if (http.body !== undefined) compiled.http.body = http.body;
-  if (http.auth !== undefined) compiled.http.auth = compileOutgoingAuth(http.auth);
+  if (http?.body !== undefined && compiled.http) compiled.http.body = http.body;
+  if (http?.auth !== undefined && compiled.http) compiled.http.auth = compileOutgoingAuth(http.auth);
   if (connector.concurrency !== undefined) compiled.concurrency = connector.concurrency;
   if (connector.rateLimit !== undefined) compiled.rateLimit = connector.rateLimit;
   return compiled;
 }
 
-function compileOutgoingAuth(auth: NonNullable<ConnectorInput['http']['auth']>): OutgoingAuth {
+function compileOutgoingAuth(auth: NonNullable<NonNullable<ConnectorInput['http']>['auth']>): OutgoingAuth {
   if ('bearer' in auth) return { type: 'bearer', token: auth.bearer };
   if ('basic' in auth) return { type: 'basic', username: auth.basic.username, password: auth.basic.password };
   return { type: 'standardWebhooks', secret: auth.standardWebhooks.secret };

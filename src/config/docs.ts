@@ -139,7 +139,12 @@ function codeBlock(language: string, value: unknown): string {
 }
 
 /** The Markdown catalog of a configuration: entities, sources, events, rules, connectors and who calls them. */
-export function renderDocs(config: CompiledConfig): string {
+export interface DocsOptions {
+  /** TypeScript connectors' input schemas (JSON Schema), by connector name, when their modules were loaded. */
+  connectorInputs?: Record<string, Record<string, unknown> | undefined>;
+}
+
+export function renderDocs(config: CompiledConfig, options: DocsOptions = {}): string {
   const out: string[] = [`# ${config.name}`, '', `Config version \`${config.version}\`.`, ''];
   out.push('## Entities', '');
   for (const entity of Object.values(config.entities)) {
@@ -207,12 +212,22 @@ export function renderDocs(config: CompiledConfig): string {
   for (const connector of Object.values(config.connectors)) {
     const http = connector.http;
     out.push(`### ${connector.name}`, '');
-    out.push(
-      `- request: \`${http.method} ${typeof http.url === 'string' ? http.url : JSON.stringify(http.url)}\`${http.auth ? `, auth: ${http.auth.type}` : ''}`,
-    );
-    out.push(
-      `- success: ${formatStatuses(http.successStatuses)}; timeout ${formatDuration(connector.timeoutMs)}; idempotency header \`${connector.idempotencyHeader}\``,
-    );
+    if (http) {
+      out.push(
+        `- request: \`${http.method} ${typeof http.url === 'string' ? http.url : JSON.stringify(http.url)}\`${http.auth ? `, auth: ${http.auth.type}` : ''}`,
+      );
+      out.push(
+        `- success: ${formatStatuses(http.successStatuses)}; timeout ${formatDuration(connector.timeoutMs)}; idempotency header \`${connector.idempotencyHeader}\``,
+      );
+    } else if (connector.module) {
+      const settings = connector.module.settings;
+      out.push(
+        `- TypeScript connector: \`${connector.module.path}\` (\`defineConnector\`; the call's body is its input)${settings !== undefined && typeof settings === 'object' && settings !== null ? `, settings: ${Object.keys(settings).join(', ')}` : ''}`,
+      );
+      const input = describeInput(options.connectorInputs?.[connector.name]);
+      if (input) out.push(`- input: ${input}`);
+      out.push(`- timeout ${formatDuration(connector.timeoutMs)}; the idempotency key is passed to \`run\``);
+    }
     const retry = connector.retry;
     const retryWords = [
       retry.maximumAttempts === undefined ? undefined : `${retry.maximumAttempts} attempts`,
@@ -235,4 +250,17 @@ export function renderDocs(config: CompiledConfig): string {
     out.push(`- called by: ${callers.length > 0 ? callers.map((r) => r.id).join(', ') : 'no rule'}`, '');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** `to` string (required), `bonus` number — the top-level fields of a connector's input schema. */
+function describeInput(schema: Record<string, unknown> | undefined): string | undefined {
+  const properties = schema?.properties;
+  if (!properties || typeof properties !== 'object') return undefined;
+  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+  return Object.entries(properties as Record<string, { type?: unknown }>)
+    .map(([name, field]) => {
+      const type = typeof field.type === 'string' ? ` ${field.type}` : '';
+      return `\`${name}\`${type}${required.has(name) ? ' (required)' : ''}`;
+    })
+    .join(', ');
 }

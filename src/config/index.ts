@@ -25,7 +25,10 @@ export type CompileResult =
 
 /** Compiles configuration text (YAML or JSON); never throws — problems come back located. */
 export function compileConfigText(text: string, file: string): CompileResult {
-  const doc = loadConfigText(text, file);
+  return compileDocument(loadConfigText(text, file));
+}
+
+function compileDocument(doc: LoadedDocument): CompileResult {
   if (doc.problems.some((p) => p.severity === 'error')) return { ok: false, problems: sortProblems(doc.problems) };
   const parsed = configSchema.safeParse(doc.value);
   const problems = [
@@ -51,8 +54,17 @@ export function compileConfigText(text: string, file: string): CompileResult {
   return { ok: true, config, warnings: sortProblems(deduped) };
 }
 
+export interface CompileFileOptions {
+  /**
+   * Also load its TypeScript connectors (`connectors.<name>.module`) and check each: the module exists, exports a
+   * `defineConnector` of that name, and the calls' bodies fit its input. `hunt validate`, `hunt lint` and the
+   * worker do; commands that never run a connector do not pay for loading them.
+   */
+  connectorModules?: boolean;
+}
+
 /** Reads and compiles a configuration file. An unreadable file is reported as a problem. */
-export async function compileConfigFile(path: string): Promise<CompileResult> {
+export async function compileConfigFile(path: string, options: CompileFileOptions = {}): Promise<CompileResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -65,12 +77,45 @@ export async function compileConfigFile(path: string): Promise<CompileResult> {
       ],
     };
   }
-  return compileConfigText(text, path);
+  const doc = loadConfigText(text, path);
+  const result = compileDocument(doc);
+  if (!options.connectorModules || !result.ok) return result;
+  const problems = await connectorModuleProblems(result.config, doc);
+  if (problems.length === 0) return result;
+  return { ok: false, problems: sortProblems([...result.warnings, ...problems]) };
+}
+
+/** Problems of a compiled configuration's TypeScript connectors, located at their place in the file. */
+export async function connectorModuleProblems(config: CompiledConfig, doc: LoadedDocument): Promise<ConfigProblem[]> {
+  if (!Object.values(config.connectors).some((c) => c.module)) return [];
+  const { loadConnectorModules } = await import('./connector-modules.js');
+  const { checkCallInputs } = await import('./connector-input-check.js');
+  const { modules, problems } = await loadConnectorModules(config, doc.file);
+  const located = (path: PathSegment[], message: string): ConfigProblem => ({
+    file: doc.file,
+    ...doc.locate(path),
+    path: formatPath(path),
+    message,
+    severity: 'error',
+  });
+  return [
+    ...problems.map((p) => located(['connectors', p.connector, 'module'], `connector "${p.connector}": ${p.reason}`)),
+    ...checkCallInputs(config, modules).map((p) => {
+      // A field the body lacks (or a literal body) is located at the nearest place the file has.
+      const path: PathSegment[] = [];
+      for (const segment of p.path) {
+        if (typeof segment === 'number' && !Array.isArray(valueAt(doc.value, path))) break;
+        if (valueAt(doc.value, [...path, segment]) === undefined) break;
+        path.push(segment);
+      }
+      return { ...located(path, p.message), path: formatPath(p.path) };
+    }),
+  ];
 }
 
 /** Loads and compiles a configuration file, throwing `ConfigError` with every problem when it is invalid. */
-export async function loadCompiledConfig(path: string): Promise<CompiledConfig> {
-  const result = await compileConfigFile(path);
+export async function loadCompiledConfig(path: string, options: CompileFileOptions = {}): Promise<CompiledConfig> {
+  const result = await compileConfigFile(path, options);
   if (!result.ok) throw new ConfigError(result.problems);
   return result.config;
 }

@@ -412,9 +412,10 @@ export function envVariables(config: CompiledConfig): Array<{ name: string; path
       found.push({ name: secretEnv, path: ['sources', source.name, 'webhook', 'secretEnv'] });
   }
   for (const connector of Object.values(config.connectors)) {
-    const text = JSON.stringify(connector.http);
+    const text = JSON.stringify(connector.http ?? connector.module?.settings ?? null);
+    const where = connector.http ? 'http' : 'settings';
     for (const match of text.matchAll(/\benv\.([A-Za-z_]\w*)|\benv\[\\?["']([A-Za-z_]\w*)\\?["']\]/g)) {
-      found.push({ name: (match[1] ?? match[2])!, path: ['connectors', connector.name, 'http'] });
+      found.push({ name: (match[1] ?? match[2])!, path: ['connectors', connector.name, where] });
     }
   }
   return found;

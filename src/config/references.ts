@@ -188,6 +188,7 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
     const http = dict(dict(raw).http);
     for (const field of ['url', 'headers', 'body', 'auth'])
       template(http[field], ['connectors', name, 'http', field], true);
+    template(dict(raw).settings, ['connectors', name, 'settings'], true);
   }
 
   // Rules.

@@ -432,7 +432,24 @@ export const connectorSchema = closed({
       .min(1)
       .optional()
       .describe('statuses counted as success (default `["2xx"]`); others fail and are retried'),
-  }).describe('the HTTP request'),
+  })
+    .optional()
+    .describe('the HTTP request (an HTTP connector); or give `module`'),
+  module: z
+    .string()
+    .min(1)
+    .regex(/\.(m|c)?[jt]s$/, 'a module is a .ts, .mts, .js or .mjs file')
+    .optional()
+    .describe(
+      'a TypeScript connector instead of `http`: the file (relative to this configuration) exporting a ' +
+        "`defineConnector({ name, input, run })` of this name; the call's `body` is its input",
+    ),
+  settings: templateSchema
+    .optional()
+    .describe(
+      'with `module`: settings handed to `run` as `context.settings`, resolved on the worker (may use ' +
+        '`{{ env.NAME }}`; secrets never enter history)',
+    ),
   timeout: durationSchema.optional().describe('per-attempt timeout (default `10s`)'),
   retry: retrySchema.optional(),
   idempotencyHeader: z
@@ -448,7 +465,29 @@ export const connectorSchema = closed({
   })
     .optional()
     .describe('what of the response is recorded in the entity history'),
-}).meta({ id: 'Connector', description: 'An integrated system that actions call (HTTP).' });
+})
+  .check(
+    z.superRefine((connector, ctx) => {
+      if (connector.http === undefined && connector.module === undefined)
+        ctx.addIssue({ code: 'custom', path: ['http'], message: 'a connector needs `http` (a request) or `module`' });
+      if (connector.http !== undefined && connector.module !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['module'],
+          message: 'a connector is either `http` or `module`, not both: split it into two connectors',
+        });
+      if (connector.settings !== undefined && connector.module === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['settings'],
+          message: '`settings` are for a `module` connector; an HTTP connector takes `http.headers` / `http.body`',
+        });
+    }),
+  )
+  .meta({
+    id: 'Connector',
+    description: 'An integrated system that actions call: an HTTP request (`http`) or a TypeScript module (`module`).',
+  });
 
 // ── rules ───────────────────────────────────────────────────────────────────────────────────
 

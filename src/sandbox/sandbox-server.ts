@@ -18,6 +18,13 @@ import {
   type SystemBehaviourState,
 } from './behaviour.js';
 import { DEFAULT_SANDBOX_SYSTEMS, partnerResponse, type PartnerResponse } from './partner-systems.js';
+import { startSmtpSink, type ReceivedMail, type SmtpAnswer } from './smtp-sink.js';
+import { isRetryableStatus } from '../../activities/retry-classification.js';
+
+/** The sandbox system name of the mail server. */
+export const SMTP_SYSTEM = 'smtp';
+/** Characters of a mail's text kept in the request log. */
+const MAIL_TEXT_RECORDED = 2048;
 
 export interface SandboxOptions {
   /** 0 (default) picks a free port. */
@@ -31,6 +38,11 @@ export interface SandboxOptions {
   idempotencyHeaders?: string[];
   /** Called after each request is recorded (the CLI prints it). */
   onRequest?: (request: RecordedRequest) => void;
+  /**
+   * The mail server (system `smtp`): its port (0, the default, picks a free one), or `false` for none. Mails are
+   * recorded like requests (method `SMTP`, path `MAIL TO:<…>`) and follow the same behaviours.
+   */
+  smtpPort?: number | false;
 }
 
 /** What happened to one request. */
@@ -62,6 +74,8 @@ export interface Sandbox {
   url(system: string): string;
   /** Every request recorded so far (a copy), oldest first. */
   requests(): RecordedRequest[];
+  /** The mail server's `smtp://host:port` (undefined with `smtpPort: false`). */
+  smtpUrl: string | undefined;
   /** Changes how `system` (or every system, with `*`) behaves from the next request on. */
   control(system: string, behaviour: SandboxBehaviour | string): void;
   close(): Promise<void>;
@@ -73,7 +87,8 @@ export const DEFAULT_IDEMPOTENCY_HEADERS = ['idempotency-key', 'x-idempotency-ke
 /** Starts the sandbox partner systems; resolves once the server listens. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
-  const systems = options.systems ?? [...DEFAULT_SANDBOX_SYSTEMS];
+  const httpSystems = options.systems ?? [...DEFAULT_SANDBOX_SYSTEMS];
+  const systems = options.smtpPort === false ? httpSystems : [...httpSystems, SMTP_SYSTEM];
   const keyHeaders = (options.idempotencyHeaders ?? DEFAULT_IDEMPOTENCY_HEADERS).map((h) => h.toLowerCase());
   const states = new Map<string, SystemBehaviourState>(systems.map((s) => [s, healthyState()]));
   const firstAnswers = new Map<string, PartnerResponse>();
@@ -113,7 +128,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(key !== undefined && { idempotencyKey: key }),
       duplicate: false,
     };
-    let state = states.get(system);
+    let state = httpSystems.includes(system) ? states.get(system) : undefined;
     if (!state) {
       const response = JSON.stringify({ error: `no sandbox system "${system}"; systems: ${systems.join(', ')}` });
       record({ ...base, outcome: 'not-found', status: 404, response });
@@ -182,6 +197,51 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return handlePartner(req, res, `${url.pathname}${url.search}`, body);
   };
 
+  // Mails: the same records, behaviours and idempotency as HTTP requests. A failing status becomes a temporary
+  // SMTP refusal (451) when HTTP would retry it, a permanent one (550) otherwise; "down" refuses with 421.
+  const answerMail = (mail: ReceivedMail): SmtpAnswer => {
+    const key = mail.headers['x-idempotency-key'] ?? mail.headers['idempotency-key'];
+    const base = {
+      seq: ++seq,
+      time: new Date().toISOString(),
+      system: SMTP_SYSTEM,
+      method: 'SMTP',
+      path: `MAIL TO:<${mail.to.join('>,<')}>`,
+      headers: { from: mail.from, to: mail.to.join(', '), subject: mail.subject, ...mail.headers },
+      body: mail.text.length > MAIL_TEXT_RECORDED ? `${mail.text.slice(0, MAIL_TEXT_RECORDED)}…` : mail.text,
+      ...(key !== undefined && { idempotencyKey: key }),
+      duplicate: false,
+    };
+    const state = states.get(SMTP_SYSTEM) ?? healthyState();
+    if (Date.now() < state.downUntil) {
+      record({ ...base, outcome: 'down', status: 421 });
+      return { accept: false, code: 421, message: 'sandbox smtp is down' };
+    }
+    if (state.failRemaining > 0 || state.failAlwaysStatus !== undefined) {
+      const counted = state.failRemaining > 0;
+      const status = counted ? state.failFirstStatus : (state.failAlwaysStatus ?? 503);
+      if (counted) states.set(SMTP_SYSTEM, { ...state, failRemaining: state.failRemaining - 1 });
+      const code = isRetryableStatus(status) ? 451 : 550;
+      const message = `sandbox smtp told to fail (as ${status})`;
+      record({ ...base, outcome: 'failed', status: code, response: message });
+      return { accept: false, code, message };
+    }
+    const dedupeKey = key !== undefined ? `${SMTP_SYSTEM}\u0000${key}` : undefined;
+    const first = dedupeKey !== undefined ? firstAnswers.get(dedupeKey) : undefined;
+    if (first) {
+      record({ ...base, duplicate: true, outcome: 'duplicate', status: first.status, response: first.body });
+      return { accept: true, queuedAs: first.body };
+    }
+    const queuedAs = `mail-${++accepted}`;
+    if (dedupeKey !== undefined) firstAnswers.set(dedupeKey, { status: 250, body: queuedAs });
+    record({ ...base, outcome: 'ok', status: 250, response: queuedAs });
+    return { accept: true, queuedAs };
+  };
+  const smtp =
+    options.smtpPort === false
+      ? undefined
+      : await startSmtpSink({ host, port: options.smtpPort ?? 0, answer: answerMail });
+
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, JSON.stringify({ error: String(err) }));
@@ -195,8 +255,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port,
     url: (system) => `http://${host}:${port}/${system}`,
     requests: () => records.map((r) => ({ ...r, headers: { ...r.headers } })),
+    smtpUrl: smtp?.url,
     control,
     close: async () => {
+      await smtp?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
       if (log) {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
 import { Client } from '@temporalio/client';
 import type { EngineEvent } from '../rules/types.js';
+import type { DefinedConnector } from '../sdk/define-connector.js';
 import type { ConfigStore } from './config-store.js';
 import { connectorWorkerOptions } from './connector-workers.js';
 import { builtWorkflowBundlePath, workflowPreloadModules, workflowsPath } from './workflows-path.js';
@@ -24,6 +25,8 @@ export interface EngineWorkerOptions {
   deliverer: { send(events: EngineEvent[]): Promise<unknown> };
   /** The client `start` / `signal` actions use (default: the deliverer's, when it has one). */
   client?: Client;
+  /** TypeScript connectors by name (loadConnectorModules over the configuration file). */
+  connectorModules?: ReadonlyMap<string, DefinedConnector>;
   /**
    * A prebuilt bundle (tests build one per run); default: the one `npm run build` made beside the compiled
    * code, else (running from the TypeScript sources) bundle `workflows/` at start.
@@ -65,6 +68,7 @@ export async function createEngineWorkers(options: EngineWorkerOptions): Promise
     configStore: options.configStore,
     deliverer: options.deliverer,
     ...(clientOf(options) && { client: clientOf(options) }),
+    ...(options.connectorModules && { connectorModules: options.connectorModules }),
   });
   const workflowBundle =
     options.workflowBundle ??

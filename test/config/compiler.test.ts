@@ -47,7 +47,11 @@ describe('compiling the reference config', () => {
     expect([...ops].sort()).toEqual(['append', 'increment', 'merge', 'remove', 'set']);
     const auths = new Set(Object.values(config.sources).map((s) => s.auth.type));
     expect([...auths].sort()).toEqual(['apiKey', 'hubSignature', 'none', 'standardWebhooks', 'webhookOnly']);
-    const outgoing = new Set(Object.values(config.connectors).map((c) => c.http.auth?.type));
+    const outgoing = new Set(
+      Object.values(config.connectors)
+        .filter((c) => c.http)
+        .map((c) => c.http?.auth?.type),
+    );
     expect([...outgoing].sort()).toEqual(['basic', 'bearer', 'standardWebhooks']);
   });
 

@@ -15,8 +15,8 @@ describe('buildGraph', () => {
     const count = (kind: string) => nodes.filter((n) => n.kind === kind).length;
     expect(count('source')).toBe(6);
     expect(count('event')).toBe(11);
-    expect(count('rule')).toBe(14);
-    expect(count('connector')).toBe(3);
+    expect(count('rule')).toBe(15);
+    expect(count('connector')).toBe(4);
     expect(count('entity')).toBe(2);
     expect(new Set(nodes.map((n) => n.id)).size).toBe(nodes.length);
   });
@@ -61,7 +61,7 @@ describe('graph renderers', () => {
   it('html: one self-contained page with an inline SVG and nothing fetched from outside', () => {
     const html = toHtml(buildGraph(config), config.name);
     expect(html).toContain('<svg');
-    expect(html.match(/<g class="node /g)?.length).toBe(36);
+    expect(html.match(/<g class="node /g)?.length).toBe(38);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/<link\b|<script\s+src|@import|url\(\s*["']?http/i);
   });

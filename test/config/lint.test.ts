@@ -213,6 +213,7 @@ describe('hunt lint analysis', () => {
         'PAYOUTS_PASSWORD',
         'LEADERBOARD_URL',
         'LEADERBOARD_SIGNING_SECRET',
+        'CERTIFICATE_SMTP_URL',
       ]),
     );
   });

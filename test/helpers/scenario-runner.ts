@@ -20,9 +20,10 @@ export async function readScenario(file: string): Promise<SimulationEvent[]> {
     .map((line) => JSON.parse(line) as SimulationEvent);
 }
 
-/** Env for the reference config: sandbox URLs plus placeholder secrets (nothing here is a real secret). */
-export function referenceEnv(sandboxUrl: (system: string) => string): Record<string, string> {
+/** Env for the reference config: sandbox URLs (and mail server) plus placeholder secrets (nothing here is a real secret). */
+export function referenceEnv(sandboxUrl: (system: string) => string, smtpUrl?: string): Record<string, string> {
   return {
+    ...(smtpUrl !== undefined && { CERTIFICATE_SMTP_URL: smtpUrl }),
     MAILER_URL: sandboxUrl('mailer'),
     PAYOUTS_URL: sandboxUrl('payouts'),
     LEADERBOARD_URL: sandboxUrl('leaderboard'),

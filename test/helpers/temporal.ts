@@ -18,6 +18,7 @@ import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
 import { freePort } from './free-port.js';
 import { installSdkTestLogger } from './sdk-log.js';
+import type { DefinedConnector } from '../../src/sdk/define-connector.js';
 
 export interface TemporalTestContext {
   address: string;
@@ -117,6 +118,8 @@ export async function startTestEngine(
     registry?: boolean;
     /** Another server than the run's shared one (see startPrivateTemporal). */
     context?: TemporalTestContext;
+    /** TypeScript connectors by name, as the worker loads them (loadConnectorModules). */
+    connectorModules?: ReadonlyMap<string, DefinedConnector>;
   } = {},
 ): Promise<TestEngine> {
   const ctx = options.context ?? (await temporalTestContext());
@@ -137,6 +140,7 @@ export async function startTestEngine(
     env: options.env ?? {},
     deliverer: delivery,
     workflowBundle: workflowBundle(),
+    ...(options.connectorModules && { connectorModules: options.connectorModules }),
   });
   const running = workers.run();
   return {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCompiledConfig } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
+import { loadConnectorModules, type ConnectorModules } from '../../src/config/connector-modules.js';
 import { simulate } from '../../src/rules/simulate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server.js';
 import { firingsQuery, stateQuery, tracesQuery } from '../../src/contract/messages.js';
@@ -14,10 +15,13 @@ import { startTestEngine, uniqueName } from '../helpers/temporal.js';
 
 let sandbox: Sandbox;
 let config: CompiledConfig;
+let connectorModules: ConnectorModules;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
   config = await loadCompiledConfig('examples/treasure-hunt/hunt.yaml');
+  // The certificates connector is TypeScript: the worker runs it as it does in production.
+  connectorModules = (await loadConnectorModules(config, 'examples/treasure-hunt/hunt.yaml')).modules;
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -25,7 +29,10 @@ afterAll(async () => {
 
 describe.each(['happy-path', 'stuck-and-locked-out', 'cancelled-hunt'])('scenario %s', (scenario) => {
   it('gives the same state and actions through Temporal as through the simulator', async () => {
-    const engine = await startTestEngine(config, { env: referenceEnv((s) => sandbox.url(s)) });
+    const engine = await startTestEngine(config, {
+      env: referenceEnv((s) => sandbox.url(s), sandbox.smtpUrl),
+      connectorModules,
+    });
     try {
       // Ingest would refuse unroutable events (the simulator shows them as such): both sides get the routable ones.
       const scenarioEvents = await readScenario(`examples/treasure-hunt/scenarios/${scenario}.jsonl`);

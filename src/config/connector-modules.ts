@@ -1,0 +1,86 @@
+/**
+ * Loads the TypeScript connectors a configuration names (`connectors.<name>.module`), for the worker (which runs
+ * them) and for `hunt validate` (which checks them). A module is a path relative to the configuration file; it is
+ * imported with tsx's `tsImport`, which compiles TypeScript on the fly (esbuild underneath) in an isolated
+ * namespace, so it works the same from the compiled worker in dist/ and from the sources under tsx, without
+ * registering a loader for the rest of the process. The module must export a `defineConnector` value whose
+ * `name` is the connector's.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isDefinedConnector, type DefinedConnector } from '../sdk/define-connector.js';
+import type { CompiledConfig } from './compiled.js';
+
+export type ConnectorModuleLoad =
+  { ok: true; connector: DefinedConnector; file: string } | { ok: false; reason: string };
+
+// One import per file per process: configs are compiled often (validate, lint, the worker), modules change rarely.
+const imported = new Map<string, Promise<Record<string, unknown>>>();
+
+/** The absolute file of a connector module written relative to the configuration file. */
+export function connectorModuleFile(configFile: string, modulePath: string): string {
+  return path.resolve(path.dirname(path.resolve(configFile)), modulePath);
+}
+
+/** Loads one connector's module and finds its `defineConnector` export; never throws. */
+export async function loadConnectorModule(
+  configFile: string,
+  connectorName: string,
+  modulePath: string,
+): Promise<ConnectorModuleLoad> {
+  const file = connectorModuleFile(configFile, modulePath);
+  if (!existsSync(file)) return { ok: false, reason: `module ${modulePath} not found (looked for ${file})` };
+  let exports: Record<string, unknown>;
+  try {
+    let loading = imported.get(file);
+    if (!loading) {
+      const { tsImport } = await import('tsx/esm/api');
+      loading = tsImport(pathToFileURL(file).href, import.meta.url) as Promise<Record<string, unknown>>;
+      imported.set(file, loading);
+      void loading.catch(() => imported.delete(file));
+    }
+    exports = await loading;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { ok: false, reason: `module ${modulePath} cannot be loaded: ${reason}` };
+  }
+  const defined = Object.entries(exports).filter((entry): entry is [string, DefinedConnector] =>
+    isDefinedConnector(entry[1]),
+  );
+  const match = defined.find(([, connector]) => connector.name === connectorName);
+  if (match) return { ok: true, connector: match[1], file };
+  if (defined.length > 0) {
+    const names = defined.map(([exported, c]) => `"${c.name}" (export ${exported})`).join(', ');
+    return {
+      ok: false,
+      reason: `module ${modulePath} exports no defineConnector named "${connectorName}", only ${names}: rename one or the connector`,
+    };
+  }
+  const names = Object.keys(exports);
+  return {
+    ok: false,
+    reason:
+      `module ${modulePath} exports no defineConnector({ name: "${connectorName}", … })` +
+      (names.length > 0 ? ` (its exports: ${names.join(', ')})` : ' (it exports nothing)'),
+  };
+}
+
+/** A configuration's TypeScript connectors by name, as the worker runs them. */
+export type ConnectorModules = ReadonlyMap<string, DefinedConnector>;
+
+/** Loads every TypeScript connector of a configuration; `problems` lists those that failed, by connector. */
+export async function loadConnectorModules(
+  config: CompiledConfig,
+  configFile: string,
+): Promise<{ modules: Map<string, DefinedConnector>; problems: Array<{ connector: string; reason: string }> }> {
+  const modules = new Map<string, DefinedConnector>();
+  const problems: Array<{ connector: string; reason: string }> = [];
+  for (const connector of Object.values(config.connectors)) {
+    if (!connector.module) continue;
+    const loaded = await loadConnectorModule(configFile, connector.name, connector.module.path);
+    if (loaded.ok) modules.set(connector.name, loaded.connector);
+    else problems.push({ connector: connector.name, reason: loaded.reason });
+  }
+  return { modules, problems };
+}
