@@ -65,6 +65,13 @@ export function buildGraph(config: CompiledConfig): ConfigGraph {
         if (action.kind === 'call')
           edge(nodeId('rule', rule.id), nodeId('connector', action.connector), `${prefix}${action.summary ?? 'calls'}`);
         if (action.kind === 'emit') edge(nodeId('rule', rule.id), nodeId('event', action.type), `${prefix}emits`);
+        // What a call answered, or how a started workflow ended, comes back as an event of the entity.
+        if (action.kind === 'call' && action.result)
+          for (const [outcome, type] of Object.entries(action.result))
+            edge(nodeId('rule', rule.id), nodeId('event', type), `${prefix}${action.connector} ${outcome}`);
+        if (action.kind === 'start')
+          for (const [outcome, type] of Object.entries(action.result ?? {}))
+            edge(nodeId('rule', rule.id), nodeId('event', type), `${prefix}${action.workflow} ${outcome}`);
         const entity = ruleEntity(config, rule);
         if (action.kind === 'set' && entity)
           edge(nodeId('rule', rule.id), nodeId('entity', entity), `${prefix}sets state`);

@@ -3,7 +3,7 @@
  * legal but probably wrong — events nobody uses, rules that can never fire, `emit` loops,
  * duplicated or shadowed rules, fields the schemas do not declare, unset environment variables.
  */
-import type { CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
+import type { CompiledAction, CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
 import { observedTypes } from './compiler.js';
 import { entitiesReachedBy, ruleEntity } from '../rules/event-reach.js';
 import { keyPathsOf } from '../rules/routing.js';
@@ -76,11 +76,14 @@ export function lintConfig(config: CompiledConfig, options: LintOptions = {}): L
 }
 
 function emittedTypes(config: CompiledConfig): Set<string> {
-  return new Set(
-    config.rules.flatMap((rule) =>
-      [...rule.then, ...rule.onFailure].flatMap((a) => (a.kind === 'emit' ? [a.type] : [])),
-    ),
-  );
+  // A call's or a started workflow's `result` events are produced by the rule as surely as its emits.
+  const produced = (a: CompiledAction): string[] => {
+    if (a.kind === 'emit') return [a.type];
+    if (a.kind === 'call' && a.result) return Object.values(a.result);
+    if (a.kind === 'start' && a.result) return Object.values(a.result);
+    return [];
+  };
+  return new Set(config.rules.flatMap((rule) => [...rule.then, ...rule.onFailure].flatMap(produced)));
 }
 
 /** Events no rule observes and that change no state: accepted, then nothing happens. */
