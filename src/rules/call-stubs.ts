@@ -18,9 +18,7 @@ export type StubbedResponses = Record<string, StubbedAnswer | StubbedAnswer[]>;
 
 /** What a stubbed call gives: a response, or a failure (or, for a started workflow, no outcome yet). */
 export type StubOutcome =
-  | { ok: true; response: CallResponse }
-  | { ok: false; failure: CallFailureInfo }
-  | { ok: 'pending' };
+  { ok: true; response: CallResponse } | { ok: false; failure: CallFailureInfo } | { ok: 'pending' };
 
 /** Hands out stubbed answers in call order per connector. */
 export class CallStubs {

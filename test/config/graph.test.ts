@@ -40,13 +40,21 @@ describe('buildGraph', () => {
     });
     expect(edges).toContainEqual({ from: 'rule:retire-team', to: 'entity:team', label: 'ends' });
     // Result events: a call's answer and a started workflow's outcome come back from the rule that made them.
-    expect(edges).toContainEqual({ from: 'rule:pay-winner', to: 'event:payouts.responded', label: 'payouts responded' });
+    expect(edges).toContainEqual({
+      from: 'rule:pay-winner',
+      to: 'event:payouts.responded',
+      label: 'payouts responded',
+    });
     expect(edges).toContainEqual({
       from: 'rule:finish-hunt',
       to: 'event:prize.shipped',
       label: 'prizeFulfilment completed',
     });
-    expect(edges).toContainEqual({ from: 'rule:finish-hunt', to: 'event:prize.failed', label: 'prizeFulfilment failed' });
+    expect(edges).toContainEqual({
+      from: 'rule:finish-hunt',
+      to: 'event:prize.failed',
+      label: 'prizeFulfilment failed',
+    });
     expect(edges).toContainEqual({ from: 'event:team.joined', to: 'entity:hunt', label: 'updates state' });
   });
 });
