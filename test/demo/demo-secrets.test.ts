@@ -13,12 +13,14 @@ describe('readDemoSecrets', () => {
         PAYMENTS_WEBHOOK_SECRET: 'whsec_file',
         SCANNER_API_KEY: 'scan-file',
         GAME_SIGNING_SECRET: 'game-file',
+        ADMIN_API_KEY: 'admin-file',
       }),
     );
     expect(await readDemoSecrets(dir, { SCANNER_API_KEY: 'scan-env' })).toEqual({
       payments: 'whsec_file',
       scanners: 'scan-env',
       game: 'game-file',
+      admin: 'admin-file',
     });
     await fs.rm(dir, { recursive: true, force: true });
   });
