@@ -4,7 +4,7 @@
  * duplicated or shadowed rules, fields the schemas do not declare, unset environment variables.
  */
 import type { CompiledAction, CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
-import { observedTypes } from './compiler.js';
+import { observedTypes, resultEventTypes } from './compiler.js';
 import { entitiesReachedBy, ruleEntity } from '../rules/event-reach.js';
 import { keyPathsOf } from '../rules/routing.js';
 import { joinLeaves } from './join-expression.js';
@@ -79,9 +79,7 @@ function emittedTypes(config: CompiledConfig): Set<string> {
   // A call's or a started workflow's `result` events are produced by the rule as surely as its emits.
   const produced = (a: CompiledAction): string[] => {
     if (a.kind === 'emit') return [a.type];
-    if (a.kind === 'call' && a.result) return Object.values(a.result);
-    if (a.kind === 'start' && a.result) return Object.values(a.result);
-    return [];
+    return resultEventTypes(a).map((r) => r.type);
   };
   return new Set(config.rules.flatMap((rule) => [...rule.then, ...rule.onFailure].flatMap(produced)));
 }
