@@ -4,13 +4,15 @@
  * `finish-hunt` rule starts. That code is the team's, not the engine's — so the engine's workers do not run it;
  * `npm start` hosts it here, beside the sandbox partners, on every task queue the configuration starts it on.
  *
- * The workflow code is bundled once per content (bundleWorkflowCode) and the bundle kept under the state
- * directory, so a restart — from the TypeScript sources or the compiled build in dist/ — reuses it.
+ * The module is found beside the configuration (`<config dir>/workflows/prize-fulfilment.ts`), so the sources and
+ * any compiled build (dist/, the image) find the same file. Its code is bundled once per content
+ * (bundleWorkflowCode, which compiles the TypeScript itself) and the bundle kept under the state directory, so a
+ * restart reuses it.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { CompiledConfig } from '../config/compiled.js';
@@ -18,13 +20,10 @@ import type { CompiledConfig } from '../config/compiled.js';
 /** The workflow type the example's module exports. */
 export const PRIZE_WORKFLOW = 'prizeFulfilment';
 
-// Three levels up from dist/src/sandbox/, two from src/sandbox/: the project root either way.
-const fromDist = import.meta.url.endsWith('.js');
-
-/** The example's workflow module (TypeScript: the bundler compiles it, from the sources and from dist/ alike). */
-export const prizeWorkflowsPath = fileURLToPath(
-  new URL(`${fromDist ? '../../../' : '../../'}examples/treasure-hunt/workflows/prize-fulfilment.ts`, import.meta.url),
-);
+/** The team's prize workflow module for a configuration file: `<its dir>/workflows/prize-fulfilment.ts`. */
+export function prizeWorkflowsPath(configPath: string): string {
+  return path.join(path.dirname(path.resolve(configPath)), 'workflows', 'prize-fulfilment.ts');
+}
 
 /** The task queues the configuration's `start` actions start the prize workflow on. */
 export function prizeTaskQueues(config: CompiledConfig): string[] {
@@ -36,6 +35,8 @@ export function prizeTaskQueues(config: CompiledConfig): string[] {
 }
 
 export interface PrizeWorkerOptions {
+  /** The workflow module (prizeWorkflowsPath of the configuration). */
+  workflowsPath: string;
   connection: NativeConnection;
   namespace: string;
   taskQueues: string[];
@@ -53,11 +54,13 @@ export interface PrizeWorkers {
 }
 
 /** Bundles the example's workflow code, or reads the bundle made from the same source before. */
-export async function prizeWorkflowBundle(cacheDir: string | undefined, logger: Logger): Promise<{ code: string }> {
-  const source = await fs.readFile(prizeWorkflowsPath);
-  const sdk = JSON.parse(
-    await fs.readFile(fileURLToPath(import.meta.resolve('@temporalio/worker/package.json')), 'utf8'),
-  ) as { version: string };
+export async function prizeWorkflowBundle(
+  workflowsPath: string,
+  cacheDir: string | undefined,
+  logger: Logger,
+): Promise<{ code: string }> {
+  const source = await fs.readFile(workflowsPath);
+  const sdk = createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string };
   const digest = createHash('sha256').update(source).update(sdk.version).digest('hex').slice(0, 16);
   const cached = cacheDir && path.join(cacheDir, `prize-workflow-bundle-${digest}.js`);
   if (cached) {
@@ -67,10 +70,10 @@ export async function prizeWorkflowBundle(cacheDir: string | undefined, logger: 
     });
     if (code !== undefined) return { code };
   }
-  logger.info({ workflows: prizeWorkflowsPath }, 'bundling the example prize fulfilment workflow');
+  logger.info({ workflows: workflowsPath }, 'bundling the team’s prize fulfilment workflow');
   const quiet = () => {};
   const { code } = await bundleWorkflowCode({
-    workflowsPath: prizeWorkflowsPath,
+    workflowsPath,
     logger: {
       trace: quiet,
       debug: quiet,
@@ -91,9 +94,22 @@ export async function prizeWorkflowBundle(cacheDir: string | undefined, logger: 
 
 /** Starts one worker per task queue for the example's prize fulfilment workflow. */
 export async function startPrizeWorkers(options: PrizeWorkerOptions): Promise<PrizeWorkers> {
-  const { connection, namespace, taskQueues, logger } = options;
-  if (taskQueues.length === 0) return { taskQueues, stop: () => Promise.resolve(), done: Promise.resolve() };
-  const workflowBundle = await prizeWorkflowBundle(options.cacheDir, logger);
+  const { connection, namespace, taskQueues, logger, workflowsPath } = options;
+  const none: PrizeWorkers = { taskQueues: [], stop: () => Promise.resolve(), done: Promise.resolve() };
+  if (taskQueues.length === 0) return none;
+  const found = await fs.access(workflowsPath).then(
+    () => true,
+    () => false,
+  );
+  if (!found) {
+    // A configuration of another team: its workers are its own business; say why nothing runs the workflow here.
+    logger.warn(
+      { taskQueues, workflows: workflowsPath },
+      `the configuration starts ${PRIZE_WORKFLOW}, but there is no ${workflowsPath} for the sandbox to run`,
+    );
+    return none;
+  }
+  const workflowBundle = await prizeWorkflowBundle(workflowsPath, options.cacheDir, logger);
   const workers = await Promise.all(
     taskQueues.map((taskQueue) => Worker.create({ connection, namespace, taskQueue, workflowBundle })),
   );

@@ -17,6 +17,7 @@ import type { EngineEvent } from '../../src/rules/types.js';
 import {
   prizeTaskQueues,
   prizeWorkflowBundle,
+  prizeWorkflowsPath,
   startPrizeWorkers,
   type PrizeWorkers,
 } from '../../src/sandbox/prize-worker.js';
@@ -82,6 +83,7 @@ beforeAll(async () => {
   cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-prize-bundle-'));
   const ctx = await temporalTestContext();
   prizes = await startPrizeWorkers({
+    workflowsPath: prizeWorkflowsPath('examples/treasure-hunt/hunt.yaml'),
     connection: ctx.nativeConnection,
     namespace: ctx.namespace,
     taskQueues: prizeTaskQueues(config),
@@ -203,13 +205,31 @@ describe('the reference configuration: transfer id and prize fulfilment', () => 
     );
   }, 180_000);
 
+  it('finds the workflow beside the configuration, and runs nothing (saying why) for a configuration without it', async () => {
+    expect(prizeWorkflowsPath('examples/treasure-hunt/hunt.yaml')).toBe(
+      path.resolve('examples/treasure-hunt/workflows/prize-fulfilment.ts'),
+    );
+    const warnings: string[] = [];
+    const ctx = await temporalTestContext();
+    const none = await startPrizeWorkers({
+      workflowsPath: prizeWorkflowsPath('examples/incidents/incidents.yaml'),
+      connection: ctx.nativeConnection,
+      namespace: ctx.namespace,
+      taskQueues: [uniqueName('prizes')],
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }),
+    });
+    expect(none.taskQueues).toEqual([]);
+    await none.stop();
+    expect(warnings.join('')).toContain('examples/incidents/workflows/prize-fulfilment.ts');
+  });
+
   it('bundles the prize workflow once: a second start reads the bundle kept in the cache directory', async () => {
     const files = (await fs.readdir(cacheDir)).filter((f) => f.startsWith('prize-workflow-bundle-'));
     expect(files).toHaveLength(1);
     const kept = await fs.readFile(path.join(cacheDir, files[0]!), 'utf8');
     // Marked, so reading it back (not bundling again) is what the second call can only have done.
     await fs.writeFile(path.join(cacheDir, files[0]!), `${kept}\n// kept`);
-    const again = await prizeWorkflowBundle(cacheDir, logger);
+    const again = await prizeWorkflowBundle(prizeWorkflowsPath('examples/treasure-hunt/hunt.yaml'), cacheDir, logger);
     expect(again.code.endsWith('// kept')).toBe(true);
   });
 });
