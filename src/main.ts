@@ -17,6 +17,7 @@ import { devSecrets } from './dev/dev-secrets.js';
 import { buildIngestServer } from './ingest/ingest-server.js';
 import { kafkaSourceNames, startKafkaSources } from './ingest/kafka/kafka-sources.js';
 import { createLogger, installTemporalLogger } from './logging/logger.js';
+import { prizeTaskQueues, prizeWorkflowsPath, startPrizeWorkers } from './sandbox/prize-worker.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox-server.js';
 import { loadSettings, type Settings } from './settings/settings.js';
 import { connectClient, connectWorker } from './settings/temporal-connection.js';
@@ -118,6 +119,20 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       await nativeConnection.close();
     });
     logger.info({ taskQueue: settings.HUNT_TASK_QUEUE }, 'worker running');
+
+    // The sandbox also stands in for the team's own Temporal worker: the prize workflow its rules start.
+    if (sandbox) {
+      const prizes = await startPrizeWorkers({
+        workflowsPath: prizeWorkflowsPath(settings.configPath),
+        connection: nativeConnection,
+        namespace: settings.TEMPORAL_NAMESPACE,
+        taskQueues: prizeTaskQueues(config),
+        cacheDir: `${settings.stateDir}/cache`,
+        logger,
+      });
+      running.push(prizes.done);
+      cleanups.push(() => prizes.stop());
+    }
   }
 
   if (settings.HUNT_ROLE !== 'worker') {

@@ -6,6 +6,8 @@ import type { StubbedResponses } from '../rules/call-stubs.js';
 import { CliError } from './cli-error.js';
 
 const answerSchema = z.union([
+  // A started workflow (`workflow:<type>`) that has not finished when the simulation ends.
+  z.strictObject({ pending: z.literal(true) }),
   z.strictObject({
     fail: z.string().min(1),
     type: z.string().min(1).optional(),
@@ -41,7 +43,7 @@ export async function readResponsesFile(path: string): Promise<StubbedResponses>
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(file)';
     throw new CliError(
-      `${path}: ${where}: ${issue?.message ?? 'invalid'}; write connector: { status, headers, body } or { fail: "why" }, or a list of them`,
+      `${path}: ${where}: ${issue?.message ?? 'invalid'}; write connector: { status, headers, body } or { fail: "why" } (workflow:<type>: also { pending: true }), or a list of them`,
     );
   }
   return parsed.data;

@@ -334,6 +334,20 @@ function compileTiming(rule: RuleInput): RuleTiming | undefined {
   return undefined;
 }
 
+/** The events an action records as its outcome: a call's `responded`/`failed`, a started workflow's `completed`/`failed`. */
+export function resultEventTypes(action: CompiledAction): Array<{ outcome: string; type: string }> {
+  const out: Array<{ outcome: string; type: string }> = [];
+  if (action.kind === 'call') {
+    if (action.result?.responded) out.push({ outcome: 'responded', type: action.result.responded });
+    if (action.result?.failed) out.push({ outcome: 'failed', type: action.result.failed });
+  }
+  if (action.kind === 'start') {
+    if (action.result?.completed) out.push({ outcome: 'completed', type: action.result.completed });
+    if (action.result?.failed) out.push({ outcome: 'failed', type: action.result.failed });
+  }
+  return out;
+}
+
 /**
  * The event types a call's `result` names. `true` takes `<connector>.responded` / `<connector>.failed`, each only
  * when declared under `events` (references.ts requires at least one), so a config opts into the failure event by

@@ -3,6 +3,7 @@
  * back in and entities as the things events fold into. Drawn by `hunt graph`, reused by the live map.
  */
 import type { CompiledConfig, CompiledRule } from './compiled.js';
+import { resultEventTypes } from './compiler.js';
 import { joinLeaves } from './join-expression.js';
 import { reachesOf, reachesSeveral, ruleEntity } from '../rules/event-reach.js';
 import { cancellers } from '../rules/timing-behaviours.js';
@@ -65,6 +66,10 @@ export function buildGraph(config: CompiledConfig): ConfigGraph {
         if (action.kind === 'call')
           edge(nodeId('rule', rule.id), nodeId('connector', action.connector), `${prefix}${action.summary ?? 'calls'}`);
         if (action.kind === 'emit') edge(nodeId('rule', rule.id), nodeId('event', action.type), `${prefix}emits`);
+        // What a call answered, or how a started workflow ended, comes back as an event of the entity.
+        const by = action.kind === 'call' ? action.connector : action.kind === 'start' ? action.workflow : '';
+        for (const { outcome, type } of resultEventTypes(action))
+          edge(nodeId('rule', rule.id), nodeId('event', type), `${prefix}${by} ${outcome}`);
         const entity = ruleEntity(config, rule);
         if (action.kind === 'set' && entity)
           edge(nodeId('rule', rule.id), nodeId('entity', entity), `${prefix}sets state`);

@@ -3,8 +3,8 @@
  * legal but probably wrong — events nobody uses, rules that can never fire, `emit` loops,
  * duplicated or shadowed rules, fields the schemas do not declare, unset environment variables.
  */
-import type { CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
-import { observedTypes } from './compiler.js';
+import type { CompiledAction, CompiledConfig, CompiledRule, EventRef, Json, JsonObject } from './compiled.js';
+import { observedTypes, resultEventTypes } from './compiler.js';
 import { entitiesReachedBy, ruleEntity } from '../rules/event-reach.js';
 import { keyPathsOf } from '../rules/routing.js';
 import { joinLeaves } from './join-expression.js';
@@ -76,11 +76,12 @@ export function lintConfig(config: CompiledConfig, options: LintOptions = {}): L
 }
 
 function emittedTypes(config: CompiledConfig): Set<string> {
-  return new Set(
-    config.rules.flatMap((rule) =>
-      [...rule.then, ...rule.onFailure].flatMap((a) => (a.kind === 'emit' ? [a.type] : [])),
-    ),
-  );
+  // A call's or a started workflow's `result` events are produced by the rule as surely as its emits.
+  const produced = (a: CompiledAction): string[] => {
+    if (a.kind === 'emit') return [a.type];
+    return resultEventTypes(a).map((r) => r.type);
+  };
+  return new Set(config.rules.flatMap((rule) => [...rule.then, ...rule.onFailure].flatMap(produced)));
 }
 
 /** Events no rule observes and that change no state: accepted, then nothing happens. */

@@ -2,7 +2,9 @@
  * The scripted demo hunt, played against a running engine over its public HTTP API, as the real
  * partner systems would: three teams register and pay (Standard Webhooks), get cleared, scan
  * checkpoints (API key) and answer riddles (hub signature). One team gets stuck and is nudged, one is
- * locked out for wrong answers, one partner call fails and is retried, one team wins and is paid.
+ * locked out for wrong answers, one partner call fails and is retried, one team wins and is paid (the
+ * payout's transfer id lands in its state), and its prize goes through the team's own prize fulfilment
+ * workflow: started by a rule, signalled when the warehouse packs it, its shipment folded into the team.
  * Every key carries a run id, so the demo can be played again against the same engine.
  */
 import { createHttpSender, type HttpSender } from '../client/http-sender.js';
@@ -64,7 +66,18 @@ export interface DemoSummary {
   shop: { hints: number; mailed: number };
   lockedOut: boolean;
   paid: boolean;
+  /** The winner's prize: the payout's transfer id and the prize workflow's shipment; absent without the sandbox. */
+  prize?: DemoPrize;
   liveMapUrl: string;
+}
+
+export interface DemoPrize {
+  team: string;
+  transferId: string;
+  workflowId: string;
+  /** The prize workflow's page in the Temporal Web UI. */
+  webUiUrl: string;
+  trackingId: string;
 }
 
 /** The engine did something other than what the demo expects (it says what and where to look). */
@@ -82,15 +95,12 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
   const counts = await fetchJson<LiveCounts>(`${base}/live-map/counts`, 'the engine (is `npm start` running?)');
   const speed = counts.config.demoSpeed ?? 1;
   const hunt = `demo-${runId}`;
+  const webUiPage = (workflowId: string) =>
+    `${options.webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   const team = (name: string, role: TeamRole): DemoTeam => {
     const key = `${name}-${runId}`;
     const workflowId = `team/${key}`;
-    return {
-      key,
-      role,
-      workflowId,
-      webUiUrl: `${options.webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}`,
-    };
+    return { key, role, workflowId, webUiUrl: webUiPage(workflowId) };
   };
   const [winner, stuck, guessers] = [
     team('red-foxes', 'winner'),
@@ -101,9 +111,16 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
   const email = (t: DemoTeam) => `captain@${t.key}.example`;
 
   // Payments come from Stripe in Stripe's own shape (sendStripePayment); the apps send CloudEvents.
-  const senders: Record<'scanners' | 'game', HttpSender> = {
+  const senders: Record<'scanners' | 'game' | 'admin', HttpSender> = {
     scanners: createHttpSender({ url: base, source: 'scanners', apiKey: secrets.scanners, wait: true }),
     game: createHttpSender({ url: base, source: 'game', hubSecret: secrets.game, wait: true }),
+    admin: createHttpSender({
+      url: base,
+      source: 'admin',
+      apiKey: secrets.admin,
+      apiKeyHeader: 'x-admin-key',
+      wait: true,
+    }),
   };
   let eventsSent = 0;
   const send = async (source: keyof typeof senders, type: string, data: Record<string, unknown>, what: string) => {
@@ -123,6 +140,20 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
         throw new DemoError(
           `waited ${formatDuration(timeoutMs)} for ${what}; see ${sandbox.url}/_requests and the worker's log`,
         );
+      await sleep(250);
+    }
+  };
+  /** Polls a team's state (GET /entities/team/<key>) until `test` holds. */
+  const waitForState = async (t: DemoTeam, what: string, test: (state: Record<string, unknown>) => boolean) => {
+    const deadline = performance.now() + 60_000;
+    for (;;) {
+      const view = await fetchJson<{ state: Record<string, unknown> }>(
+        `${base}/entities/team/${encodeURIComponent(t.key)}`,
+        `the state of ${t.workflowId}`,
+      ).catch(() => undefined);
+      if (view && test(view.state)) return view.state;
+      if (performance.now() > deadline)
+        throw new DemoError(`waited 1m for ${what} in ${t.workflowId}; see ${t.webUiUrl} and the worker's log`);
       await sleep(250);
     }
   };
@@ -267,9 +298,41 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
   const paid = sandbox !== undefined;
   if (sandbox) log(`    ✓ payouts paid ${winner.key} 500 EUR; the leaderboard was updated`);
 
+  let prize: DemoPrize | undefined;
+  log(`  8. ${winner.key}'s prize: the team's own prize fulfilment workflow, started by the finish-hunt rule`);
+  if (sandbox) {
+    const started = await waitForState(
+      winner,
+      'the transfer id and the started prize workflow',
+      (s) => typeof s.transferId === 'string' && typeof s.prizeWorkflow === 'string',
+    );
+    const transferId = String(started.transferId);
+    const workflowId = String(started.prizeWorkflow);
+    log(`    ✓ the payout's transfer id ${transferId} is in ${winner.key}'s state (the payouts call's result)`);
+    log(`    ✓ prize workflow started (id = the start action's idempotency key): ${webUiPage(workflowId)}`);
+    await send(
+      'admin',
+      'prize.packed',
+      { teamId: winner.key, carrier: 'dhl' },
+      `the warehouse packed ${winner.key}'s prize (carrier dhl) → the rule signals the workflow`,
+    );
+    const done = await waitForState(
+      winner,
+      'the prize workflow’s outcome',
+      (s) => s.prizeStatus === 'shipped' || s.prizeStatus === 'failed',
+    );
+    if (done.prizeStatus !== 'shipped')
+      throw new DemoError(`${winner.key}'s prize failed: ${String(done.prizeError)}; see ${webUiPage(workflowId)}`);
+    const trackingId = String(done.trackingId);
+    prize = { team: winner.key, transferId, workflowId, webUiUrl: webUiPage(workflowId), trackingId };
+    log(`    ✓ the workflow completed: prize.shipped folded into ${winner.key}'s state, tracking ${trackingId}`);
+  } else {
+    log('    … no sandbox reachable: its prize worker (the team’s own code) is not running, so nothing ships');
+  }
+
   const nudgeWindow = Math.max(500, Math.round(NUDGE_WINDOW_MS / speed));
   let nudge: DemoSummary['nudge'] = { dueInMs: nudgeWindow };
-  log(`  8. ${stuck.key} stops scanning: the nudge comes after ${formatDuration(nudgeWindow)} of quiet`);
+  log(`  9. ${stuck.key} stops scanning: the nudge comes after ${formatDuration(nudgeWindow)} of quiet`);
   if (sandbox && nudgeWindow <= options.nudgeTimeoutMs) {
     await waitForRequests(
       `the nudge to ${stuck.key}`,
@@ -314,6 +377,7 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
     shop,
     lockedOut,
     paid,
+    ...(prize && { prize }),
     liveMapUrl: `${base}/`,
   };
 }
@@ -344,10 +408,14 @@ export function formatDemoSummary(summary: DemoSummary): string {
           .join(', ')}), ${summary.calls.failed} failed and retried`
       : '  calls made    (no sandbox reachable: not counted)',
     `  shop          ${summary.shop.hints} hints bought (Shopify orders/paid), ${summary.shop.mailed} mailed (throttled to one per 10m)`,
+    summary.prize
+      ? `  prize         ${summary.prize.team}: transfer ${summary.prize.transferId}, shipped (tracking ${summary.prize.trackingId})`
+      : '  prize         (no sandbox reachable: not fulfilled)',
     `  nudge         ${summary.nudge === 'seen' ? 'sent to the stuck team' : `due ${formatDuration(summary.nudge.dueInMs)} after its last scan`}`,
     '',
     '  Each team in the Temporal Web UI (events, calls, its summary in the memo):',
     ...summary.teams.map((t) => `    ${t.role.padEnd(10)} ${t.webUiUrl}`),
+    ...(summary.prize ? [`  The prize workflow it started: ${summary.prize.webUiUrl}`] : []),
     `  Live map: ${summary.liveMapUrl}`,
     '',
   ];

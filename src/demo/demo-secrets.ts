@@ -11,6 +11,8 @@ export const DEMO_SECRET_VARIABLES = {
   shop: 'SHOP_WEBHOOK_SECRET',
   scanners: 'SCANNER_API_KEY',
   game: 'GAME_SIGNING_SECRET',
+  // The organisers' console, where the warehouse marks the winner's prize packed.
+  admin: 'ADMIN_API_KEY',
 } as const;
 
 export type DemoSecrets = Record<keyof typeof DEMO_SECRET_VARIABLES, string>;

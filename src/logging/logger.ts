@@ -63,9 +63,13 @@ const temporalLevels: Record<LogEntry['level'], 'trace' | 'debug' | 'info' | 'wa
 /**
  * SDK warnings that describe the engine's design, not a fault: the connector workers run activities only
  * (each flow-controlled connector has its own task queue), so the SDK says once per queue that they poll no
- * workflows. They stay visible at debug level.
+ * workflows; the sandbox's prize worker runs a workflow only, so it polls no activities. They stay visible at
+ * debug level.
  */
-const expectedSdkWarnings = new Set(['No workflows registered, not polling for workflow tasks']);
+const expectedSdkWarnings = new Set([
+  'No workflows registered, not polling for workflow tasks',
+  'No activities registered, not polling for activity tasks',
+]);
 
 /**
  * Routes the Temporal runtime's logs (SDK, workflow `log`, activity `log`) into pino. Must run

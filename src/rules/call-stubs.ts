@@ -9,13 +9,16 @@ import type { CallFailureInfo, CallResponse } from './call-result.js';
 /** One stubbed answer: a response (`status`, `headers`, `body`), or a final failure (`fail`: its message). */
 export type StubbedAnswer =
   | { status?: number; headers?: Record<string, string>; body?: Json }
-  | { fail: string; type?: string; status?: number; body?: Json };
+  | { fail: string; type?: string; status?: number; body?: Json }
+  /** A started workflow (`workflow:<type>`) still running when the simulation ends: no outcome event. */
+  | { pending: true };
 
 /** Connector name → its answer, or a list of answers taken one per call (the last one repeats). */
 export type StubbedResponses = Record<string, StubbedAnswer | StubbedAnswer[]>;
 
-/** What a stubbed call gives: a response, or a failure. */
-export type StubOutcome = { ok: true; response: CallResponse } | { ok: false; failure: CallFailureInfo };
+/** What a stubbed call gives: a response, or a failure (or, for a started workflow, no outcome yet). */
+export type StubOutcome =
+  { ok: true; response: CallResponse } | { ok: false; failure: CallFailureInfo } | { ok: 'pending' };
 
 /** Hands out stubbed answers in call order per connector. */
 export class CallStubs {
@@ -29,6 +32,7 @@ export class CallStubs {
     this.calls.set(connector, count + 1);
     const stub = this.responses[connector];
     const answer: StubbedAnswer = (Array.isArray(stub) ? stub[Math.min(count, stub.length - 1)] : stub) ?? {};
+    if ('pending' in answer) return { ok: 'pending' };
     if ('fail' in answer) {
       return {
         ok: false,

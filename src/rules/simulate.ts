@@ -39,7 +39,8 @@ export interface SimulationOptions {
   maxSteps?: number;
   /**
    * What connectors answer calls with `result` (default: `200`, no body), and how started workflows end
-   * (`workflow:<type>`: `body` is the result, `fail` a failure; default: completes with null); see call-stubs.ts.
+   * (`workflow:<type>`: `body` is the result, `fail` a failure, `pending: true` still running at the end;
+   * default: completes with null); see call-stubs.ts.
    */
   responses?: StubbedResponses;
   /**
@@ -180,6 +181,8 @@ export function simulate(
           const watch = watchOf(planned, undefined, now);
           if (!watch) continue;
           const stub = stubs.next(`workflow:${action.workflow}`);
+          // Still running when the simulation ends (as a workflow no worker has finished yet): no outcome.
+          if (stub.ok === 'pending') continue;
           const outcome: WorkflowOutcome = stub.ok
             ? { ok: true, result: stub.response.value ?? null }
             : { ok: false, error: { type: stub.failure.type, message: stub.failure.message } };
@@ -205,7 +208,10 @@ export function simulate(
           continue;
         }
         if (action.kind !== 'call' || !recordsResult(action)) continue;
-        const outcome = stubs.next(action.connector);
+        const stubbed = stubs.next(action.connector);
+        // `pending` describes a started workflow; a call always answers, so it reads as the default answer.
+        const outcome = stubbed.ok === 'pending' ? new CallStubs().next(action.connector) : stubbed;
+        if (outcome.ok === 'pending') continue;
         const resultEvent = outcome.ok
           ? respondedEvent(planned, outcome.response, now)
           : failedEvent(planned, outcome.failure, now);

@@ -17,7 +17,8 @@ export function partnerResponse(system: string, method: string, seq: number): Pa
     case 'mailer':
       return json(202, { messageId: `msg-${seq}`, accepted: true });
     case 'payouts':
-      return json(201, { payoutId: `po-${seq}`, status: 'paid' });
+      // A payout provider answers the transfer it made (the reference config keeps it: pay-winner's `result`).
+      return json(201, { payoutId: `po-${seq}`, transferId: `tr_${1000 + seq}`, status: 'paid' });
     case 'leaderboard':
       return method === 'GET' ? json(200, { entries: [] }) : json(200, { updated: true, revision: seq });
     default:

@@ -32,7 +32,7 @@ describe('hunt validate', () => {
     const result = await hunt('validate', reference);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(
-      /^ok city-treasure-hunt \(version [0-9a-f]{16}\): 2 entities, 6 sources, 11 events, 4 connectors, 15 rules$/,
+      /^ok city-treasure-hunt \(version [0-9a-f]{16}\): 2 entities, 6 sources, 16 events, 4 connectors, 19 rules$/,
     );
     expect(result.stderr).toContain('sources.simulator.auth: warning:');
   });
@@ -49,7 +49,7 @@ describe('hunt validate', () => {
   it('--json gives machine-readable results both ways', async () => {
     const ok = await hunt('validate', reference, '--json');
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, name: 'city-treasure-hunt', counts: { rules: 15 } });
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, name: 'city-treasure-hunt', counts: { rules: 19 } });
     // The same key on success and failure (issue 16): warnings are problems of severity "warning".
     expect(JSON.parse(ok.stdout).problems).toEqual([
       expect.objectContaining({ severity: 'warning', path: 'sources.simulator.auth' }),

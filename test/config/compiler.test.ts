@@ -40,7 +40,7 @@ describe('compiling the reference config', () => {
     const timings = new Set(config.rules.map((r) => r.timing?.kind));
     for (const kind of ['within', 'unless', 'count', 'debounce', 'throttle', 'all']) expect(timings).toContain(kind);
     const actions = new Set(config.rules.flatMap((r) => [...r.then, ...r.onFailure].map((a) => a.kind)));
-    expect([...actions].sort()).toEqual(['call', 'emit', 'end', 'set']);
+    expect([...actions].sort()).toEqual(['call', 'emit', 'end', 'set', 'signal', 'start']);
     expect(config.rules.some((r) => r.once && r.if)).toBe(true);
     expect(config.rules.some((r) => r.onFailure.length > 0)).toBe(true);
     const ops = new Set([...Object.values(config.events).flatMap((e) => e.reduce.map((r) => r.op))]);

@@ -14,8 +14,8 @@ describe('buildGraph', () => {
     const { nodes } = buildGraph(config);
     const count = (kind: string) => nodes.filter((n) => n.kind === kind).length;
     expect(count('source')).toBe(6);
-    expect(count('event')).toBe(11);
-    expect(count('rule')).toBe(15);
+    expect(count('event')).toBe(16);
+    expect(count('rule')).toBe(19);
     expect(count('connector')).toBe(4);
     expect(count('entity')).toBe(2);
     expect(new Set(nodes.map((n) => n.id)).size).toBe(nodes.length);
@@ -38,7 +38,23 @@ describe('buildGraph', () => {
       to: 'connector:mailer',
       label: 'on failure: payout failed alert',
     });
-    expect(edges).toContainEqual({ from: 'rule:finish-hunt', to: 'entity:team', label: 'ends' });
+    expect(edges).toContainEqual({ from: 'rule:retire-team', to: 'entity:team', label: 'ends' });
+    // Result events: a call's answer and a started workflow's outcome come back from the rule that made them.
+    expect(edges).toContainEqual({
+      from: 'rule:pay-winner',
+      to: 'event:payouts.responded',
+      label: 'payouts responded',
+    });
+    expect(edges).toContainEqual({
+      from: 'rule:finish-hunt',
+      to: 'event:prize.shipped',
+      label: 'prizeFulfilment completed',
+    });
+    expect(edges).toContainEqual({
+      from: 'rule:finish-hunt',
+      to: 'event:prize.failed',
+      label: 'prizeFulfilment failed',
+    });
     expect(edges).toContainEqual({ from: 'event:team.joined', to: 'entity:hunt', label: 'updates state' });
   });
 });
@@ -61,7 +77,7 @@ describe('graph renderers', () => {
   it('html: one self-contained page with an inline SVG and nothing fetched from outside', () => {
     const html = toHtml(buildGraph(config), config.name);
     expect(html).toContain('<svg');
-    expect(html.match(/<g class="node /g)?.length).toBe(38);
+    expect(html.match(/<g class="node /g)?.length).toBe(47);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/<link\b|<script\s+src|@import|url\(\s*["']?http/i);
   });

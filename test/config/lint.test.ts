@@ -121,6 +121,26 @@ describe('hunt lint analysis', () => {
     ]);
   });
 
+  it('counts the result events of a call and of a started workflow as produced by their rule', () => {
+    const doc = base({
+      rules: [
+        {
+          id: 'r',
+          on: 'a.happened',
+          then: [
+            { call: 'hook', result: true },
+            { start: { workflow: 'w', taskQueue: 'q', result: { completed: 'w.done', failed: 'w.failed' } } },
+          ],
+        },
+        { id: 'answered', on: 'hook.responded', then: [{ set: { answered: true } }] },
+        { id: 'done', on: ['w.done', 'w.failed'], then: [{ set: { done: true } }] },
+      ],
+    });
+    const events = doc.events as Record<string, unknown>;
+    for (const type of ['hook.responded', 'w.done', 'w.failed']) events[type] = { entity: 'team' };
+    expect(lint(doc)).toEqual([]);
+  });
+
   it('reports an unguarded emit cycle as an error, a guarded one as a warning', async () => {
     const file = 'examples/treasure-hunt/broken/emit-cycle.yaml';
     const found = lintConfigText(await readFile(file, 'utf8'), file, { env: { SCANNER_API_KEY: 'k' } });

@@ -14,6 +14,7 @@ describe('readDemoSecrets', () => {
         SHOP_WEBHOOK_SECRET: 'shop-file',
         SCANNER_API_KEY: 'scan-file',
         GAME_SIGNING_SECRET: 'game-file',
+        ADMIN_API_KEY: 'admin-file',
       }),
     );
     expect(await readDemoSecrets(dir, { SCANNER_API_KEY: 'scan-env' })).toEqual({
@@ -21,6 +22,7 @@ describe('readDemoSecrets', () => {
       shop: 'shop-file',
       scanners: 'scan-env',
       game: 'game-file',
+      admin: 'admin-file',
     });
     await fs.rm(dir, { recursive: true, force: true });
   });

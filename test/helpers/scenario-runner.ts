@@ -74,7 +74,8 @@ async function emitTargets(client: Client, config: CompiledConfig, workflowId: s
   const firings = await client.workflow.getHandle(workflowId).query(firingsQuery);
   const targets: string[] = [];
   for (const planned of firings.flatMap((f) => f.actions)) {
-    const event = planned.onFailure ? undefined : emittedEvent(config, planned, 0);
+    // A deferred action (after a call with `result`) keeps its templates until it runs: its target is unknown here.
+    const event = planned.onFailure || planned.deferred ? undefined : emittedEvent(config, planned, 0);
     const route = event && routeEvent(config, event);
     if (route?.ok) targets.push(entityWorkflowId(route.entity));
   }
@@ -94,10 +95,13 @@ export async function playScenario(
   const deadline = Date.now() + timeoutMs;
   let quietRounds = 0;
   let ids: string[] = [];
+  let busy: string[] = [];
   // Quiet twice in a row: emitted events may start another entity between two looks.
   while (quietRounds < 2) {
     if (Date.now() > deadline)
-      throw new Error(`scenario did not settle in ${timeoutMs} ms (entities: ${ids.join(', ')})`);
+      throw new Error(
+        `scenario did not settle in ${timeoutMs} ms (entities: ${ids.join(', ')}; not quiet: ${busy.join(', ')})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 300));
     ids = await entitiesOn(client, taskQueue);
     const views = await Promise.all(
@@ -109,6 +113,9 @@ export async function playScenario(
       ),
     );
     const quiet = views.every((v) => v !== undefined && v.pendingActions === 0);
+    busy = ids.flatMap((id, i) =>
+      views[i]?.pendingActions === 0 ? [] : [`${id} (${views[i]?.pendingActions ?? 'no answer'} pending)`],
+    );
     // Visibility may lag behind a just-started entity: every emit target must be listed too.
     const targets = quiet ? (await Promise.all(ids.map((id) => emitTargets(client, config, id)))).flat() : [];
     quietRounds = quiet && targets.every((t) => ids.includes(t)) ? quietRounds + 1 : 0;

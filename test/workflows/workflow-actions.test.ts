@@ -146,5 +146,11 @@ describe('start and signal workflows from rules', () => {
     });
     expect(sim.entities['team/sim']?.state).toMatchObject({ trackingId: 'trk-sim', shippedBy: 'prize-sim' });
     expect(sim.steps.map((s) => `${s.kind} ${s.eventType}`)).toEqual(['event hunt.finished', 'result prize.shipped']);
+    // `pending`: still running when the simulation ends, as a workflow no worker has finished yet.
+    const running = simulate(config, [event('hunt.finished', { teamId: 'sim' })], {
+      responses: { 'workflow:prizeFulfilment': { pending: true } },
+    });
+    expect(running.entities['team/sim']?.state).toEqual({ trackingId: null });
+    expect(running.steps.map((s) => `${s.kind} ${s.eventType}`)).toEqual(['event hunt.finished']);
   });
 });

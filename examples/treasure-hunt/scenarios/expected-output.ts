@@ -1,10 +1,11 @@
 /**
  * The expected simulation output of each scenario (`<name>.jsonl` → `<name>.expected.json`), shared
  * by the scenario test (which compares) and `npx tsx examples/treasure-hunt/scenarios/expected-output.ts`
- * (which regenerates them after an intended change of hunt.yaml or of the rules engine; run
+ * (which regenerates them after an intended change of hunt.yaml or of the rules engine; a scenario's
+ * `<name>.responses.yaml` holds the partners' stubbed answers, as `hunt simulate --responses` takes them; run
  * `npx prettier --write examples/treasure-hunt/scenarios` afterwards — the test compares parsed JSON).
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulateFiles } from '../../../src/cli/simulate-commands.js';
@@ -24,11 +25,27 @@ export async function scenarioNames(): Promise<string[]> {
   );
 }
 
+/** The stubbed partner answers of a scenario (`<name>.responses.yaml`, for `--responses`), if it has them. */
+export async function scenarioResponses(name: string): Promise<string | undefined> {
+  const file = join(scenariosDir, `${name}.responses.yaml`);
+  return (await access(file).then(
+    () => true,
+    () => false,
+  ))
+    ? file
+    : undefined;
+}
+
 /** The simulation of one scenario, without the config version (a hash that changes with any config edit). */
 export async function scenarioOutput(
   name: string,
 ): Promise<Omit<SimulationResult, 'config'> & { config: { name: string } }> {
-  const { result } = await simulateFiles(referenceConfig, join(scenariosDir, `${name}.jsonl`));
+  const responses = await scenarioResponses(name);
+  const { result } = await simulateFiles(
+    referenceConfig,
+    join(scenariosDir, `${name}.jsonl`),
+    responses === undefined ? {} : { responses },
+  );
   return { ...result, config: { name: result.config.name } };
 }
 

@@ -20,6 +20,9 @@ export interface PrizeShipment {
   trackingId: string;
 }
 
+/** Prizes the warehouse has run out of (the team's own stock list; a real one would ask the warehouse). */
+export const OUT_OF_STOCK: ReadonlySet<string> = new Set(['signed-map']);
+
 /** The warehouse packed the prize: with the carrier that takes it. */
 export const packedSignal = defineSignal<[{ carrier: string }]>('packed');
 
@@ -29,7 +32,7 @@ export async function prizeFulfilment(order: PrizeOrder): Promise<PrizeShipment>
   setHandler(packedSignal, (packed) => {
     carrier = packed.carrier;
   });
-  if (order.unavailable === true) {
+  if (order.unavailable === true || OUT_OF_STOCK.has(order.prize)) {
     throw ApplicationFailure.nonRetryable(`prize "${order.prize}" is out of stock`, 'PrizeUnavailable');
   }
   await condition(() => carrier !== undefined);
