@@ -19,7 +19,7 @@ import vm from 'node:vm';
  * @returns {{ file: string, v8Flags: string | undefined } | undefined}
  */
 export function offlineBundleFor(distDir, command) {
-  if (command === undefined) return undefined;
+  if (command === undefined || command.startsWith('-')) return undefined;
   const dir = path.join(distDir, 'src', 'cli-bundle');
   /** @type {{ bundle: string, commands: string[], v8Flags?: string }} */
   let manifest;
