@@ -12,6 +12,7 @@ import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../contract/me
 import { HuntDeadLetters } from '../contract/search-attributes.js';
 import { describeFilterProblems } from '../event-log/event-filters.js';
 import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
+import { loadSettings, SettingsError } from '../settings/settings.js';
 import { CliError } from './cli-error.js';
 import { withTemporalClient } from './temporal-client.js';
 
@@ -104,6 +105,16 @@ export async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** The deployment's entity task queue (HUNT_TASK_QUEUE): bulk commands touch only its entities. */
+function configuredTaskQueue(): string {
+  try {
+    return loadSettings(process.env).HUNT_TASK_QUEUE;
+  } catch (err) {
+    if (err instanceof SettingsError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 /** `hunt redrive --all`: shows what it will redrive, asks (unless --yes), redrives with progress, sums up. */
 async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void> {
   const parsed = redriveFiltersSchema.safeParse({
@@ -114,7 +125,7 @@ async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void
     ...(flags.failure !== undefined && { failure: flags.failure }),
   });
   if (!parsed.success) throw new CliError(`bad filter: ${describeFilterProblems(parsed.error)}`);
-  const targets = await planRedrive(client, parsed.data);
+  const targets = await planRedrive(client, parsed.data, { taskQueue: configuredTaskQueue() });
   const say = (text: string) => process.stderr.write(text);
   if (targets.length === 0) {
     say('No open dead letters match.\n');

@@ -11,6 +11,7 @@ import type { LiveCounts } from '../live-map/live-counts.js';
 import type { RecordedRequest } from '../sandbox/sandbox-server.js';
 import type { DemoSecrets } from './demo-secrets.js';
 import type { SandboxRemote } from './sandbox-remote.js';
+import { sendShopifyOrder } from './shopify-webhook-sender.js';
 import { sendStripePayment } from './stripe-webhook-sender.js';
 import { EngineError } from '../contract/engine-error.js';
 
@@ -59,6 +60,8 @@ export interface DemoSummary {
   /** The call that was made to fail and then succeeded on retry. */
   retried?: { connector: string; attempts: number };
   nudge: 'seen' | { dueInMs: number };
+  /** The shop order's HINT line items (hint.requested events) and how many of them sent a hint mail. */
+  shop: { hints: number; mailed: number };
   lockedOut: boolean;
   paid: boolean;
   liveMapUrl: string;
@@ -206,7 +209,37 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
     );
   }
 
-  log(`  5. ${guessers.key} guesses wrong three times in a row`);
+  log(
+    `  5. ${stuck.key} buys hints in the hunt's shop (a Shopify orders/paid webhook, HMAC as Shopify signs, POST /sources/shop)`,
+  );
+  const order = {
+    id: 5_800_000_000 + eventsSent,
+    webhookId: `demo-${runId}-order-1`,
+    teamId: stuck.key,
+    email: email(stuck),
+    currency: 'EUR',
+    items: [
+      { sku: 'HINT', title: 'Hint', quantity: 1, price: '2.00' },
+      { sku: 'HINT', title: 'Hint', quantity: 1, price: '2.00' },
+      { sku: 'CAP', title: 'Team cap', quantity: 1, price: '12.00' },
+    ],
+  };
+  const hintsFired = await sendShopifyOrder(base, secrets.shop, order);
+  eventsSent += hintsFired.length;
+  const mailed = hintsFired.filter((fired) => fired.includes('send-hint')).length;
+  log(
+    `    ✓ order ${order.webhookId}: ${hintsFired.length} HINT line items → ${hintsFired.length} hint.requested (the cap is not a hint); ` +
+      `send-hint fired for ${mailed} (at most one hint every ten minutes)`,
+  );
+  if (hintsFired.length !== 2 || mailed !== 1)
+    throw new DemoError(
+      `the shop order gave ${hintsFired.length} hint.requested and ${mailed} hint mails (expected 2 and 1); check the shop source's mapping and the send-hint rule`,
+    );
+  await waitForRequests(`the hint mail to ${stuck.key}`, (r) => mailsTo(r, stuck, 'hint').length > 0);
+  const shop: DemoSummary['shop'] = { hints: hintsFired.length, mailed };
+  await sleep(options.paceMs);
+
+  log(`  6. ${guessers.key} guesses wrong three times in a row`);
   let lockedOut = false;
   for (let i = 1; i <= 3; i++) {
     const fired = await send(
@@ -220,7 +253,7 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
   if (!lockedOut)
     throw new DemoError(`${guessers.key} was not locked out after 3 wrong answers; check the lock-out-guessers rule`);
 
-  log(`  6. ${winner.key} scans the last checkpoint and wins`);
+  log(`  7. ${winner.key} scans the last checkpoint and wins`);
   await send(
     'scanners',
     'checkpoint.scanned',
@@ -236,7 +269,7 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
 
   const nudgeWindow = Math.max(500, Math.round(NUDGE_WINDOW_MS / speed));
   let nudge: DemoSummary['nudge'] = { dueInMs: nudgeWindow };
-  log(`  7. ${stuck.key} stops scanning: the nudge comes after ${formatDuration(nudgeWindow)} of quiet`);
+  log(`  8. ${stuck.key} stops scanning: the nudge comes after ${formatDuration(nudgeWindow)} of quiet`);
   if (sandbox && nudgeWindow <= options.nudgeTimeoutMs) {
     await waitForRequests(
       `the nudge to ${stuck.key}`,
@@ -278,6 +311,7 @@ export async function playDemo(options: DemoOptions): Promise<DemoSummary> {
     ...(calls && { calls }),
     ...(retried && { retried }),
     nudge,
+    shop,
     lockedOut,
     paid,
     liveMapUrl: `${base}/`,
@@ -309,6 +343,7 @@ export function formatDemoSummary(summary: DemoSummary): string {
           .map(([c, n]) => `${c} ${n}`)
           .join(', ')}), ${summary.calls.failed} failed and retried`
       : '  calls made    (no sandbox reachable: not counted)',
+    `  shop          ${summary.shop.hints} hints bought (Shopify orders/paid), ${summary.shop.mailed} mailed (throttled to one per 10m)`,
     `  nudge         ${summary.nudge === 'seen' ? 'sent to the stuck team' : `due ${formatDuration(summary.nudge.dueInMs)} after its last scan`}`,
     '',
     '  Each team in the Temporal Web UI (events, calls, its summary in the memo):',

@@ -8,6 +8,7 @@ import { EngineError } from '../contract/engine-error.js';
 /** Environment variables of the reference config's sources that the demo sends from. */
 export const DEMO_SECRET_VARIABLES = {
   payments: 'PAYMENTS_WEBHOOK_SECRET',
+  shop: 'SHOP_WEBHOOK_SECRET',
   scanners: 'SCANNER_API_KEY',
   game: 'GAME_SIGNING_SECRET',
 } as const;

@@ -28,19 +28,25 @@ export interface ExportProgress {
   entity: string;
 }
 
-/** The visibility query for the latest runs of the entities the filters select. */
-export function entityListQuery(filters: Pick<EventFilters, 'entityType' | 'since'>): string {
-  const clauses = [
-    `WorkflowType = ${visibilityString(ENTITY_WORKFLOW_TYPE)}`,
+/**
+ * The visibility query for the entities the filters select. Without `until` it lists each chain's latest run.
+ * With `until` it lists every run that started by then (a chain's first run started before any of its events),
+ * whatever its status, so an entity whose chain started after `until` is never read.
+ */
+export function entityListQuery(filters: Pick<EventFilters, 'entityType' | 'since' | 'until'>): string {
+  const clauses = [`WorkflowType = ${visibilityString(ENTITY_WORKFLOW_TYPE)}`];
+  if (filters.until === undefined) {
     // Runs closed by continue-as-new are read through their successor's chain.
-    'ExecutionStatus != "ContinuedAsNew"',
-  ];
+    clauses.push('ExecutionStatus != "ContinuedAsNew"');
+    // A chain whose latest run closed before `since` holds nothing that recent.
+    if (filters.since !== undefined) {
+      clauses.push(`(ExecutionStatus = "Running" OR CloseTime >= "${new Date(filters.since).toISOString()}")`);
+    }
+  } else {
+    clauses.push(`StartTime <= "${new Date(filters.until).toISOString()}"`);
+  }
   if (filters.entityType !== undefined)
     clauses.push(`${HuntEntityType.name} = ${visibilityString(filters.entityType)}`);
-  // A chain whose latest run closed before `since` holds nothing that recent.
-  if (filters.since !== undefined) {
-    clauses.push(`(ExecutionStatus = "Running" OR CloseTime >= "${new Date(filters.since).toISOString()}")`);
-  }
   return clauses.join(' AND ');
 }
 
@@ -56,11 +62,20 @@ export async function* entitiesToExport(
     yield { workflowId: filters.entity, runId: described.runId };
     return;
   }
+  // With `until` the listing holds every run of a chain: each entity is read once (its id kept, nothing more).
+  const listed = filters.until === undefined ? undefined : new Set<string>();
   for await (const execution of client.workflow.list({ query: entityListQuery(filters) })) {
+    if (listed) {
+      if (listed.has(execution.workflowId)) continue;
+      listed.add(execution.workflowId);
+    }
     // A reset leaves the run it replaced closed (terminated) beside the new one: only the latest counts.
     const latest = await client.workflow.getHandle(execution.workflowId).describe();
-    if (latest.runId !== execution.runId) continue;
-    yield { workflowId: execution.workflowId, runId: execution.runId };
+    if (listed) {
+      const closed = latest.closeTime?.getTime();
+      if (filters.since !== undefined && closed !== undefined && closed < filters.since) continue;
+    } else if (latest.runId !== execution.runId) continue;
+    yield { workflowId: execution.workflowId, runId: latest.runId };
   }
 }
 
@@ -84,6 +99,8 @@ export async function* exportEvents(
         continue;
       }
       seen.add(key);
+      // An entity's events are in arrival order: past `until` nothing more of it is exported.
+      if (filters.until !== undefined && recorded.at > filters.until) break;
       if (!keepsEvent(filters, recorded)) continue;
       progress.events++;
       yield { ...recorded.event, at: new Date(recorded.at).toISOString() };

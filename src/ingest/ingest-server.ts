@@ -64,7 +64,10 @@ export interface IngestServerOptions {
    * set-up and logged at info; anywhere else they are warnings.
    */
   localDevelopment?: boolean;
-  /** The engine's task queue: replays (`POST /events/replay`) start their workflows there. */
+  /**
+   * The engine's task queue: replays (`POST /events/replay`) start their workflows there, and bulk redrives
+   * (`POST /dead-letters/redrive`) touch only the entities on it.
+   */
   taskQueue?: string;
   /** Receives every verified native webhook request as a recorded line (see sources/recorded-request.ts). */
   recordRequest?: (record: RecordedRequest) => void;
@@ -240,6 +243,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
   void app.register(operatorRoutes, {
     ...(options.client && { client: options.client }),
     ...(options.adminApiKey !== undefined && { adminApiKey: options.adminApiKey }),
+    ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
   });
   void app.register(operationsRoutes, {
     config,

@@ -19,6 +19,8 @@ export interface OperatorRoutesOptions {
   client?: Client;
   /** When set, every operator endpoint requires `Authorization: Bearer <adminApiKey>`. */
   adminApiKey?: string;
+  /** The deployment's entity task queue: a bulk redrive touches only its entities. */
+  taskQueue?: string;
 }
 
 /** Query-string filters: `entityType`, `entity`, `eventType`, `source`, `since`, `until`. */
@@ -148,7 +150,9 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     if (!parsed.success) {
       return sendProblem(reply, problem(400, 'BAD_FILTER', 'Bad filter', describeFilterProblems(parsed.error)));
     }
-    const targets = await planRedrive(client, parsed.data);
+    const targets = await planRedrive(client, parsed.data, {
+      ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+    });
     if (dryRun === true) return reply.send({ planned: targets.length, targets });
     return reply.send(await runRedrive(client, targets));
   });

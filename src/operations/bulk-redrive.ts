@@ -67,13 +67,31 @@ export function matchesRedrive(filters: RedriveFilters, entity: string, letter: 
   return true;
 }
 
-/** The dead letters a bulk redrive would re-run, oldest first per entity. */
-export async function planRedrive(client: Client, filters: RedriveFilters): Promise<RedriveTarget[]> {
+export interface PlanOptions {
+  /**
+   * Only the entities of this deployment's task queue. Other deployments sharing the namespace have their own
+   * workers; their entities are theirs to redrive (and answer queries only while those workers run).
+   */
+  taskQueue?: string;
+}
+
+/** The visibility query for running entities with dead letters that a plan reads. */
+export function redriveListQuery(filters: RedriveFilters, options: PlanOptions = {}): string {
   const clauses = [`${HuntDeadLetters.name} > 0`, 'ExecutionStatus = "Running"'];
   if (filters.entityType !== undefined)
     clauses.push(`${HuntEntityType.name} = ${visibilityString(filters.entityType)}`);
+  if (options.taskQueue !== undefined) clauses.push(`TaskQueue = ${visibilityString(options.taskQueue)}`);
+  return clauses.join(' AND ');
+}
+
+/** The dead letters a bulk redrive would re-run, oldest first per entity. */
+export async function planRedrive(
+  client: Client,
+  filters: RedriveFilters,
+  options: PlanOptions = {},
+): Promise<RedriveTarget[]> {
   const ids: string[] = [];
-  for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) ids.push(wf.workflowId);
+  for await (const wf of client.workflow.list({ query: redriveListQuery(filters, options) })) ids.push(wf.workflowId);
   const targets: RedriveTarget[] = [];
   for (const entity of [...new Set(ids)].sort()) {
     let letters: DeadLetter[];

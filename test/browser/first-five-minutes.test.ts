@@ -111,6 +111,8 @@ describe('the live map', () => {
       .poll(async () => page.locator('[data-id="rule:pay-winner"] text.count').textContent(), { timeout: 30_000 })
       .toBe('fired in 1');
     expect(Number(await page.locator('#total-eventsIn').textContent())).toBe(summary.eventsSent);
+    // The shop's Shopify order became one hint.requested per HINT line item; the throttle let one mail out.
+    expect(summary.shop).toEqual({ hints: 2, mailed: 1 });
     expect(await page.locator('#total-callsFailed').textContent()).toBe('2');
     expect(await page.locator('[data-id="connector:mailer"] text.count').textContent()).toMatch(/ok · 2 failed$/);
 

@@ -11,12 +11,14 @@ describe('readDemoSecrets', () => {
       path.join(dir, 'dev-secrets.json'),
       JSON.stringify({
         PAYMENTS_WEBHOOK_SECRET: 'whsec_file',
+        SHOP_WEBHOOK_SECRET: 'shop-file',
         SCANNER_API_KEY: 'scan-file',
         GAME_SIGNING_SECRET: 'game-file',
       }),
     );
     expect(await readDemoSecrets(dir, { SCANNER_API_KEY: 'scan-env' })).toEqual({
       payments: 'whsec_file',
+      shop: 'shop-file',
       scanners: 'scan-env',
       game: 'game-file',
     });
@@ -27,7 +29,7 @@ describe('readDemoSecrets', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-demo-secrets-'));
     const error = await readDemoSecrets(dir, { GAME_SIGNING_SECRET: 'g' }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(DemoSecretsError);
-    expect((error as Error).message).toContain('PAYMENTS_WEBHOOK_SECRET, SCANNER_API_KEY');
+    expect((error as Error).message).toContain('PAYMENTS_WEBHOOK_SECRET, SHOP_WEBHOOK_SECRET, SCANNER_API_KEY');
     expect((error as Error).message).toContain(path.join(dir, 'dev-secrets.json'));
     await fs.rm(dir, { recursive: true, force: true });
   });

@@ -148,6 +148,18 @@ describe('exportEvents', () => {
     expect(await collect({ entityType: TYPE, since: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
     expect(await collect({ entityType: TYPE, until: '2000-01-01T00:00:00Z' })).toEqual([]);
     expect(await collect({ entityType: TYPE, since: '1h' })).toHaveLength(60);
+    expect(await collect({ until: '2000-01-01T00:00:00Z' })).toEqual([]);
+    // Up to the arrival of a's 40th event (published after the continue-as-new): a's first 40 across both runs.
+    const all = await collect({ entityType: TYPE });
+    const cut = all.find((e) => e.id === sent.get('a')![39]!.id)!;
+    const early = await collect({ entityType: TYPE, until: cut.at });
+    expect(early.map((e) => e.id)).toEqual(all.filter((e) => e.at <= cut.at).map((e) => e.id));
+    expect(byEntity(early).get('a')).toEqual(
+      sent
+        .get('a')!
+        .slice(0, 40)
+        .map((e) => e.id),
+    );
   });
 
   it('is the same through `hunt events export` and GET /events/export (behind the admin token)', async () => {

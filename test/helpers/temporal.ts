@@ -3,15 +3,20 @@
  * a native connection, and engine workers on a task queue of the test's own, so tests stay independent.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { inject } from 'vitest';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import { EntityDelivery } from '../../src/client/delivery.js';
+import { startDevServer } from '../../src/dev/dev-server.js';
 import { TemporalConfigRegistry } from '../../src/worker/config-registry.js';
 import { ConfigStore } from '../../src/worker/config-store.js';
 import { createEngineWorkers, type EngineWorkers } from '../../src/worker/worker.js';
+import { freePort } from './free-port.js';
 import { installSdkTestLogger } from './sdk-log.js';
 
 export interface TemporalTestContext {
@@ -50,6 +55,42 @@ export function temporalTestContext(): Promise<TemporalTestContext> {
   return shared;
 }
 
+export interface PrivateTemporal extends TemporalTestContext {
+  stop(): Promise<void>;
+}
+
+/**
+ * A dev server of the test file's own (same CLI, same search attributes as `npm start`), for a test that reads
+ * the whole namespace — an export, a bulk plan — and must not see the other files' entities on the shared one.
+ */
+export async function startPrivateTemporal(): Promise<PrivateTemporal> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'hunt-private-temporal-'));
+  const server = await startDevServer({
+    stateDir,
+    port: await freePort(),
+    uiPort: await freePort(),
+    namespace: 'default',
+    logger: pino({ level: 'silent' }),
+    allowDownload: false,
+  });
+  installSdkTestLogger();
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  return {
+    address: server.address,
+    namespace: 'default',
+    client: new Client({ connection }),
+    connection,
+    nativeConnection,
+    stop: async () => {
+      await nativeConnection.close();
+      await connection.close();
+      await server.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A name no other test uses (task queues, entity keys). */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -74,9 +115,11 @@ export async function startTestEngine(
     logger?: pino.Logger;
     /** Record and read config versions in Temporal (as deployments do); default: this process's memory only. */
     registry?: boolean;
+    /** Another server than the run's shared one (see startPrivateTemporal). */
+    context?: TemporalTestContext;
   } = {},
 ): Promise<TestEngine> {
-  const ctx = await temporalTestContext();
+  const ctx = options.context ?? (await temporalTestContext());
   const taskQueue = options.taskQueue ?? uniqueName('test');
   const logger = options.logger ?? pino({ level: 'silent' });
   const configStore = new ConfigStore(

@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EntityDelivery } from '../../src/client/delivery.js';
 import { provisionSchemathesis } from '../../src/dev/schemathesis.js';
 import { buildIngestServer } from '../../src/ingest/ingest-server.js';
-import { startTestEngine, temporalTestContext } from '../helpers/temporal.js';
-import type { TestEngine } from '../helpers/temporal.js';
+import { startPrivateTemporal, startTestEngine } from '../helpers/temporal.js';
+import type { PrivateTemporal, TestEngine } from '../helpers/temporal.js';
 import { fixtureConfig } from './ingest-fixture.js';
 import { WEBHOOK_ENV } from './webhook-signers.js';
 
@@ -26,6 +26,9 @@ const config = fixtureConfig('webhook-hunt.yaml');
 const ADMIN_TOKEN = 'schemathesis-admin-token-0123';
 
 describe('the OpenAPI document, fuzzed by Schemathesis against the live ingest', () => {
+  // A server of its own: the export and the bulk redrive read the whole namespace, and on the shared server
+  // that is every other file's entities (thousands late in a run), not what this API test is about.
+  let temporal: PrivateTemporal;
   let engine: TestEngine;
   let app: FastifyInstance;
   let address: string;
@@ -35,14 +38,15 @@ describe('the OpenAPI document, fuzzed by Schemathesis against the live ingest',
     [schemathesis] = await Promise.all([
       provisionSchemathesis().then((found) => found.bin),
       (async () => {
-        engine = await startTestEngine(config, { env: WEBHOOK_ENV });
+        temporal = await startPrivateTemporal();
+        engine = await startTestEngine(config, { env: WEBHOOK_ENV, context: temporal });
       })(),
     ]);
-    const ctx = await temporalTestContext();
     app = buildIngestServer({
       config,
-      delivery: new EntityDelivery({ client: ctx.client, taskQueue: engine.taskQueue, config }),
-      client: ctx.client,
+      delivery: new EntityDelivery({ client: temporal.client, taskQueue: engine.taskQueue, config }),
+      client: temporal.client,
+      taskQueue: engine.taskQueue,
       logger: pino({ level: 'silent' }),
       env: WEBHOOK_ENV,
       adminApiKey: ADMIN_TOKEN,
@@ -52,6 +56,7 @@ describe('the OpenAPI document, fuzzed by Schemathesis against the live ingest',
   afterAll(async () => {
     await app?.close();
     await engine?.stop();
+    await temporal?.stop();
   });
 
   it('documents every route, and Schemathesis finds no server error and no violation', async () => {

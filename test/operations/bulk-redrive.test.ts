@@ -56,7 +56,12 @@ const paid = (teamId: string): EngineEvent => ({
 
 let sandbox: Sandbox;
 let engine: TestEngine;
-const env = () => ({ ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default' });
+const env = () => ({
+  ...process.env,
+  TEMPORAL_ADDRESS: temporalAddress(),
+  TEMPORAL_NAMESPACE: 'default',
+  HUNT_TASK_QUEUE: engine.taskQueue,
+});
 const openLetters = async () =>
   (await listDeadLetters(engine.client, undefined, engine.taskQueue)).filter(
     (r) => r.entity.startsWith(`${TYPE}/`) && !r.letter.redriven,
@@ -90,6 +95,12 @@ describe('bulk redrive', () => {
     expect(await plan({ failure: '503' })).toHaveLength(8);
     expect(await plan({ failure: 'no such text' })).toEqual([]);
     expect(await plan({ since: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+    // A deployment redrives its own entities: another task queue's plan holds none of them.
+    const onQueue = (taskQueue: string) => planRedrive(engine.client, redriveFiltersSchema.parse({}), { taskQueue });
+    expect((await onQueue(engine.taskQueue)).map((t) => t.entity).filter((e) => e.startsWith(`${TYPE}/`))).toHaveLength(
+      8,
+    );
+    expect(await onQueue(`${engine.taskQueue}-other`)).toEqual([]);
   });
 
   it('hunt redrive --all clears every dead letter of a partner that recovered, after confirmation', async () => {
@@ -128,6 +139,7 @@ describe('bulk redrive', () => {
       logger: pino({ level: 'silent' }),
       env: {},
       adminApiKey: 'admin-token-0123456789',
+      taskQueue: engine.taskQueue,
     });
     try {
       const body = JSON.stringify({ entityType: TYPE, connector: 'mailer', dryRun: true });
