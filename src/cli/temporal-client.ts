@@ -1,14 +1,11 @@
 /** Temporal access for CLI commands: the same settings and connection as the engine, errors for people. */
 import { Client } from '@temporalio/client';
-import { loadSettings, SettingsError, type Settings } from '../settings/settings.js';
+import { loadSettings, SettingsError } from '../settings/settings.js';
 import { connectClient, TemporalUnreachableError } from '../settings/temporal-connection.js';
 import { CliError } from './cli-error.js';
 
-/**
- * Runs `fn` with a client connected per TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (default: the embedded server),
- * and the settings it was connected with (the task queue, for commands that look at the engine's own entities).
- */
-export async function withTemporalClient<T>(fn: (client: Client, settings: Settings) => Promise<T>): Promise<T> {
+/** Runs `fn` with a client connected per TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (default: the embedded server). */
+export async function withTemporalClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   let settings;
   try {
     settings = loadSettings(process.env);
@@ -26,7 +23,7 @@ export async function withTemporalClient<T>(fn: (client: Client, settings: Setti
     throw err;
   }
   try {
-    return await fn(new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }), settings);
+    return await fn(new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }));
   } finally {
     await connection.close();
   }
