@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createEngineActivities, type EngineActivityDeps } from './engine-activities.js';
 import { createHttpConnectorActivities } from './http-connector.js';
 import { createWorkflowActionActivities } from './workflow-actions.js';
+import { createRedriveActivities } from './redrive-activities.js';
 import type { Client } from '@temporalio/client';
 
 export interface ActivityDeps extends EngineActivityDeps {
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEngineActivities(deps),
     ...createHttpConnectorActivities({ logger: deps.logger, env: deps.env, fetch: deps.fetch }),
     ...createWorkflowActionActivities({ logger: deps.logger, ...(deps.client && { client: deps.client }) }),
+    ...createRedriveActivities(),
   };
 }
 

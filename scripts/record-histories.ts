@@ -26,6 +26,7 @@ import { isolated, playScenario, readScenario, referenceEnv, routable } from '..
 import { timingConfigYaml } from '../test/fixtures/timing-config.js';
 import { callResultsConfigYaml, workflowActionsConfigYaml } from '../test/fixtures/call-results-config.js';
 import { pause, resume } from '../src/operations/pauses.js';
+import { planRedrive, redriveFiltersSchema, runRedrive } from '../src/operations/bulk-redrive.js';
 
 const outDir = 'test/fixtures/histories';
 /** `--tag v2` prefixes the file names, so histories of new code sit beside the old ones. */
@@ -316,6 +317,22 @@ async function main() {
           (v) => v.pendingActions === 0 && v.eventCount === 2,
         );
         await save(env.client, 'rule-pause', ['team/quiet']);
+      });
+    }
+    if (wanted('redrive')) {
+      await run(timing, 'record-redrive', async (delivery) => {
+        // A bulk redrive operation (bulkRedriveWorkflow): two dead letters, redriven one after another.
+        sandbox.control('mailer', { kind: 'failWith', status: 500 });
+        await delivery.publish(['r1', 'r2'].map((team) => ev('paid', { teamId: team }, `${team}-paid`)));
+        const filters = redriveFiltersSchema.parse({ connector: 'mailer' });
+        const targets = await until(
+          () => planRedrive(env.client, filters, { taskQueue: 'record-redrive' }),
+          (t) => t.length === 2,
+        );
+        sandbox.control('mailer', { kind: 'reset' });
+        const summary = await runRedrive(env.client, { taskQueue: 'record-redrive', filters, targets });
+        if (summary.redriven !== 2) throw new Error(`redrive: ${JSON.stringify(summary)}`);
+        await save(env.client, 'redrive', [summary.operationId]);
       });
     }
   } finally {

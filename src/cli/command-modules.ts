@@ -38,7 +38,7 @@ export const commandModules: readonly CommandModule[] = [
   },
   { commands: ['events'], load: async () => (await import('./events-commands.js')).registerEventsCommands },
   {
-    commands: ['connectors', 'rules', 'replay'],
+    commands: ['connectors', 'rules', 'replay', 'operations'],
     load: async () => (await import('./operations-commands.js')).registerOperationsCommands,
   },
 ];

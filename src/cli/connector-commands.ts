@@ -11,7 +11,7 @@ import { startSandbox, type RecordedRequest } from '../sandbox/sandbox-server.js
 import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../contract/messages.js';
 import { HuntDeadLetters } from '../contract/search-attributes.js';
 import { describeFilterProblems } from '../event-log/event-filters.js';
-import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
+import { planRedrive, redriveFiltersSchema, startRedrive, waitRedrive } from '../operations/bulk-redrive.js';
 import { loadSettings, SettingsError } from '../settings/settings.js';
 import { CliError } from './cli-error.js';
 import { withTemporalClient } from './temporal-client.js';
@@ -142,7 +142,10 @@ async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void
       throw new CliError('nothing redriven');
     }
   }
-  const summary = await runRedrive(client, targets, (done, outcome) =>
+  const taskQueue = configuredTaskQueue();
+  const started = await startRedrive(client, taskQueue, parsed.data, targets);
+  say(`Operation ${started.operationId} (find it with hunt operations, or HuntOperation = "redrive" in the Web UI)\n`);
+  const summary = await waitRedrive(started, targets, (done, outcome) =>
     say(
       `[${done}/${targets.length}] ${outcome.entity} ${outcome.letter.id}: ` +
         `${outcome.ok ? 'redriven' : `failed again — ${outcome.error ?? 'unknown error'}`}\n`,

@@ -1,6 +1,7 @@
 /**
  * Operator commands over the running engine (issue 18): `hunt replay` (recorded events through chosen rules of
- * the current configuration), `hunt connectors pause|resume|list`, `hunt rules pause|resume|list`.
+ * the current configuration), `hunt connectors pause|resume|list`, `hunt rules pause|resume|list`, and
+ * `hunt operations` (the recent replays, redrives and pauses, from visibility).
  */
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -16,6 +17,13 @@ import {
   waitingCalls,
 } from '../operations/pauses.js';
 import { formatReplayPlan, planReplay, ReplayRequestError, runReplay } from '../operations/replay.js';
+import {
+  formatOperations,
+  listOperations,
+  OPERATION_KINDS,
+  operationsQuery,
+  type OperationKind,
+} from '../operations/operations-list.js';
 import { loadSettings, SettingsError } from '../settings/settings.js';
 import { CliError } from './cli-error.js';
 import { confirm } from './connector-commands.js';
@@ -203,5 +211,34 @@ export function registerOperationsCommands(program: Command): void {
     .option('--json', 'print the plan (with --dry-run) or the summary as JSON')
     .action(async (flags: ReplayFlags) => {
       await withTemporalClient((client) => replay(client, flags));
+    });
+  program
+    .command('operations')
+    .description('list recent operations (replays, bulk redrives, pauses) recorded in Temporal, newest first')
+    .option('--kind <kind>', `only this kind: ${OPERATION_KINDS.join(', ')}`)
+    .option('--running', 'only running ones (pauses in effect, redrives and replays under way)')
+    .option('--task-queue <name>', "only those run on this task queue (one deployment's)")
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'print JSON')
+    .action(async (flags: { kind?: string; running?: boolean; taskQueue?: string; limit: string; json?: boolean }) => {
+      if (flags.kind !== undefined && !OPERATION_KINDS.includes(flags.kind as OperationKind))
+        throw new CliError(`--kind ${flags.kind}: expected one of ${OPERATION_KINDS.join(', ')}`);
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new CliError(`--limit ${flags.limit}: expected a whole number ≥ 1`);
+      const options = {
+        limit,
+        ...(flags.kind !== undefined && { kind: flags.kind as OperationKind }),
+        ...(flags.running === true && { running: true }),
+        ...(flags.taskQueue !== undefined && { taskQueue: flags.taskQueue }),
+      };
+      await withTemporalClient(async (client) => {
+        const records = await listOperations(client, options);
+        if (flags.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        else {
+          process.stdout.write(formatOperations(records));
+          process.stderr.write(`In the Web UI, search: ${operationsQuery(options)}\n`);
+        }
+      });
     });
 }

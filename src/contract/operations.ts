@@ -99,3 +99,74 @@ export const waitingCallsQuery = defineQuery<Record<string, number>>('waitingCal
 
 /** Tells an entity which rules are paused now (the whole set): `hunt rules pause|resume` sends it. */
 export const rulePausesSignal = defineSignal<[{ paused: string[] }]>('rulePauses');
+
+// ── bulk redrives ──────────────────────────────────────────────────────────────────────────────
+
+/** Workflow type of one bulk redrive (`hunt redrive --all`, `POST /dead-letters/redrive`). */
+export const REDRIVE_WORKFLOW_TYPE = 'bulkRedriveWorkflow';
+
+/** Workflow id of a bulk redrive: `hunt.redrive/<ISO time>-<8 hex>` (sortable, unique per run of the command). */
+export function redriveWorkflowId(startedAt: number, suffix: string): string {
+  return `hunt.redrive/${new Date(startedAt).toISOString()}-${suffix}`;
+}
+
+/** The filters of a bulk redrive as recorded (memo and input): `since` in ms. */
+export interface RedriveFilterRecord {
+  connector?: string;
+  rule?: string;
+  entityType?: string;
+  since?: number;
+  failure?: string;
+}
+
+/** One dead letter a bulk redrive re-runs (what the operation needs of it; the full letter stays with the entity). */
+export interface RedriveItem {
+  entity: string;
+  deadLetterId: string;
+  connector: string;
+  ruleId: string;
+}
+
+/** What re-running one dead letter gave. */
+export interface RedriveItemOutcome extends RedriveItem {
+  ok: boolean;
+  error?: string;
+}
+
+/** Start input of `bulkRedriveWorkflow` (and of its continue-as-new runs, with the outcomes so far). */
+export interface BulkRedriveInput {
+  filters: RedriveFilterRecord;
+  items: RedriveItem[];
+  /** Outcomes of the first items, carried over a continue-as-new. */
+  done?: RedriveItemOutcome[];
+}
+
+/** The counts of a bulk redrive: its memo while it runs and its result when done. */
+export interface RedriveCounts {
+  planned: number;
+  /** Dead letters handled so far (redriven + failedAgain). */
+  done: number;
+  redriven: number;
+  failedAgain: number;
+}
+
+/** Result of `bulkRedriveWorkflow`. */
+export interface BulkRedriveResult extends RedriveCounts {
+  results: RedriveItemOutcome[];
+}
+
+/** The redrive's progress: its counts and the outcomes from index `from` on (so a poller reads each once). */
+export const redriveProgressQuery = defineQuery<RedriveCounts & { results: RedriveItemOutcome[] }, [number?]>(
+  'redriveProgress',
+);
+
+/** The counts of a list of outcomes. */
+export function redriveCounts(planned: number, outcomes: readonly RedriveItemOutcome[]): RedriveCounts {
+  const redriven = outcomes.filter((o) => o.ok).length;
+  return { planned, done: outcomes.length, redriven, failedAgain: outcomes.length - redriven };
+}
+
+/** `HuntTarget` of a bulk redrive: the connector it is about, else the rule, else the entity type, else `all`. */
+export function redriveTarget(filters: RedriveFilterRecord): string {
+  return filters.connector ?? filters.rule ?? filters.entityType ?? 'all';
+}

@@ -256,6 +256,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
       config,
       metrics,
       ...(options.client && { client: options.client }),
+      ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
       ...(options.webUiUrl !== undefined && { webUiUrl: options.webUiUrl }),
     }),
   );

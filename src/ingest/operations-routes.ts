@@ -1,7 +1,8 @@
 /**
  * Operator endpoints of issue 18 that act on the running engine, behind the admin token: replay of recorded
  * events through chosen rules (`POST /events/replay`), connector and rule pauses
- * (`/connectors/:name/pause|resume`, `/rules/:id/pause|resume`, `GET /operations/pauses`). One Fastify plugin
+ * (`/connectors/:name/pause|resume`, `/rules/:id/pause|resume`, `GET /operations/pauses`) and the recent
+ * operations (`GET /operations`). One Fastify plugin
  * with JSON bodies and route schemas (the OpenAPI document is built from them); ingest-server.ts registers it.
  */
 import type { Client } from '@temporalio/client';
@@ -11,6 +12,7 @@ import { describeFilterProblems } from '../event-log/event-filters.js';
 import type { PauseKind } from '../contract/operations.js';
 import { checkPauseTarget, listPauses, pause, resume, UnknownPauseTargetError } from '../operations/pauses.js';
 import { planReplay, replayRequestSchema, ReplayRequestError, runReplay } from '../operations/replay.js';
+import { listOperations, OPERATION_KINDS, type OperationKind } from '../operations/operations-list.js';
 import { adminGuard } from './entity-routes.js';
 import { problemResponse } from './openapi-document.js';
 import { problem, sendProblem } from './problem-details.js';
@@ -84,6 +86,36 @@ const pausesListSchema = {
       kind: { type: 'string', enum: ['connector', 'rule'] },
       name: { type: 'string' },
       pausedAt: { type: 'string' },
+      reason: { type: 'string' },
+    },
+  },
+} as const;
+
+const operationsQuerySchema = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: [...OPERATION_KINDS], description: 'only operations of this kind' },
+    running: { type: 'boolean', description: 'only running ones (pauses in effect, redrives and replays under way)' },
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 20, description: 'at most this many' },
+  },
+  additionalProperties: false,
+} as const;
+
+const operationsListSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['kind', 'id', 'target', 'status', 'started', 'summary'],
+    properties: {
+      kind: { type: 'string', enum: [...OPERATION_KINDS] },
+      id: { type: 'string', description: 'workflow id (a replay: hunt.replay/<replayId>, for its firings)' },
+      target: { type: 'string', description: 'the connector or rule it is about (a redrive: its main filter)' },
+      status: { type: 'string', enum: ['running', 'completed', 'failed'] },
+      started: { type: 'string', format: 'date-time' },
+      closed: { type: 'string', format: 'date-time' },
+      summary: { type: 'string' },
+      counts: { type: 'object', additionalProperties: { type: 'integer' } },
+      filters: { type: 'object', additionalProperties: true },
       reason: { type: 'string' },
     },
   },
@@ -208,6 +240,31 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
       const client = admit(request, reply);
       if (!client) return reply;
       return reply.send(await listPauses(client));
+    },
+  );
+
+  app.get(
+    '/operations',
+    {
+      schema: {
+        summary:
+          "Recent operations on this deployment's task queue: replays, bulk redrives, pauses, newest first (admin)",
+        querystring: operationsQuerySchema,
+        response: { 200: operationsListSchema, ...ADMIN_PROBLEMS },
+      },
+    },
+    async (request, reply) => {
+      const client = admit(request, reply);
+      if (!client) return reply;
+      const query = request.query as { kind?: OperationKind; running?: boolean; limit?: number };
+      return reply.send(
+        await listOperations(client, {
+          limit: query.limit ?? 20,
+          ...(query.kind !== undefined && { kind: query.kind }),
+          ...(query.running === true && { running: true }),
+          ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+        }),
+      );
     },
   );
 

@@ -94,7 +94,10 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       },
     },
     response: {
-      200: jsonResponse('{ planned, targets } for a dry run; the outcome per dead letter otherwise'),
+      200: jsonResponse(
+        '{ planned, targets } for a dry run; otherwise { operationId, planned, redriven, failedAgain, results } ' +
+          '(the redrive runs as the workflow operationId, which goes on if the request is dropped)',
+      ),
       ...responses,
     },
   };
@@ -154,6 +157,8 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
       ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
     });
     if (dryRun === true) return reply.send({ planned: targets.length, targets });
-    return reply.send(await runRedrive(client, targets));
+    // The redrive is an operation of its own on the engine's queue: a caller that goes away leaves it running.
+    const taskQueue = options.taskQueue ?? 'treasure-hunt';
+    return reply.send(await runRedrive(client, { taskQueue, filters: parsed.data, targets }));
   });
 }

@@ -10,6 +10,10 @@ import type { IngestMetrics } from '../ingest/ingest-metrics.js';
 import { connectorCallCounts } from '../metrics/engine-metrics.js';
 import { kafkaSourceCounts } from '../ingest/kafka/kafka-metrics.js';
 import { pauseSnapshot } from '../operations/pauses.js';
+import { listOperations, type OperationRecord } from '../operations/operations-list.js';
+
+/** How many recent operations the live map lists. */
+export const LIVE_MAP_OPERATIONS = 10;
 
 /** One node's overlay: the number and the words shown beside it. */
 export interface NodeCount {
@@ -39,6 +43,8 @@ export interface LiveCounts {
   };
   /** Keyed by graph node id (`event:payment.succeeded`, `rule:pay-winner`, …). */
   nodes: Record<string, NodeCount>;
+  /** Recent operations (replays, bulk redrives, pauses), newest first; absent when Temporal could not be asked. */
+  operations?: OperationRecord[];
   /** `ok`, or why visibility counts are missing. */
   temporal: string;
 }
@@ -47,6 +53,8 @@ export interface LiveCountsDeps {
   config: CompiledConfig;
   metrics: IngestMetrics;
   client?: Client;
+  /** The deployment's task queue: only operations run on it are listed (others share the namespace). */
+  taskQueue?: string;
 }
 
 /** Escapes a value for a double-quoted string in a Temporal visibility query. */
@@ -120,6 +128,7 @@ export async function collectLiveCounts(deps: LiveCountsDeps): Promise<LiveCount
     entities: null,
   };
   let temporal = 'no Temporal client configured';
+  let operations: OperationRecord[] | undefined;
   if (client) {
     try {
       const count = async (query: string) => Number((await client.workflow.count(query)).count);
@@ -177,6 +186,35 @@ export async function collectLiveCounts(deps: LiveCountsDeps): Promise<LiveCount
           alert: true,
         };
       }
+      // Operations under way: a redrive's progress on its connector, a replay on its rules (issue 18).
+      operations = await listOperations(client, {
+        limit: LIVE_MAP_OPERATIONS,
+        scan: 500,
+        ...(deps.taskQueue !== undefined && { taskQueue: deps.taskQueue }),
+      });
+      for (const op of operations) {
+        if (op.status !== 'running') continue;
+        const ids =
+          op.kind === 'redrive' && op.filters?.connector !== undefined && config.connectors[op.filters.connector]
+            ? [nodeId('connector', op.filters.connector)]
+            : op.kind === 'replay'
+              ? op.target
+                  .split(',')
+                  .filter((rule) => config.rules.some((r) => r.id === rule))
+                  .map((rule) => nodeId('rule', rule))
+              : [];
+        const words =
+          op.kind === 'redrive' && op.counts && 'planned' in op.counts
+            ? `redriving ${op.counts.done}/${op.counts.planned}`
+            : 'replay running';
+        for (const id of ids) {
+          const node = nodes[id];
+          nodes[id] = {
+            ...(node ?? { count: 0 }),
+            label: `${node?.label !== undefined ? `${node.label} · ` : ''}${words}`,
+          };
+        }
+      }
       totals.paused = {
         connectors: Object.keys(pauses.connectors).filter((n) => pauses.connectors[n]!.paused),
         rules: pauses.rules,
@@ -199,6 +237,7 @@ export async function collectLiveCounts(deps: LiveCountsDeps): Promise<LiveCount
     at: new Date().toISOString(),
     totals,
     nodes,
+    ...(operations !== undefined && { operations }),
     temporal,
   };
 }

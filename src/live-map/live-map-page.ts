@@ -9,7 +9,11 @@ import { describeRule } from '../config/docs.js';
 import { formatDuration } from '../config/durations.js';
 import { buildGraph, ruleEntity } from '../config/graph.js';
 import { toSvg } from '../config/graph-render.js';
+import { operationsQuery } from '../operations/operations-list.js';
 import { ruleFiredQuery } from './live-counts.js';
+
+/** The Web UI search for every operation workflow. */
+const OPERATIONS_QUERY = operationsQuery();
 
 export interface LiveMapPageOptions {
   /** Temporal Web UI base URL, e.g. `http://localhost:8233`; without it the page shows the query to paste. */
@@ -158,6 +162,18 @@ ${speed}
     <p id="details-body">Choose a rule on the map or in the table below.</p>
   </aside>
 </div>
+<section aria-labelledby="operations-heading">
+  <h2 id="operations-heading">Operations: replays, redrives, pauses</h2>
+  <p>Recorded in Temporal: in the Web UI, search <code>${escapeHtml(OPERATIONS_QUERY)}</code>${
+    options.webUiUrl !== undefined
+      ? ` (<a href="${escapeHtml(webUiListUrl(options.webUiUrl, options.namespace, OPERATIONS_QUERY))}" target="_blank" rel="noopener">open</a>)`
+      : ''
+  }, or run <code>hunt operations</code>.</p>
+  <table>
+    <thead><tr><th scope="col">kind</th><th scope="col">target</th><th scope="col">status</th><th scope="col">started</th><th scope="col">summary</th></tr></thead>
+    <tbody id="operations-rows"><tr><td colspan="5">none yet</td></tr></tbody>
+  </table>
+</section>
 <section aria-labelledby="rules-heading">
   <h2 id="rules-heading">Rules</h2>
   <table>
@@ -261,6 +277,15 @@ ${speed}
     document.getElementById('box-' + key)?.classList.toggle('alert', Boolean(alert));
   }
 
+  function showOperations(operations) {
+    const rows = operations.map((op) =>
+      el('tr', { 'data-operation': op.id, class: op.status },
+        el('td', {}, op.kind), el('td', {}, el('code', {}, op.target)), el('td', {}, op.status),
+        el('td', {}, new Date(op.started).toLocaleString()), el('td', {}, op.summary)));
+    const body = document.getElementById('operations-rows');
+    body.replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: '5' }, 'none yet'))]));
+  }
+
   async function refresh() {
     const status = document.getElementById('status');
     try {
@@ -286,6 +311,7 @@ ${speed}
       setTotal('callsFailed', t.callsFailed, t.callsFailed > 0);
       setTotal('deadLetters', t.deadLetters, t.deadLetters > 0);
       setTotal('entities', t.entities);
+      if (counts.operations) showOperations(counts.operations);
       const time = new Date(counts.at).toLocaleTimeString();
       status.textContent = counts.temporal === 'ok' ? 'updated ' + time : 'updated ' + time + ' — ' + counts.temporal;
       status.classList.toggle('problem', counts.temporal !== 'ok');

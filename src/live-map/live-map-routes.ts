@@ -12,6 +12,8 @@ export interface LiveMapOptions {
   metrics: IngestMetrics;
   /** For visibility counts; without it the map shows ingest and call counts only. */
   client?: Client;
+  /** The deployment's task queue: the operations listed are those run on it. */
+  taskQueue?: string;
   /** Temporal Web UI base URL for links (e.g. `http://localhost:8233`). */
   webUiUrl?: string;
   /** Page refresh interval (ms). Default 2000. */
@@ -39,7 +41,12 @@ export function registerLiveMap(app: FastifyInstance, options: LiveMapOptions): 
   const snapshot = (): Promise<LiveCounts> => {
     const now = performance.now();
     if (!cached || now - cached.at > cacheMs) {
-      const counts = collectLiveCounts({ config, metrics, ...(client && { client }) });
+      const counts = collectLiveCounts({
+        config,
+        metrics,
+        ...(client && { client }),
+        ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
+      });
       cached = { at: now, counts };
       // A failed snapshot is not reused.
       counts.catch(() => {

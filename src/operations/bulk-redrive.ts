@@ -1,15 +1,29 @@
 /**
  * Bulk redrive: every open dead letter that matches the filters (connector, rule, entity type, since,
  * failure text), found through visibility (`HuntDeadLetters > 0` on running entities) and each entity's
- * `deadLetters` query, then redriven one by one with its original idempotency key (the `redrive` update).
+ * `deadLetters` query, then redriven one by one with its original idempotency key (the `redrive` update) by an
+ * operation workflow of its own (workflows/redrive-workflow.ts), which the caller waits for but does not hold up.
  * The same plan and run serve `hunt redrive --all` and `POST /dead-letters/redrive`.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import { visibilityString } from '../live-map/live-counts.js';
 import { parseTimeBound } from '../event-log/event-filters.js';
-import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../contract/messages.js';
-import { HuntDeadLetters, HuntEntityType } from '../contract/search-attributes.js';
+import { deadLettersQuery, type DeadLetter } from '../contract/messages.js';
+import {
+  REDRIVE_WORKFLOW_TYPE,
+  redriveCounts,
+  redriveProgressQuery,
+  redriveTarget,
+  redriveWorkflowId,
+  type BulkRedriveInput,
+  type BulkRedriveResult,
+  type RedriveFilterRecord,
+  type RedriveItemOutcome,
+} from '../contract/operations.js';
+import { HuntDeadLetters, HuntEntityType, HuntOperation, HuntTarget } from '../contract/search-attributes.js';
 
 const name = z.string().min(1).max(200);
 
@@ -49,6 +63,8 @@ export interface RedriveOutcome extends RedriveTarget {
 }
 
 export interface RedriveSummary {
+  /** The operation's workflow id (`hunt.redrive/...`): find it in the Web UI or with `hunt operations`. */
+  operationId: string;
   planned: number;
   redriven: number;
   failedAgain: number;
@@ -107,28 +123,107 @@ export async function planRedrive(
   return targets;
 }
 
-/** Redrives the targets one after another; a refusal or a failure again is reported, not thrown. */
-export async function runRedrive(
+/** A bulk redrive started as an operation of its own (`hunt.redrive/...`). */
+export interface StartedRedrive {
+  operationId: string;
+  handle: WorkflowHandle;
+}
+
+/** The filters as recorded in the operation (memo, input): only what was given. */
+export function filterRecord(filters: RedriveFilters): RedriveFilterRecord {
+  return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * Starts the bulk redrive of `targets` as a workflow on the engine's task queue: searchable by `HuntOperation =
+ * "redrive"` and `HuntTarget`, its memo holding the filters and the counts. It runs on without the caller.
+ */
+export async function startRedrive(
   client: Client,
+  taskQueue: string,
+  filters: RedriveFilters,
+  targets: RedriveTarget[],
+): Promise<StartedRedrive> {
+  const operationId = redriveWorkflowId(Date.now(), randomUUID().slice(0, 8));
+  const record = filterRecord(filters);
+  const input: BulkRedriveInput = {
+    filters: record,
+    items: targets.map(({ entity, letter }) => ({
+      entity,
+      deadLetterId: letter.id,
+      connector: letter.connector,
+      ruleId: letter.ruleId,
+    })),
+  };
+  const handle = await client.workflow.start(REDRIVE_WORKFLOW_TYPE, {
+    workflowId: operationId,
+    taskQueue,
+    args: [input],
+    typedSearchAttributes: [
+      { key: HuntOperation, value: 'redrive' },
+      { key: HuntTarget, value: redriveTarget(record) },
+    ],
+    memo: { kind: 'redrive', filters: record, ...redriveCounts(targets.length, []) },
+  });
+  return { operationId, handle };
+}
+
+/**
+ * Waits for a started redrive, reporting each outcome once (polling its progress query), and sums it up with the
+ * full dead letters of the plan. The redrive does not depend on this wait: a caller gone leaves it running.
+ */
+export async function waitRedrive(
+  started: StartedRedrive,
   targets: RedriveTarget[],
   onProgress?: (done: number, outcome: RedriveOutcome) => void,
+  pollMs = 300,
 ): Promise<RedriveSummary> {
-  const results: RedriveOutcome[] = [];
-  for (const target of targets) {
-    let outcome: RedriveOutcome;
+  const letters = new Map(targets.map((t) => [`${t.entity}\u0000${t.letter.id}`, t]));
+  const outcomeOf = (o: RedriveItemOutcome): RedriveOutcome => {
+    const target = letters.get(`${o.entity}\u0000${o.deadLetterId}`);
+    return {
+      entity: o.entity,
+      letter: target?.letter ?? ({ id: o.deadLetterId, connector: o.connector, ruleId: o.ruleId } as DeadLetter),
+      ok: o.ok,
+      ...(o.error !== undefined && { error: o.error }),
+    };
+  };
+  let reported = 0;
+  const report = (outcomes: RedriveItemOutcome[]) => {
+    for (const o of outcomes) onProgress?.(++reported, outcomeOf(o));
+  };
+  const result = started.handle.result() as Promise<BulkRedriveResult>;
+  let finished = false;
+  void result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  while (!finished && onProgress) {
     try {
-      const result = await client.workflow
-        .getHandle(target.entity)
-        .executeUpdate(redriveUpdate, { args: [{ deadLetterId: target.letter.id }] });
-      outcome = { ...target, ok: result.ok, ...(result.error !== undefined && { error: result.error }) };
+      report((await started.handle.query(redriveProgressQuery, reported)).results);
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError)) throw err;
-      const reason = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause.message : err.message;
-      outcome = { ...target, ok: false, error: reason };
+      // Between runs (continue-as-new) or done meanwhile: the next poll, or the result, tells.
+      if (!(err instanceof QueryNotRegisteredError) && !(err instanceof WorkflowNotFoundError)) throw err;
     }
-    results.push(outcome);
-    onProgress?.(results.length, outcome);
+    if (!finished) await sleep(pollMs);
   }
-  const redriven = results.filter((r) => r.ok).length;
-  return { planned: targets.length, redriven, failedAgain: results.length - redriven, results };
+  const done = await result;
+  report(done.results.slice(reported));
+  return {
+    operationId: started.operationId,
+    planned: done.planned,
+    redriven: done.redriven,
+    failedAgain: done.failedAgain,
+    results: done.results.map(outcomeOf),
+  };
+}
+
+/** Starts a bulk redrive and waits for it (see startRedrive and waitRedrive). */
+export async function runRedrive(
+  client: Client,
+  options: { taskQueue: string; filters: RedriveFilters; targets: RedriveTarget[] },
+  onProgress?: (done: number, outcome: RedriveOutcome) => void,
+): Promise<RedriveSummary> {
+  const started = await startRedrive(client, options.taskQueue, options.filters, options.targets);
+  return await waitRedrive(started, options.targets, onProgress);
 }

@@ -28,7 +28,13 @@ import {
   type ReplayFiringInput,
   type ReplayFiringResult,
 } from '../contract/operations.js';
-import { HuntEntityKey, HuntEntityType, HuntOperation, HuntRulesFired } from '../contract/search-attributes.js';
+import {
+  HuntEntityKey,
+  HuntEntityType,
+  HuntOperation,
+  HuntRulesFired,
+  HuntTarget,
+} from '../contract/search-attributes.js';
 import { backtestEvents } from '../event-log/backtest-events.js';
 import { eventFiltersSchema, type EventFilters } from '../event-log/event-filters.js';
 import type { ExportProgress } from '../event-log/event-export.js';
@@ -234,6 +240,7 @@ export async function runReplay(
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         typedSearchAttributes: [
           { key: HuntOperation, value: 'replay' },
+          { key: HuntTarget, value: firing.ruleId },
           { key: HuntEntityType, value: entity.type },
           { key: HuntEntityKey, value: entity.key },
           { key: HuntRulesFired, value: [firing.ruleId] },

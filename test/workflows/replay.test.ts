@@ -19,6 +19,7 @@ import { COMPACT_WHEN_IDLE_PATCH, RESULT_EVENTS_PATCH, WORKFLOW_ACTIONS_PATCH } 
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
 import { CONNECTOR_PAUSE_PATCH } from '../../workflows/paused-calls.js';
 import { RULE_PAUSE_PATCH } from '../../workflows/rule-pauses.js';
+import { REDRIVE_WORKFLOW_TYPE } from '../../src/contract/operations.js';
 import { installSdkTestLogger } from '../helpers/sdk-log.js';
 import { workflowBundle } from '../helpers/temporal.js';
 
@@ -47,6 +48,13 @@ describe('replay of recorded histories', () => {
     expect(results).toHaveLength(histories.length);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
   }, 120_000);
+
+  it('covers the bulk redrive operation workflow (hunt.redrive/..., its activities and memo upserts)', async () => {
+    const types = (await fixtures()).map(
+      ({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
+    );
+    expect(types).toContain(REDRIVE_WORKFLOW_TYPE);
+  });
 
   it.each([
     BOUNDED_RUNS_PATCH,
