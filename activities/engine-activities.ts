@@ -45,7 +45,7 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     },
 
     /** The compiled config of a version (default: the worker's current one). Run as a local activity. */
-    async getConfig(input: { version?: string }): Promise<CompiledConfig> {
+    async getConfig(input: { version?: string | undefined }): Promise<CompiledConfig> {
       try {
         return await deps.configStore.get(input.version);
       } catch (err) {

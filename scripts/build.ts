@@ -3,8 +3,9 @@
  * compiles src/, workflows/ and activities/ into dist/ (tsc, no type check: `npm run lint` checks types),
  * then bundles the workflow code once into dist/workflow-bundle.js, so a compiled worker starts without
  * bundling; compiles ajv's draft-07 meta-schema validator ahead and bundles the CLI into dist/src/cli-bundle/
- * (esbuild), for a fast `hunt`. The stamp written last marks the build complete (bin/build-state.js compares
- * it to the sources).
+ * (esbuild), for a fast `hunt`, plus the offline commands' CommonJS bundle that `hunt` runs through V8's code
+ * cache (bin/code-cache.js). The stamp written last marks the build complete (bin/build-state.js compares it to
+ * the sources).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { build as esbuild } from 'esbuild';
 import type { Plugin } from 'esbuild';
 import { draft07ValidatorCode } from '../src/config/json-schema-meta-code.js';
+import type * as CommandModules from '../src/cli/command-modules.js';
 import type * as WorkflowPaths from '../src/worker/workflows-path.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -45,10 +47,11 @@ async function main(): Promise<void> {
   await fs.writeFile(paths.builtWorkflowBundlePath!, code);
 
   step('compiling the JSON Schema meta-schema (ajv standalone)');
-  await fs.writeFile(path.join(dist, 'src/config/json-schema-draft07.js'), draft07ValidatorCode());
+  await fs.writeFile(path.join(dist, 'src/config/json-schema-draft07.cjs'), draft07ValidatorCode());
 
   step('bundling the CLI');
   await bundleCli(path.join(dist, 'src/cli/main.js'), path.join(dist, 'src/cli-bundle'));
+  await bundleOfflineCli(dist);
 
   await fs.writeFile(path.join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -79,15 +82,6 @@ const CLI_INLINED_PACKAGES = new Set([
  * from `import.meta.url` (the workflow bundle, the package version) resolve the same.
  */
 async function bundleCli(entry: string, outdir: string): Promise<void> {
-  const externalPackages: Plugin = {
-    name: 'external-packages',
-    setup(build) {
-      build.onResolve({ filter: /^[^./]/ }, ({ path: specifier }) => {
-        const name = specifier.startsWith('@') ? specifier.split('/', 2).join('/') : specifier.split('/', 1)[0]!;
-        return CLI_INLINED_PACKAGES.has(name) ? undefined : { external: true };
-      });
-    },
-  };
   await esbuild({
     entryPoints: [entry],
     outdir,
@@ -104,6 +98,53 @@ async function bundleCli(entry: string, outdir: string): Promise<void> {
     plugins: [externalPackages],
     logLevel: 'warning',
   });
+}
+
+/** Inlines CLI_INLINED_PACKAGES; every other package stays an import of node_modules. */
+const externalPackages: Plugin = {
+  name: 'external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, ({ path: specifier }) => {
+      const name = specifier.startsWith('@') ? specifier.split('/', 2).join('/') : specifier.split('/', 1)[0]!;
+      return CLI_INLINED_PACKAGES.has(name) ? undefined : { external: true };
+    });
+  },
+};
+
+/**
+ * The whole CLI once more as a single CommonJS file, `dist/src/cli-bundle/offline.cjs`, with a manifest
+ * (`offline.json`) naming the short offline commands (`shortRun` in command-modules.ts) and their V8 flags.
+ * bin/hunt.js runs those commands from it through a V8 code cache (bin/code-cache.js): Node 20 caches no
+ * compiled code for ES modules, and compiling the bundle was a third of `hunt validate`. The same main.ts is
+ * the entry, so the program, its commands and their output are the ES module build's.
+ */
+async function bundleOfflineCli(dist: string): Promise<void> {
+  const outfile = path.join(dist, 'src/cli-bundle/offline.cjs');
+  await esbuild({
+    entryPoints: [path.join(dist, 'src/cli/main.js')],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    // Modules find their files from `import.meta.url` (the package version, the precompiled meta-schema); the
+    // bundle sits where the ES module bundle's entry does, so the same relative paths resolve.
+    banner: { js: "const __hunt_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__hunt_import_meta_url' },
+    plugins: [externalPackages],
+    logLevel: 'warning',
+  });
+  const { commandModules, shortRunFlags } = (await import(
+    path.join(dist, 'src/cli/command-modules.js')
+  )) as typeof CommandModules;
+  const offline = commandModules.filter((m) => m.shortRun);
+  const manifest = {
+    bundle: path.basename(outfile),
+    commands: offline.flatMap((m) => m.commands),
+    v8Flags: shortRunFlags(offline),
+  };
+  await fs.writeFile(path.join(dist, 'src/cli-bundle/offline.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -9,8 +9,8 @@ export interface BannerInput {
   settings: Settings;
   config: CompiledConfig;
   env: Record<string, string | undefined>;
-  devServer?: DevServer;
-  sandbox?: Sandbox;
+  devServer?: DevServer | undefined;
+  sandbox?: Sandbox | undefined;
 }
 
 /** A curl that sends the config's first example event from an API-key (or open) source, when there is one. */

@@ -75,7 +75,7 @@ describe('npm start', () => {
       const response = await fetch(url!, {
         method: 'POST',
         headers: { 'content-type': contentType!.split(': ')[1]!, [keyHeader!]: key! },
-        body,
+        body: body!,
       });
       expect(response.status).toBe(202);
       const sent = JSON.parse(body!) as { data: { teamId: string } };

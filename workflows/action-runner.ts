@@ -84,7 +84,7 @@ interface Running {
   /** Index into the onFailure actions of the next one to run. */
   fallbackNext: number;
   /** Results of the calls with `result` performed so far: what deferred actions read. */
-  results?: CallResults;
+  results?: CallResults | undefined;
 }
 
 /** A failure as a `.failed` result event records it: type, message, attempts, and the answer if any. */

@@ -46,8 +46,10 @@ export function registerConnectorCommands(program: Command): void {
     .option('--all', 'include dead letters already redriven')
     .option('--json', 'print JSON')
     .action(async (opts: { entity?: string; all?: boolean; json?: boolean }) => {
+      // Across entities only the engine's own queue (HUNT_TASK_QUEUE): an entity no worker polls would not answer.
+      const taskQueue = configuredTaskQueue();
       await withClient(async (client) => {
-        const rows = await listDeadLetters(client, opts.entity);
+        const rows = await listDeadLetters(client, opts.entity, taskQueue);
         const shown = opts.all ? rows : rows.filter((r) => r.letter.redriven === undefined);
         process.stdout.write(opts.json ? `${JSON.stringify(shown, null, 2)}\n` : formatDeadLetters(shown));
       });

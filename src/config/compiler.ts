@@ -150,11 +150,11 @@ function compileSource(name: string, source: ConfigInput['sources'][string]): Co
 function compileKafkaSource(kafka: KafkaSourceInput): CompiledKafkaSource {
   const { preset, fromBeginning, tls, sessionTimeout, ...rest } = kafka;
   return {
-    ...rest,
+    ...withoutUndefined(rest),
     ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: sessionTimeout }),
     preset: preset ?? 'json',
     fromBeginning: fromBeginning ?? true,
-    ...(tls === undefined ? {} : { tls: tls === true ? {} : tls }),
+    ...(tls === undefined ? {} : { tls: tls === true ? {} : withoutUndefined(tls) }),
   };
 }
 
@@ -180,7 +180,7 @@ function compileMapping(mapping: {
 function compileWebhook(webhook: WebhookInput): CompiledWebhook {
   const { signature, events, tolerance, unmapped, ...rest } = webhook;
   const compiled: CompiledWebhook = {
-    ...rest,
+    ...withoutUndefined(rest),
     unmapped: unmapped ?? 'ignore',
     events: Object.fromEntries(
       Object.entries(events).map(([native, mapping]) => [

@@ -1,5 +1,6 @@
 /** Checks event data schemas (JSON Schema, draft-07) and their examples with ajv at compile time. */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import type { AnySchema, ErrorObject, Options, ValidateFunction } from 'ajv';
@@ -21,9 +22,9 @@ export const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
  * same relative place. Compiling the meta-schema is the largest part of the first schema check, which every
  * `hunt validate` pays. Run from the sources there is none, and ajv compiles the meta-schema on first use.
  */
-const precompiledMetaUrl = new URL('../config/json-schema-draft07.js', import.meta.url);
-const precompiledMeta: ValidateFunction | undefined = existsSync(fileURLToPath(precompiledMetaUrl))
-  ? ((await import(precompiledMetaUrl.href)) as { default: ValidateFunction }).default
+const precompiledMetaPath = fileURLToPath(new URL('../config/json-schema-draft07.cjs', import.meta.url));
+const precompiledMeta: ValidateFunction | undefined = existsSync(precompiledMetaPath)
+  ? (createRequire(import.meta.url)(precompiledMetaPath) as ValidateFunction)
   : undefined;
 
 /** An ajv instance with the config checks' options; it checks schemas against the meta-schema itself. */
@@ -52,8 +53,10 @@ export function checkJsonSchema(schema: unknown): SchemaCheck {
 }
 
 function compileSchema(schema: unknown): SchemaCheck {
-  // The meta-schema check is done here, so that it can use the precompiled validator.
-  const ajv = (shared ??= createAjv({ validateSchema: false }));
+  // The meta-schema check is done here, so that it can use the precompiled validator. The generated code is not
+  // optimized: these validators check a config's examples once, and ajv's optimizing pass cost a third of compiling
+  // them (docs/performance.md); what they accept and the errors they give are the same.
+  const ajv = (shared ??= createAjv({ validateSchema: false, code: { optimize: false } }));
   try {
     validateAgainstMetaSchema(ajv, schema as AnySchema);
     const validate = ajv.compile(schema as object);

@@ -1,7 +1,8 @@
 /**
- * The draft-07 meta-schema validator as ajv standalone code (an ES module), compiled with the config checks'
- * options. `npm run build` writes it to dist/src/config/json-schema-draft07.js, where json-schema-check.ts
- * picks it up.
+ * The draft-07 meta-schema validator as ajv standalone code (a CommonJS module, so that both the ES module
+ * build and the CommonJS bundle of the offline commands load it synchronously), compiled with the config
+ * checks' options. `npm run build` writes it to dist/src/config/json-schema-draft07.cjs, where
+ * json-schema-check.ts picks it up.
  */
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import { createAjv, DRAFT_07 } from './json-schema-check.js';
@@ -11,10 +12,8 @@ const standaloneCode = standaloneCodeModule.default;
 
 /** The module's source. Its runtime helper (deep equality) comes from ajv's package, as ajv's own code has it. */
 export function draft07ValidatorCode(): string {
-  const ajv = createAjv({ code: { source: true, esm: true } });
+  const ajv = createAjv({ code: { source: true } });
   const validate = ajv.getSchema(DRAFT_07);
   if (!validate) throw new Error(`ajv has no ${DRAFT_07} meta-schema`);
-  // ajv's ES module output still require()s its runtime helpers; an ES module has no require of its own.
-  const code = standaloneCode(ajv, validate).replace(/^"use strict";/, '');
-  return `import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n${code}\n`;
+  return `${standaloneCode(ajv, validate)}\n`;
 }

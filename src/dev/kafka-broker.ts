@@ -19,8 +19,8 @@ const SCALA = '2.13';
 const LOG4J_VERSION = '2.24.3';
 
 export interface KafkaProvisionOptions {
-  env?: Record<string, string | undefined>;
-  cacheRoot?: string;
+  env?: Record<string, string | undefined> | undefined;
+  cacheRoot?: string | undefined;
   version?: string;
   log?: (message: string) => void;
 }

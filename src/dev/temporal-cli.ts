@@ -34,10 +34,10 @@ export interface TemporalCli {
 }
 
 export interface ProvisionOptions {
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   version?: string;
   /** Cache root; default `$XDG_CACHE_HOME/treasure-hunt` or `~/.cache/treasure-hunt`. */
-  cacheRoot?: string;
+  cacheRoot?: string | undefined;
   /** Progress lines for the person waiting (a first build takes minutes). */
   log?: (message: string) => void;
   /** Build with Go when nothing is found (default true). */

@@ -58,7 +58,7 @@ export interface IngestServerOptions {
   /** Clock for webhook replay memo and rate limits (tests). */
   now?: () => number;
   /** Temporal Web UI base URL, for the live map's links. */
-  webUiUrl?: string;
+  webUiUrl?: string | undefined;
   /**
    * Local development on the embedded server: open sources and open /entities are then the expected
    * set-up and logged at info; anywhere else they are warnings.
@@ -242,7 +242,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
 
   void app.register(operatorRoutes, {
     ...(options.client && { client: options.client }),
-    adminApiKey: options.adminApiKey,
+    ...(options.adminApiKey !== undefined && { adminApiKey: options.adminApiKey }),
     ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
   });
   void app.register(operationsRoutes, {
@@ -257,7 +257,7 @@ export function buildIngestServer(options: IngestServerOptions): FastifyInstance
       metrics,
       ...(options.client && { client: options.client }),
       ...(options.taskQueue !== undefined && { taskQueue: options.taskQueue }),
-      webUiUrl: options.webUiUrl,
+      ...(options.webUiUrl !== undefined && { webUiUrl: options.webUiUrl }),
     }),
   );
   void app.register(async (probes) =>

@@ -8,8 +8,8 @@ import type { CallFailureInfo, CallResponse } from './call-result.js';
 
 /** One stubbed answer: a response (`status`, `headers`, `body`), or a final failure (`fail`: its message). */
 export type StubbedAnswer =
-  | { status?: number; headers?: Record<string, string>; body?: Json }
-  | { fail: string; type?: string; status?: number; body?: Json }
+  | { status?: number | undefined; headers?: Record<string, string> | undefined; body?: Json | undefined }
+  | { fail: string; type?: string | undefined; status?: number | undefined; body?: Json | undefined }
   /** A started workflow (`workflow:<type>`) still running when the simulation ends: no outcome event. */
   | { pending: true };
 

@@ -29,13 +29,13 @@ interface Pending {
 export interface MemoryByKind {
   none: Record<never, never>;
   throttle: Record<never, never>;
-  within: { window?: { until: number; openedAt: number; opener: EngineEvent } };
-  unless: { pending?: Pending };
-  debounce: { pending?: Pending };
+  within: { window?: { until: number; openedAt: number; opener: EngineEvent } | undefined };
+  unless: { pending?: Pending | undefined };
+  debounce: { pending?: Pending | undefined };
   /** Times of the matching events in the window, oldest first. */
-  count: { hits?: number[] };
+  count: { hits?: number[] | undefined };
   /** Latest event seen per join leaf: [leaf index, time, event]. */
-  all: { joined?: Array<[number, number, EngineEvent]> };
+  all: { joined?: Array<[number, number, EngineEvent]> | undefined };
 }
 
 /** A rule's memory: its kind (memory of another kind, after a config change, is dropped), `firedAt`, its own fields. */

@@ -21,9 +21,9 @@ export type SandboxBehaviour =
 export interface SystemBehaviourState {
   failRemaining: number;
   failFirstStatus: number;
-  failFirstRetryAfter?: string;
+  failFirstRetryAfter?: string | undefined;
   failAlwaysStatus?: number;
-  failAlwaysRetryAfter?: string;
+  failAlwaysRetryAfter?: string | undefined;
   delayMs: number;
   /** Clock time (ms) until which the system is down. */
   downUntil: number;
@@ -108,7 +108,7 @@ export function parseBehaviour(phrase: string): SandboxBehaviour {
         out.status = parseStatus(tail[i + 1]);
         i += 1;
       } else if (word === 'retry-after' && tail[i + 1] !== undefined) {
-        out.retryAfter = tail[i + 1];
+        out.retryAfter = tail[i + 1] as string;
         i += 1;
       } else {
         throw new SandboxBehaviourError(`unexpected "${word}" in "${phrase}"; ${USAGE}`);

@@ -62,12 +62,13 @@ function clientOf(options: EngineWorkerOptions): Client | undefined {
 
 /** Creates the engine's workers (not yet running). */
 export async function createEngineWorkers(options: EngineWorkerOptions): Promise<EngineWorkers> {
+  const client = clientOf(options);
   const activities = createActivities({
     logger: options.logger,
     env: options.env,
     configStore: options.configStore,
     deliverer: options.deliverer,
-    ...(clientOf(options) && { client: clientOf(options) }),
+    ...(client && { client }),
     ...(options.connectorModules && { connectorModules: options.connectorModules }),
   });
   const workflowBundle =

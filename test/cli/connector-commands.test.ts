@@ -11,7 +11,14 @@ const run = promisify(execFile);
 
 /** Runs the real \`hunt\` CLI against the shared test server. */
 async function hunt(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default' };
+  return huntWith({}, ...args);
+}
+
+async function huntWith(
+  extraEnv: Record<string, string>,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default', ...extraEnv };
   try {
     const { stdout, stderr } = await run(process.execPath, ['bin/hunt.js', ...args], { env });
     return { stdout, stderr, code: 0 };
@@ -105,6 +112,14 @@ describe('hunt dead-letters and hunt redrive against a running engine', () => {
     const listed = await hunt('dead-letters', '--entity', `team/${team}`, '--json');
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([{ entity: `team/${team}`, letter }]);
+
+    // Without --entity: the entities of the configured task queue (HUNT_TASK_QUEUE), not other engines' ones.
+    const ownQueue = await huntWith({ HUNT_TASK_QUEUE: engine.taskQueue }, 'dead-letters', '--json');
+    expect(ownQueue.code).toBe(0);
+    expect(JSON.parse(ownQueue.stdout)).toEqual([{ entity: `team/${team}`, letter }]);
+    const otherQueue = await huntWith({ HUNT_TASK_QUEUE: uniqueName('no-such-queue') }, 'dead-letters', '--json');
+    expect(otherQueue.code).toBe(0);
+    expect(JSON.parse(otherQueue.stdout)).toEqual([]);
 
     // Still failing: the redrive reports the failure and the letter stays open.
     expect(await redrive(engine.client, `team/${team}`, letter.id)).toMatchObject({ ok: false });

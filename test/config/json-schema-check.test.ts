@@ -4,6 +4,7 @@
  * that breaks the meta-schema or uses an unknown keyword.
  */
 import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +29,9 @@ beforeAll(async () => {
   await fs.mkdir('.hunt', { recursive: true });
   // Inside the project, so its import of ajv's runtime helper resolves as it does in dist/.
   dir = await fs.mkdtemp(path.resolve('.hunt', 'meta-schema-'));
-  const file = path.join(dir, 'json-schema-draft07.js');
+  const file = path.join(dir, 'json-schema-draft07.cjs');
   await fs.writeFile(file, draft07ValidatorCode());
-  await fs.writeFile(path.join(dir, 'package.json'), '{ "type": "module" }');
-  precompiled = ((await import(file)) as { default: ValidateFunction }).default;
+  precompiled = createRequire(import.meta.url)(file) as ValidateFunction;
 });
 afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });

@@ -7,14 +7,21 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // @ts-expect-error -- plain JavaScript without types (it runs before anything is compiled)
 import { buildIsCurrent } from '../../bin/build-state.js';
+// @ts-expect-error -- plain JavaScript without types (it runs before anything is compiled)
+import { offlineBundleFor as offlineBundleForJs } from '../../bin/code-cache.js';
 import { freePort } from '../helpers/free-port.js';
 
 const run = promisify(execFile);
 const checkBuild = buildIsCurrent as (projectRoot: string) => boolean;
+const offlineBundleFor = offlineBundleForJs as (
+  distDir: string,
+  command: string | undefined,
+) => { file: string; v8Flags: string | undefined } | undefined;
 let out: string;
 
 beforeAll(async () => {
@@ -46,7 +53,7 @@ describe('npm run build', () => {
   });
 
   it('checks event schemas with the meta-schema validator compiled at build time, as ajv does', async () => {
-    await expect(fs.stat(path.join(out, 'src/config/json-schema-draft07.js'))).resolves.toBeTruthy();
+    await expect(fs.stat(path.join(out, 'src/config/json-schema-draft07.cjs'))).resolves.toBeTruthy();
     const cli = path.join(out, 'src/cli-bundle/main.js');
     const first = await run(process.execPath, [cli, 'validate', 'examples/treasure-hunt/broken/bad-schema.yaml']).catch(
       (err: { stderr: string }) => err,
@@ -58,6 +65,55 @@ describe('npm run build', () => {
     await fs.writeFile(broken, text.replace('requried: [teamId]', 'required: teamId'));
     const second = await run(process.execPath, [cli, 'validate', broken]).catch((err: { stderr: string }) => err);
     expect(second.stderr).toMatch(/not a valid JSON Schema: schema is invalid: data\/required must be array/);
+  });
+
+  it('runs the offline commands from one CommonJS bundle through a V8 code cache, with the same output', async () => {
+    const offline = offlineBundleFor(out, 'validate');
+    expect(offline).toEqual({ file: path.join(out, 'src/cli-bundle/offline.cjs'), v8Flags: expect.any(String) });
+    for (const other of ['send', 'simulate', '--version', '--help', undefined])
+      expect(offlineBundleFor(out, other), String(other)).toBeUndefined();
+    // As bin/hunt.js runs it, with a cache directory of its own.
+    const runner = path.join(out, 'run-offline.mjs');
+    const codeCache = pathToFileURL(path.resolve('bin/code-cache.js')).href;
+    await fs.writeFile(
+      runner,
+      `import { offlineBundleFor, runWithCodeCache } from ${JSON.stringify(codeCache)};\n` +
+        `runWithCodeCache(offlineBundleFor(${JSON.stringify(out)}, process.argv[2]), process.env.TEST_CACHE_DIR);\n`,
+    );
+    const cacheDir = path.join(out, 'code-cache');
+    const outcome = (file: string, args: string[], env: Record<string, string> = {}) =>
+      run(process.execPath, [file, ...args], { env: { ...process.env, ...env } }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (err: { code: number; stdout: string; stderr: string }) => ({
+          code: err.code,
+          stdout: err.stdout,
+          stderr: err.stderr,
+        }),
+      );
+    const esm = path.join(out, 'src/cli-bundle/main.js');
+    const cases = [
+      ['validate', 'examples/treasure-hunt/hunt.yaml'],
+      ['validate', 'examples/treasure-hunt/broken/bad-schema.yaml'],
+      ['validate', 'examples/treasure-hunt/broken/bad-cel.yaml', '--json'],
+      ['lint', 'examples/treasure-hunt/hunt.yaml'],
+      ['graph', 'examples/treasure-hunt/hunt.yaml'],
+      ['validate', '--help'],
+    ];
+    for (const args of cases) {
+      const expected = await outcome(esm, args);
+      expect(await outcome(runner, args, { TEST_CACHE_DIR: cacheDir }), args.join(' ')).toEqual(expected);
+    }
+    expect((await outcome(esm, cases[1]!)).code).toBe(1);
+    // The first run wrote the cache; V8 accepted it since (a refused one is rewritten).
+    const [cached, ...more] = await fs.readdir(cacheDir);
+    expect(more).toEqual([]);
+    const written = (await fs.stat(path.join(cacheDir, cached!))).mtimeMs;
+    expect((await outcome(runner, cases[0]!, { TEST_CACHE_DIR: cacheDir })).code).toBe(0);
+    expect((await fs.stat(path.join(cacheDir, cached!))).mtimeMs).toBe(written);
+    // Where no cache can be written, the command still runs.
+    const blocked = path.join(out, 'not-a-directory');
+    await fs.writeFile(blocked, '');
+    expect(await outcome(runner, cases[0]!, { TEST_CACHE_DIR: blocked })).toEqual(await outcome(esm, cases[0]!));
   });
 
   it('gives an engine whose worker runs the prebuilt bundle: an event is handled, and nothing warns', async () => {

@@ -398,7 +398,7 @@ class Backoff {
 
 /** One partition's pause for back-pressure: paused once on the first failure, resumed when the chunk is in. */
 class PartitionPause {
-  private resumeFn?: () => void;
+  private resumeFn?: (() => void) | undefined;
   constructor(
     private readonly source: string,
     private readonly topic: string,

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 export type AttemptOutcome = 'injected' | 'unreachable' | 'forwarded';
 
 export interface ProxiedAttempt {
-  key?: string;
+  key?: string | undefined;
   outcome: AttemptOutcome;
   /** The partner's status when forwarded; 503 when injected. */
   status?: number;
