@@ -67,6 +67,9 @@ export function runWithCodeCache(bundle, cacheDir = codeCacheDir()) {
   if (source.startsWith('#!')) source = `//${source.slice(2)}`;
   // Node's own CommonJS wrapper, on the first line so that line numbers stay the file's.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  // A script read back from a code cache has no dynamic-import callback (even with `importModuleDynamically`):
+  // this module lends its own `import()` to the bundle (src/config/connector-modules.ts loads tsx through it).
+  Reflect.set(globalThis, Symbol.for('treasure-hunt.import'), (/** @type {string} */ specifier) => import(specifier));
   const script = new vm.Script(wrapped, { filename: bundle.file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     // At exit the script holds every function this run compiled, not only the top level.

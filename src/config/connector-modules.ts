@@ -7,6 +7,7 @@
  * `name` is the connector's.
  */
 import { existsSync } from 'node:fs';
+import type * as TsxApi from 'tsx/esm/api';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDefinedConnector, type DefinedConnector } from '../sdk/define-connector.js';
@@ -17,6 +18,16 @@ export type ConnectorModuleLoad =
 
 // One import per file per process: configs are compiled often (validate, lint, the worker), modules change rarely.
 const imported = new Map<string, Promise<Record<string, unknown>>>();
+
+/**
+ * `import()` as this process can do it. The offline commands run from a V8 code cache (bin/code-cache.js), and a
+ * script read back from a code cache cannot `import()` (tsx's CommonJS API does not load on Node 20 either): the
+ * runner lends its own `import` under this symbol.
+ */
+function dynamicImport(specifier: string): Promise<unknown> {
+  const lent = (globalThis as Record<symbol, unknown>)[Symbol.for('treasure-hunt.import')];
+  return typeof lent === 'function' ? (lent as (s: string) => Promise<unknown>)(specifier) : import(specifier);
+}
 
 /** The absolute file of a connector module written relative to the configuration file. */
 export function connectorModuleFile(configFile: string, modulePath: string): string {
@@ -35,7 +46,7 @@ export async function loadConnectorModule(
   try {
     let loading = imported.get(file);
     if (!loading) {
-      const { tsImport } = await import('tsx/esm/api');
+      const { tsImport } = (await dynamicImport('tsx/esm/api')) as typeof TsxApi;
       loading = tsImport(pathToFileURL(file).href, import.meta.url) as Promise<Record<string, unknown>>;
       imported.set(file, loading);
       void loading.catch(() => imported.delete(file));
