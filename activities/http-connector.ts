@@ -64,6 +64,18 @@ export interface HttpConnectorActivities {
 /** Bytes of a failing response's body kept in the failure (and so in a dead letter), within `recordBodyBytes`. */
 export const FAILURE_BODY_BYTES = 1024;
 
+/** The log of one connector call attempt, HTTP or TypeScript: the entity, event, rule, connector, key and attempt. */
+export function callLogger(logger: Logger, input: CallInput, attempt: number): Logger {
+  return logger.child({
+    workflowId: entityWorkflowId(input.entity),
+    eventId: input.eventId,
+    ruleId: input.ruleId,
+    connector: input.connector.name,
+    idempotencyKey: input.idempotencyKey,
+    attempt,
+  });
+}
+
 /** Creates the connector activities bound to their dependencies. */
 export function createHttpConnectorActivities(deps: HttpConnectorDeps): HttpConnectorActivities {
   const fetchImpl = deps.fetch ?? fetch;
@@ -73,14 +85,7 @@ export function createHttpConnectorActivities(deps: HttpConnectorDeps): HttpConn
     const context = Context.current();
     const attempt = context.info.attempt;
     const { connector } = input;
-    const log = deps.logger.child({
-      workflowId: entityWorkflowId(input.entity),
-      eventId: input.eventId,
-      ruleId: input.ruleId,
-      connector: connector.name,
-      idempotencyKey: input.idempotencyKey,
-      attempt,
-    });
+    const log = callLogger(deps.logger, input, attempt);
 
     // A paused connector is not called: the entity waits for the resume (non-retryable ConnectorPaused).
     await refuseWhenPaused(context, connector.name);

@@ -10,13 +10,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Json, JsonObject } from '../src/config/compiled.js';
-import { entityWorkflowId } from '../src/rules/routing.js';
 import { isConnectorFailure, type DefinedConnector } from '../src/sdk/define-connector.js';
 import { recordConnectorCall } from '../src/metrics/engine-metrics.js';
 import { CONNECTOR_HEARTBEAT_INTERVAL_MS } from '../workflows/connector-options.js';
 import { ConnectorConfigError, createEnvResolver } from './connector-env.js';
 import { refuseWhenPaused } from './connector-pause-check.js';
-import type { CallInput, CallResult } from './http-connector.js';
+import { callLogger, type CallInput, type CallResult } from './http-connector.js';
 import { classifiedFailure, configFailure, HttpFailureType, ModuleFailureType } from './http-failure.js';
 import { truncateUtf8 } from './http-response-body.js';
 import { SecretScrubber } from './http-secrets.js';
@@ -40,14 +39,7 @@ export function createModuleConnectorCall(deps: ModuleConnectorDeps): (input: Ca
     const context = Context.current();
     const attempt = context.info.attempt;
     const { connector } = input;
-    const log = deps.logger.child({
-      workflowId: entityWorkflowId(input.entity),
-      eventId: input.eventId,
-      ruleId: input.ruleId,
-      connector: connector.name,
-      idempotencyKey: input.idempotencyKey,
-      attempt,
-    });
+    const log = callLogger(deps.logger, input, attempt);
     await refuseWhenPaused(context, connector.name);
 
     const definition = deps.modules.get(connector.name);

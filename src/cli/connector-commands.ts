@@ -12,9 +12,8 @@ import { deadLettersQuery, redriveUpdate, type DeadLetter } from '../contract/me
 import { HuntDeadLetters } from '../contract/search-attributes.js';
 import { describeFilterProblems } from '../event-log/event-filters.js';
 import { planRedrive, redriveFiltersSchema, startRedrive, waitRedrive } from '../operations/bulk-redrive.js';
-import { loadSettings, SettingsError } from '../settings/settings.js';
 import { CliError } from './cli-error.js';
-import { withTemporalClient } from './temporal-client.js';
+import { cliSettings, withTemporalClient } from './temporal-client.js';
 
 /** The sandbox port `npm start` uses too (HUNT_SANDBOX_PORT's default). */
 const DEFAULT_SANDBOX_PORT = 3100;
@@ -114,14 +113,7 @@ export async function confirm(question: string): Promise<boolean> {
 }
 
 /** The deployment's entity task queue (HUNT_TASK_QUEUE): bulk commands touch only its entities. */
-function configuredTaskQueue(): string {
-  try {
-    return loadSettings(process.env).HUNT_TASK_QUEUE;
-  } catch (err) {
-    if (err instanceof SettingsError) throw new CliError(err.message);
-    throw err;
-  }
-}
+const configuredTaskQueue = (): string => cliSettings().HUNT_TASK_QUEUE;
 
 /** `hunt redrive --all`: shows what it will redrive, asks (unless --yes), redrives with progress, sums up. */
 async function redriveAll(client: Client, flags: BulkRedriveFlags): Promise<void> {

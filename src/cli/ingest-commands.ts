@@ -7,13 +7,12 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { createHttpSender, HttpSendError } from '../client/http-sender.js';
 import { emitEventTypes } from '../client/event-types-emitter.js';
-import { ConfigError, formatProblems, loadCompiledConfig } from '../config/index.js';
-import type { CompiledConfig } from '../config/index.js';
 import { connectClient } from '../settings/temporal-connection.js';
 import { loadSettings } from '../settings/settings.js';
 import { deadLettersQuery, eventsQuery, stateQuery, tracesQuery } from '../contract/messages.js';
 import { entityAddress, requireEntityAddress } from '../contract/entity-address.js';
 import { CliError } from './cli-error.js';
+import { loadConfig } from './cli-config.js';
 
 interface SendOptions {
   data: string;
@@ -71,16 +70,6 @@ export function registerIngestCommands(program: Command): void {
     .action(async (entity: string, options: { json?: boolean }) => {
       await inspect(entity, options.json === true);
     });
-}
-
-async function loadConfig(file: string): Promise<CompiledConfig> {
-  try {
-    return await loadCompiledConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError)
-      throw new CliError(`${file} is not a valid configuration:\n${formatProblems(err.problems)}`);
-    throw err;
-  }
 }
 
 async function send(type: string, options: SendOptions): Promise<void> {

@@ -5,8 +5,6 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { ConfigError, formatProblems, loadCompiledConfig } from '../config/index.js';
-import type { CompiledConfig } from '../config/compiled.js';
 import type { PauseKind } from '../contract/operations.js';
 import {
   checkPauseTarget,
@@ -24,31 +22,13 @@ import {
   operationsQuery,
   type OperationKind,
 } from '../operations/operations-list.js';
-import { loadSettings, SettingsError } from '../settings/settings.js';
 import { CliError } from './cli-error.js';
 import { confirm } from './connector-commands.js';
 import { filtersFromFlags, withFilterFlags, type FilterFlags } from './events-commands.js';
-import { withTemporalClient } from './temporal-client.js';
+import { cliSettings, withTemporalClient } from './temporal-client.js';
+import { loadConfig } from './cli-config.js';
 
-/** The engine's settings for a CLI command (config file, task queue), errors for people. */
-function settings() {
-  try {
-    return loadSettings(process.env);
-  } catch (err) {
-    if (err instanceof SettingsError) throw new CliError(err.message);
-    throw err;
-  }
-}
-
-async function loadConfig(file: string): Promise<CompiledConfig> {
-  try {
-    return await loadCompiledConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError)
-      throw new CliError(`${file} is not a valid configuration:\n${formatProblems(err.problems)}`);
-    throw err;
-  }
-}
+const settings = cliSettings;
 
 interface ReplayFlags extends FilterFlags {
   rules?: string;

@@ -136,6 +136,30 @@ export function registerEntityRoutes(app: FastifyInstance, deps: EntityRoutesDep
   );
 }
 
+/**
+ * The admission of an admin endpoint that needs Temporal: refuses the request (401 without the admin token, 503
+ * with Retry-After when no client is configured) and answers undefined, or hands back the client.
+ */
+export function adminAdmission(adminApiKey: string | undefined, client: Client | undefined) {
+  const guard = adminGuard(adminApiKey);
+  return (request: FastifyRequest, reply: FastifyReply): Client | undefined => {
+    const refused = guard(request);
+    if (refused) {
+      void sendProblem(reply, refused);
+      return undefined;
+    }
+    if (!client) {
+      reply.header('retry-after', '30');
+      void sendProblem(
+        reply,
+        problem(503, 'ENGINE_UNAVAILABLE', 'Engine unavailable', 'no Temporal client is configured'),
+      );
+      return undefined;
+    }
+    return client;
+  };
+}
+
 /** Checks `Authorization: Bearer <admin API key>`; no key configured leaves the endpoint open. */
 export function adminGuard(adminApiKey: string | undefined) {
   if (!adminApiKey) return () => undefined;

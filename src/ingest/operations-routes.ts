@@ -6,14 +6,14 @@
  * with JSON bodies and route schemas (the OpenAPI document is built from them); ingest-server.ts registers it.
  */
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CompiledConfig } from '../config/compiled.js';
 import { describeFilterProblems } from '../event-log/event-filters.js';
 import type { PauseKind } from '../contract/operations.js';
 import { checkPauseTarget, listPauses, pause, resume, UnknownPauseTargetError } from '../operations/pauses.js';
 import { planReplay, replayRequestSchema, ReplayRequestError, runReplay } from '../operations/replay.js';
 import { listOperations, OPERATION_KINDS, type OperationKind } from '../operations/operations-list.js';
-import { adminGuard } from './entity-routes.js';
+import { adminAdmission, adminGuard } from './entity-routes.js';
 import { problemResponse } from './openapi-document.js';
 import { problem, sendProblem } from './problem-details.js';
 
@@ -147,22 +147,7 @@ export async function operationsRoutes(app: FastifyInstance, options: Operations
     const refused = guard(request);
     if (refused) return sendProblem(reply, refused);
   });
-  const admit = (request: FastifyRequest, reply: FastifyReply): Client | undefined => {
-    const refused = guard(request);
-    if (refused) {
-      void sendProblem(reply, refused);
-      return undefined;
-    }
-    if (!options.client) {
-      reply.header('retry-after', '30');
-      void sendProblem(
-        reply,
-        problem(503, 'ENGINE_UNAVAILABLE', 'Engine unavailable', 'no Temporal client is configured'),
-      );
-      return undefined;
-    }
-    return options.client;
-  };
+  const admit = adminAdmission(options.adminApiKey, options.client);
 
   for (const kind of ['connector', 'rule'] as const satisfies readonly PauseKind[]) {
     const base = kind === 'connector' ? '/connectors/:name' : '/rules/:name';

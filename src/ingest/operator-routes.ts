@@ -7,11 +7,11 @@ import { Readable } from 'node:stream';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { describeFilterProblems, eventFiltersSchema } from '../event-log/event-filters.js';
 import { exportEvents } from '../event-log/event-export.js';
 import { planRedrive, redriveFiltersSchema, runRedrive } from '../operations/bulk-redrive.js';
-import { adminGuard } from './entity-routes.js';
+import { adminAdmission } from './entity-routes.js';
 import { problem, sendProblem } from './problem-details.js';
 import { TIME_BOUND_PARAMETER, jsonResponse, problemResponse } from './openapi-document.js';
 
@@ -48,24 +48,8 @@ const redriveBodySchema = {
 
 /** The operator endpoints, as a Fastify plugin. */
 export async function operatorRoutes(app: FastifyInstance, options: OperatorRoutesOptions): Promise<void> {
-  const guard = adminGuard(options.adminApiKey);
   /** Refuses the request (401, 503) or hands back the client. */
-  const admit = (request: FastifyRequest, reply: FastifyReply): Client | undefined => {
-    const refused = guard(request);
-    if (refused) {
-      void sendProblem(reply, refused);
-      return undefined;
-    }
-    if (!options.client) {
-      reply.header('retry-after', '30');
-      void sendProblem(
-        reply,
-        problem(503, 'ENGINE_UNAVAILABLE', 'Engine unavailable', 'no Temporal client is configured'),
-      );
-      return undefined;
-    }
-    return options.client;
-  };
+  const admit = adminAdmission(options.adminApiKey, options.client);
 
   const responses = {
     400: problemResponse('Malformed filter'),
