@@ -99,10 +99,9 @@ export function registerConfigCommands(program: Command): void {
       const { renderDocs } = await import('../config/docs.js');
       const config = await loadOrFail(file);
       // A TypeScript connector's input comes from its module; one that does not load is listed without it.
-      const { loadConnectorModules } = await import('../config/connector-modules.js');
-      const { inputJsonSchema } = await import('../config/connector-input-check.js');
-      const { modules } = await loadConnectorModules(config, file);
-      const connectorInputs = Object.fromEntries([...modules].map(([name, c]) => [name, inputJsonSchema(c)]));
+      const { describeConnectorModules } = await import('../config/connector-descriptions.js');
+      const { inputs } = await describeConnectorModules(config, file);
+      const connectorInputs = Object.fromEntries(inputs);
       return output(renderDocs(config, { connectorInputs }), options.output);
     });
 }

@@ -5,8 +5,7 @@
  * cannot be known before the event arrives (a `dyn` placeholder, a body that is one placeholder) is left to the
  * run-time check every call makes.
  */
-import { z } from 'zod';
-import type { DefinedConnector } from '../sdk/define-connector.js';
+import type { InputSchema } from './connector-descriptions.js';
 import { placeholderSpans } from '../rules/expressions.js';
 import { createPlaceholderTyper } from './cel-types.js';
 import type { CompiledConfig, Json, JsonObject } from './compiled.js';
@@ -20,35 +19,19 @@ export interface InputProblem {
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'array' | 'object';
 type Schema = Record<string, unknown>;
 
-/** The input schema of a connector as JSON Schema (draft-07), or undefined when zod cannot represent it. */
-export function inputJsonSchema(connector: DefinedConnector): Schema | undefined {
-  try {
-    return z.toJSONSchema(connector.input, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
-  } catch {
-    return undefined;
-  }
-}
-
 /** Problems of every call to a loaded TypeScript connector whose body contradicts the connector's input. */
-export function checkCallInputs(
-  config: CompiledConfig,
-  modules: ReadonlyMap<string, DefinedConnector>,
-): InputProblem[] {
-  if (modules.size === 0) return [];
+export function checkCallInputs(config: CompiledConfig, inputs: ReadonlyMap<string, InputSchema>): InputProblem[] {
+  if (inputs.size === 0) return [];
   const typer = createPlaceholderTyper(config);
-  const schemas = new Map<string, Schema | undefined>();
   const problems: InputProblem[] = [];
   config.rules.forEach((rule, ruleIndex) => {
     for (const list of ['then', 'onFailure'] as const) {
       rule[list].forEach((action, actionIndex) => {
         if (action.kind !== 'call') return;
-        const connector = modules.get(action.connector);
-        if (!connector) return;
-        if (!schemas.has(connector.name)) schemas.set(connector.name, inputJsonSchema(connector));
-        const schema = schemas.get(connector.name);
+        const schema = inputs.get(action.connector);
         if (!schema) return;
         const at: PathSegment[] = ['rules', ruleIndex, list, actionIndex];
-        const check = new BodyCheck(connector.name, (expression) => typer(ruleIndex, expression), problems);
+        const check = new BodyCheck(action.connector, (expression) => typer(ruleIndex, expression), problems);
         if (action.body === undefined) check.value({}, schema, [...at, 'call'], '');
         else check.value(action.body, schema, [...at, 'body'], '');
       });

@@ -17,7 +17,7 @@ export type ConnectorModuleLoad =
   { ok: true; connector: DefinedConnector; file: string } | { ok: false; reason: string };
 
 // One import per file per process: configs are compiled often (validate, lint, the worker), modules change rarely.
-const imported = new Map<string, Promise<Record<string, unknown>>>();
+const imported = new Map<string, { exports: Promise<Record<string, unknown>>; urls: Set<string> }>();
 
 /**
  * `import()` as this process can do it. The offline commands run from a V8 code cache (bin/code-cache.js), and a
@@ -41,39 +41,80 @@ export async function loadConnectorModule(
   modulePath: string,
 ): Promise<ConnectorModuleLoad> {
   const file = connectorModuleFile(configFile, modulePath);
-  if (!existsSync(file)) return { ok: false, reason: `module ${modulePath} not found (looked for ${file})` };
-  let exports: Record<string, unknown>;
-  try {
-    let loading = imported.get(file);
-    if (!loading) {
+  if (!existsSync(file)) return { ok: false, reason: notFound(modulePath, file) };
+  const loaded = await importModule(file, modulePath);
+  if (!loaded.ok) return loaded;
+  const found = findConnector(
+    definedConnectors(loaded.exports),
+    Object.keys(loaded.exports),
+    connectorName,
+    modulePath,
+  );
+  return found.ok ? { ok: true, connector: found.connector.value, file } : found;
+}
+
+/** A module imported once per process, with every file URL its import loaded (for the description cache). */
+export async function importModule(
+  file: string,
+  modulePath: string,
+): Promise<{ ok: true; exports: Record<string, unknown>; urls: ReadonlySet<string> } | { ok: false; reason: string }> {
+  let entry = imported.get(file);
+  if (!entry) {
+    const urls = new Set<string>([pathToFileURL(file).href]);
+    const exports = (async () => {
       const { tsImport } = (await dynamicImport('tsx/esm/api')) as typeof TsxApi;
-      loading = tsImport(pathToFileURL(file).href, import.meta.url) as Promise<Record<string, unknown>>;
-      imported.set(file, loading);
-      void loading.catch(() => imported.delete(file));
-    }
-    exports = await loading;
+      const options = { parentURL: import.meta.url, onImport: (url: string) => void urls.add(url) };
+      return (await tsImport(pathToFileURL(file).href, options)) as Record<string, unknown>;
+    })();
+    entry = { exports, urls };
+    imported.set(file, entry);
+    void exports.catch(() => imported.delete(file));
+  }
+  try {
+    return { ok: true, exports: await entry.exports, urls: entry.urls };
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return { ok: false, reason: `module ${modulePath} cannot be loaded: ${reason}` };
   }
-  const defined = Object.entries(exports).filter((entry): entry is [string, DefinedConnector] =>
-    isDefinedConnector(entry[1]),
-  );
-  const match = defined.find(([, connector]) => connector.name === connectorName);
-  if (match) return { ok: true, connector: match[1], file };
+}
+
+export function notFound(modulePath: string, file: string): string {
+  return `module ${modulePath} not found (looked for ${file})`;
+}
+
+/** A module's `defineConnector` exports, by export name. */
+export function definedConnectors(
+  exports: Record<string, unknown>,
+): Array<{ exportName: string; name: string; value: DefinedConnector }> {
+  return Object.entries(exports)
+    .filter((entry): entry is [string, DefinedConnector] => isDefinedConnector(entry[1]))
+    .map(([exportName, value]) => ({ exportName, name: value.name, value }));
+}
+
+/**
+ * The export of a module that defines `connectorName`, or why there is none. Works on a loaded module and on a
+ * cached description of one alike, so `hunt validate` says the same either way.
+ */
+export function findConnector<T extends { exportName: string; name: string }>(
+  defined: readonly T[],
+  exportNames: readonly string[],
+  connectorName: string,
+  modulePath: string,
+): { ok: true; connector: T } | { ok: false; reason: string } {
+  const match = defined.find((connector) => connector.name === connectorName);
+  if (match) return { ok: true, connector: match };
   if (defined.length > 0) {
-    const names = defined.map(([exported, c]) => `"${c.name}" (export ${exported})`).join(', ');
+    const names = defined.map((c) => `"${c.name}" (export ${c.exportName})`).join(', ');
     return {
       ok: false,
       reason: `module ${modulePath} exports no defineConnector named "${connectorName}", only ${names}: rename one or the connector`,
     };
   }
-  const names = Object.keys(exports);
   return {
     ok: false,
     reason:
       `module ${modulePath} exports no defineConnector({ name: "${connectorName}", … })` +
-      (names.length > 0 ? ` (its exports: ${names.join(', ')})` : ' (it exports nothing)'),
+      (exportNames.length > 0 ? ` (its exports: ${exportNames.join(', ')})` : ' (it exports nothing)'),
   };
 }
 

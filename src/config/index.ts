@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { CompiledConfig } from './compiled.js';
+import type { DescribeOptions } from './connector-descriptions.js';
 import { compileConfig } from './compiler.js';
 import { loadConfigText } from './loader.js';
 import type { LoadedDocument } from './loader.js';
@@ -61,6 +62,8 @@ export interface CompileFileOptions {
    * worker do; commands that never run a connector do not pay for loading them.
    */
   connectorModules?: boolean;
+  /** Where the modules' descriptions are cached (connector-descriptions.ts); `false` imports every module. */
+  descriptionCache?: string | false;
 }
 
 /** Reads and compiles a configuration file. An unreadable file is reported as a problem. */
@@ -80,17 +83,25 @@ export async function compileConfigFile(path: string, options: CompileFileOption
   const doc = loadConfigText(text, path);
   const result = compileDocument(doc);
   if (!options.connectorModules || !result.ok) return result;
-  const problems = await connectorModuleProblems(result.config, doc);
+  const problems = await connectorModuleProblems(
+    result.config,
+    doc,
+    options.descriptionCache === undefined ? {} : { cacheDir: options.descriptionCache },
+  );
   if (problems.length === 0) return result;
   return { ok: false, problems: sortProblems([...result.warnings, ...problems]) };
 }
 
 /** Problems of a compiled configuration's TypeScript connectors, located at their place in the file. */
-export async function connectorModuleProblems(config: CompiledConfig, doc: LoadedDocument): Promise<ConfigProblem[]> {
+export async function connectorModuleProblems(
+  config: CompiledConfig,
+  doc: LoadedDocument,
+  options: DescribeOptions = {},
+): Promise<ConfigProblem[]> {
   if (!Object.values(config.connectors).some((c) => c.module)) return [];
-  const { loadConnectorModules } = await import('./connector-modules.js');
+  const { describeConnectorModules } = await import('./connector-descriptions.js');
   const { checkCallInputs } = await import('./connector-input-check.js');
-  const { modules, problems } = await loadConnectorModules(config, doc.file);
+  const { inputs, problems } = await describeConnectorModules(config, doc.file, options);
   const located = (path: PathSegment[], message: string): ConfigProblem => ({
     file: doc.file,
     ...doc.locate(path),
@@ -100,7 +111,7 @@ export async function connectorModuleProblems(config: CompiledConfig, doc: Loade
   });
   return [
     ...problems.map((p) => located(['connectors', p.connector, 'module'], `connector "${p.connector}": ${p.reason}`)),
-    ...checkCallInputs(config, modules).map((p) => {
+    ...checkCallInputs(config, inputs).map((p) => {
       // A field the body lacks (or a literal body) is located at the nearest place the file has.
       const path: PathSegment[] = [];
       for (const segment of p.path) {
