@@ -6,7 +6,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startBenchCluster, startBenchServer, type BenchServer } from './bench-server.js';
 import { BENCH_WORKER_OPTIONS, type BenchSizes } from './bench-options.js';
 import { buildBenchBundles } from './bundles.js';
@@ -35,6 +35,8 @@ export interface HarnessOptions {
   cluster?: boolean;
   /** Called with the results so far after each scenario (run.ts saves them, so a crash keeps them). */
   onProgress?: (partial: BenchResults) => Promise<void>;
+  /** The engine's logger in every scenario (warnings and errors to stdout by default). */
+  logger?: Logger;
 }
 
 type Scenario = (ctx: BenchContext, sizes: BenchSizes, log: (message: string) => void) => Promise<ScenarioResult>;
@@ -73,8 +75,8 @@ export interface OpenedBench {
 }
 
 /** Starts the bench's dev server (or cluster), bundles the workflows and connects (the runtime logs errors only). */
-export async function openBenchContext(options: { cluster?: boolean } = {}): Promise<OpenedBench> {
-  const logger = pino({ level: 'warn' });
+export async function openBenchContext(options: { cluster?: boolean; logger?: Logger } = {}): Promise<OpenedBench> {
+  const logger = options.logger ?? pino({ level: 'warn' });
   // Core warns about slow workflow tasks when the bench saturates the machine on purpose: keep errors only.
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
@@ -118,7 +120,10 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   log(
     `starting a Temporal ${options.cluster ? 'cluster (PostgreSQL, 4 history shards)' : 'dev server'} and bundling workflows…`,
   );
-  const { ctx, server, close } = await openBenchContext({ ...(options.cluster && { cluster: true }) });
+  const { ctx, server, close } = await openBenchContext({
+    ...(options.cluster && { cluster: true }),
+    ...(options.logger && { logger: options.logger }),
+  });
   const scenarios: ScenarioResult[] = [];
   try {
     for (const id of only) {
