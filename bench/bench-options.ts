@@ -49,6 +49,8 @@ export interface BenchSizes {
     concurrency: number;
     wave: number;
     reuseBuild: boolean;
+    /** Stop building after this many minutes, keeping the progress for the next run (`--build-minutes`). */
+    buildMinutes?: number;
   };
   /** Scenario 10: `events` events over `keys` warmed entities, by HTTP (`concurrency` senders) and from Kafka. */
   kafka: { keys: number; concurrency: number; events: number };

@@ -56,6 +56,8 @@ interface BuildRecord {
   /** From the last build event until every entity had compacted. */
   compactionTailSeconds: number;
   serverCpuSeconds: number;
+  /** Bench runs the build took (a build with `--build-minutes` may stop and go on later). */
+  runs?: number;
 }
 
 const key = (i: number) => `sc-k${i}`;
@@ -161,9 +163,59 @@ async function waitForCompactions(client: Client, target: number, timeoutMs: num
   }
 }
 
-/** Builds the entities on a fresh database in `stateDir`: `historyEvents` each, one at a time, then all compacted. */
-async function build(ctx: BenchContext, sizes: ScaleSizes, stateDir: string, log: (m: string) => void) {
+/** How far a build has gone, kept in its directory so that a stopped build goes on where it stopped. */
+interface BuildProgress {
+  entities: number;
+  historyEvents: number;
+  /** Every entity below this index has all its events handled. */
+  next: number;
+  /** Build time and server CPU summed over the runs that built it. */
+  buildSeconds: number;
+  serverCpuSeconds: number;
+  runs: number;
+}
+
+const PROGRESS_FILE = 'progress.json';
+
+async function readProgress(dir: string, sizes: ScaleSizes): Promise<BuildProgress> {
+  const fresh: BuildProgress = {
+    entities: sizes.entities,
+    historyEvents: sizes.historyEvents,
+    next: 0,
+    buildSeconds: 0,
+    serverCpuSeconds: 0,
+    runs: 0,
+  };
+  try {
+    const saved = JSON.parse(await fs.readFile(path.join(dir, PROGRESS_FILE), 'utf8')) as BuildProgress;
+    return saved.entities === sizes.entities && saved.historyEvents === sizes.historyEvents ? saved : fresh;
+  } catch {
+    return fresh;
+  }
+}
+
+async function writeProgress(dir: string, progress: BuildProgress): Promise<void> {
+  const partial = path.join(dir, `${PROGRESS_FILE}.${process.pid}.tmp`);
+  await fs.writeFile(partial, `${JSON.stringify(progress, null, 2)}\n`);
+  await fs.rename(partial, path.join(dir, PROGRESS_FILE));
+}
+
+/**
+ * Builds the entities into `stateDir`: `historyEvents` each, one at a time, then all compacted. A build with
+ * `buildMinutes` stops taking entities once they have passed, and a build that stopped (or crashed) goes on
+ * from its progress file the next time: entities are built in order, the progress names the first one not yet
+ * complete, and the events have fixed ids, so an entity built twice dedupes its events. Returns the record once
+ * complete.
+ */
+async function build(
+  ctx: BenchContext,
+  sizes: ScaleSizes,
+  stateDir: string,
+  log: (m: string) => void,
+): Promise<{ complete: true; record: BuildRecord } | { complete: false; progress: BuildProgress }> {
   const config = scaleConfig();
+  const progress = await readProgress(stateDir, sizes);
+  if (progress.next > 0) log(`  scenario 9: going on with the build from entity ${progress.next} of ${sizes.entities}`);
   const scale = await openServer(ctx, stateDir);
   const delivery = new EntityDelivery({ client: scale.client, taskQueue: TASK_QUEUE, config });
   // Each sender builds one entity at a time: a cache of a few senders' worth keeps every build event warm.
@@ -171,35 +223,58 @@ async function build(ctx: BenchContext, sizes: ScaleSizes, stateDir: string, log
   const tracker = ctx.trackers.track(TASK_QUEUE);
   const cpu0 = processCpuSeconds(scale.server.pid ?? -1) ?? 0;
   const t0 = performance.now();
-  let built = 0;
+  // `buildMinutes` counts from here: the server and the worker are up.
+  const deadline = sizes.buildMinutes === undefined ? Infinity : t0 + sizes.buildMinutes * 60_000;
+  const saved = { ...progress };
+  const spent = () => ({
+    buildSeconds: saved.buildSeconds + (performance.now() - t0) / 1000,
+    serverCpuSeconds: saved.serverCpuSeconds + ((processCpuSeconds(scale.server.pid ?? -1) ?? cpu0) - cpu0),
+  });
+  const done = new Set<number>();
+  let next = progress.next;
+  let taken = progress.next;
+  let lastSaved = performance.now();
+  let logged = next;
   try {
-    await inPool(
-      Array.from({ length: sizes.entities }, (_, i) => i),
-      sizes.buildConcurrency,
-      async (i) => {
-        for (let n = 0; n < sizes.historyEvents; n++) {
-          const event = scaleEvent(i, `sc-build-${i}-${n}`);
-          await sendDurably(delivery, event);
-          await tracker.processed(event.id);
+    await Promise.all(
+      Array.from({ length: sizes.buildConcurrency }, async () => {
+        while (taken < sizes.entities && performance.now() < deadline) {
+          const i = taken++;
+          for (let n = 0; n < sizes.historyEvents; n++) {
+            const event = scaleEvent(i, `sc-build-${i}-${n}`);
+            await sendDurably(delivery, event);
+            await tracker.processed(event.id);
+          }
+          done.add(i);
+          while (done.delete(next)) next++;
+          const step = Math.max(1, Math.round(sizes.entities / 20));
+          if (Math.floor(next / step) > Math.floor(logged / step)) {
+            logged = next;
+            log(`  scenario 9: built ${next} of ${sizes.entities} entities (${Math.round(spent().buildSeconds)} s)`);
+          }
+          if (performance.now() - lastSaved > 10_000) {
+            lastSaved = performance.now();
+            await writeProgress(stateDir, { ...progress, next, ...spent(), runs: saved.runs + 1 });
+          }
         }
-        if (++built % Math.max(1, Math.round(sizes.entities / 10)) === 0)
-          log(
-            `  scenario 9: built ${built} of ${sizes.entities} entities (${Math.round((performance.now() - t0) / 1000)} s)`,
-          );
-      },
+      }),
     );
+    const built = { ...progress, next, ...spent(), runs: saved.runs + 1 };
+    await writeProgress(stateDir, built);
+    if (next < sizes.entities) return { complete: false, progress: built };
     const builtAt = performance.now();
-    const done = await waitForCompactions(scale.client, sizes.entities, 30 * 60_000);
+    const compacted = await waitForCompactions(scale.client, sizes.entities, 30 * 60_000);
     await delivery.flush();
     const record: BuildRecord = {
       entities: sizes.entities,
       historyEvents: sizes.historyEvents,
       builtAt: new Date().toISOString(),
-      buildSeconds: (builtAt - t0) / 1000,
-      compactionTailSeconds: (done - builtAt) / 1000,
-      serverCpuSeconds: (processCpuSeconds(scale.server.pid ?? -1) ?? cpu0) - cpu0,
+      buildSeconds: built.buildSeconds,
+      compactionTailSeconds: (compacted - builtAt) / 1000,
+      serverCpuSeconds: spent().serverCpuSeconds,
+      runs: built.runs,
     };
-    return record;
+    return { complete: true, record };
   } finally {
     await stop();
     await scale.close();
@@ -215,30 +290,50 @@ function buildKey(sizes: ScaleSizes): string {
 }
 
 /**
- * A state directory holding the built entities: a copy of the cached build (built first if there is none), or,
- * with `reuseBuild: false`, a fresh build in a temporary directory. Returns the directory and the build's record.
+ * A state directory holding the built entities: a copy of the cached build (built first if there is none, or
+ * gone on with if a build stopped), or, with `reuseBuild: false`, a fresh build in a temporary directory. A build
+ * that passes `buildMinutes` stops, keeping its progress: the result says how far it got.
  */
-async function builtState(
+export async function builtState(
   ctx: BenchContext,
   sizes: ScaleSizes,
   log: (m: string) => void,
-): Promise<{ stateDir: string; record: BuildRecord; reused: boolean }> {
-  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-scale-'));
-  if (!sizes.reuseBuild) return { stateDir, record: await build(ctx, sizes, stateDir, log), reused: false };
+  root = path.join(os.homedir(), '.cache', 'treasure-hunt', 'bench-scale'),
+): Promise<
+  | { complete: true; stateDir: string; record: BuildRecord; reused: boolean }
+  | { complete: false; progress: BuildProgress; building: string }
+> {
+  if (!sizes.reuseBuild) {
+    const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-scale-'));
+    const built = await build(ctx, sizes, stateDir, log);
+    if (!built.complete) {
+      await fs.rm(stateDir, { recursive: true, force: true });
+      return { complete: false, progress: built.progress, building: stateDir };
+    }
+    return { complete: true, stateDir, record: built.record, reused: false };
+  }
 
-  const cacheDir = path.join(os.homedir(), '.cache', 'treasure-hunt', 'bench-scale', buildKey(sizes));
+  const cacheDir = path.join(root, buildKey(sizes));
   const recordFile = path.join(cacheDir, 'build.json');
   let reused = true;
   if (!(await fs.stat(recordFile).catch(() => undefined))) {
     reused = false;
-    log(`  scenario 9: building ${sizes.entities} entities once into ${cacheDir} (later runs copy it)`);
-    const building = `${cacheDir}.building-${randomUUID().slice(0, 8)}`;
+    const building = `${cacheDir}.building`;
     await fs.mkdir(building, { recursive: true });
-    const record = await build(ctx, sizes, building, log);
-    await fs.writeFile(path.join(building, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
+    const release = await lockBuild(building);
+    try {
+      log(`  scenario 9: building ${sizes.entities} entities into ${building} (once; later runs copy the result)`);
+      const built = await build(ctx, sizes, building, log);
+      if (!built.complete) return { complete: false, progress: built.progress, building };
+      await fs.writeFile(path.join(building, 'build.json'), `${JSON.stringify(built.record, null, 2)}\n`);
+    } finally {
+      await release();
+    }
+    await fs.rm(path.join(building, 'lock'), { force: true });
     await fs.rm(cacheDir, { recursive: true, force: true });
     await fs.rename(building, cacheDir);
   }
+  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-scale-'));
   // The database and its write-ahead log together are the state (a stopped server may leave frames in the WAL;
   // SQLite replays them when the copy is opened). The shared-memory index is rebuilt from the WAL.
   for (const file of ['temporal.db', 'temporal.db-wal']) {
@@ -246,7 +341,26 @@ async function builtState(
     if (await fs.stat(from).catch(() => undefined)) await fs.copyFile(from, path.join(stateDir, file));
   }
   const record = JSON.parse(await fs.readFile(recordFile, 'utf8')) as BuildRecord;
-  return { stateDir, record, reused };
+  return { complete: true, stateDir, record, reused };
+}
+
+/** One bench run builds in a directory at a time: a second one is refused while the first one's process lives. */
+async function lockBuild(dir: string): Promise<() => Promise<void>> {
+  const lock = path.join(dir, 'lock');
+  const holder = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
+  if (holder > 0 && holder !== process.pid && processAlive(holder))
+    throw new Error(`scenario 9: process ${holder} is building in ${dir}; wait for it or stop it`);
+  await fs.writeFile(lock, String(process.pid));
+  return () => fs.rm(lock, { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Phase {
@@ -285,6 +399,30 @@ async function probe(
 
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
 
+/** Scenario 9 when its build stopped at `--build-minutes`: how far it got, and no verdict. */
+function incompleteBuild(s: ScaleSizes, progress: BuildProgress, building: string): ScenarioResult {
+  const events = progress.next * s.historyEvents;
+  const perSecond = events / Math.max(1, progress.buildSeconds);
+  const remaining = ((s.entities - progress.next) * s.historyEvents) / Math.max(perSecond, 1e-9);
+  return {
+    id: 9,
+    title: `Many entities: ${s.entities.toLocaleString('en')} entities (build not complete)`,
+    figures: [
+      figure('build: entities built so far', 'entities', [progress.next]),
+      figure('build: seconds so far', 's', [progress.buildSeconds]),
+      figure('build: events/s', 'events/s', [perSecond]),
+      figure('build: seconds still needed at that rate', 's', [remaining]),
+    ],
+    ratios: [],
+    parameters: { ...s, compactWhenIdleMs: COMPACT_IDLE_MS, progress },
+    notes: [
+      `The build stopped at --build-minutes with ${progress.next} of ${s.entities} entities built (${progress.runs} ` +
+        `run(s), ${progress.buildSeconds.toFixed(0)} s). It is kept in ${building}; the next run of scenario 9 goes on ` +
+        'from there. No figure of the measured part, and no verdict, until it is complete.',
+    ],
+  };
+}
+
 /** Scenario 9. */
 export async function runScaleEntities(
   ctx: BenchContext,
@@ -292,7 +430,9 @@ export async function runScaleEntities(
   log: (message: string) => void,
 ): Promise<ScenarioResult> {
   const s = sizes.scale;
-  const { stateDir, record, reused } = await builtState(ctx, s, log);
+  const state = await builtState(ctx, s, log);
+  if (!state.complete) return incompleteBuild(s, state.progress, state.building);
+  const { stateDir, record, reused } = state;
   const config = scaleConfig();
   const scale = await openServer(ctx, stateDir);
   const delivery = new EntityDelivery({ client: scale.client, taskQueue: TASK_QUEUE, config });

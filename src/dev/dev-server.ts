@@ -212,6 +212,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'starting the Temporal dev server',
   );
   const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process that exits without stopping its server (process.exit on Ctrl-C) still stops it: an orphaned
+  // server would hold its database, and the next server on the same state directory would share the file.
+  const stopOnExit = () => void child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+  child.once('exit', () => process.off('exit', stopOnExit));
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4_000);
