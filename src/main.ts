@@ -14,11 +14,8 @@ import { EntityDelivery } from './client/delivery.js';
 import { startDevServer, type DevServer } from './dev/dev-server.js';
 import { ensureSearchAttributes } from './dev/search-attributes.js';
 import { devSecrets } from './dev/dev-secrets.js';
-import { buildIngestServer } from './ingest/ingest-server.js';
-import { kafkaSourceNames, startKafkaSources } from './ingest/kafka/kafka-sources.js';
 import { createLogger, installTemporalLogger } from './logging/logger.js';
-import { prizeTaskQueues, prizeWorkflowsPath, startPrizeWorkers } from './sandbox/prize-worker.js';
-import { startSandbox, type Sandbox } from './sandbox/sandbox-server.js';
+import type { Sandbox } from './sandbox/sandbox-server.js';
 import { loadSettings, type Settings } from './settings/settings.js';
 import { connectClient, connectWorker } from './settings/temporal-connection.js';
 import { TemporalConfigRegistry } from './worker/config-registry.js';
@@ -48,7 +45,10 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
   await fs.mkdir(settings.stateDir, { recursive: true });
   const env: Record<string, string | undefined> = { ...process.env };
   let sandbox: Sandbox | undefined;
+  // What only one role or the sandbox needs is imported when it runs: a worker does not load Fastify, KafkaJS or
+  // the sandbox's mail server (`npm run bench:worker`).
   if (settings.HUNT_SANDBOX && settings.HUNT_ROLE !== 'ingest') {
+    const { startSandbox } = await import('./sandbox/sandbox-server.js');
     sandbox = await startSandbox({
       host: '127.0.0.1',
       port: settings.HUNT_SANDBOX_PORT,
@@ -122,6 +122,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
 
     // The sandbox also stands in for the team's own Temporal worker: the prize workflow its rules start.
     if (sandbox) {
+      const { prizeTaskQueues, prizeWorkflowsPath, startPrizeWorkers } = await import('./sandbox/prize-worker.js');
       const prizes = await startPrizeWorkers({
         workflowsPath: prizeWorkflowsPath(settings.configPath),
         connection: nativeConnection,
@@ -144,6 +145,8 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       logger.warn({ file: settings.HUNT_RECORD_REQUESTS }, 'recording every verified native webhook request');
       cleanups.push(() => new Promise<void>((resolve) => recording.end(resolve)));
     }
+    const { buildIngestServer } = await import('./ingest/ingest-server.js');
+    const { kafkaSourceNames, startKafkaSources } = await import('./ingest/kafka/kafka-sources.js');
     const app = buildIngestServer({
       config,
       delivery,

@@ -78,6 +78,7 @@ export async function importModule(
   }
 }
 
+/** Why a module that is not there cannot be loaded (the same text from the loader and from a description). */
 export function notFound(modulePath: string, file: string): string {
   return `module ${modulePath} not found (looked for ${file})`;
 }

@@ -8,7 +8,6 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from 'pino';
 import { searchAttributeDefinitions } from '../contract/search-attributes.js';
 import { provisionTemporalCli, TemporalCliUnavailableError, type TemporalCli } from './temporal-cli.js';
@@ -252,6 +251,8 @@ async function startDownloadedServer(
 ): Promise<DevServer> {
   options.logger.warn('no Temporal CLI found or built; trying the Temporal SDK download (needs the internet)');
   try {
+    // The SDK's testing package is large (≈0.4 s to import): only this fallback needs it.
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
         ip: '127.0.0.1',
