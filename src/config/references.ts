@@ -6,7 +6,7 @@
  */
 import { checkExpression, placeholderSpans, rootsOf } from '../rules/expressions.js';
 import { didYouMean } from './did-you-mean.js';
-import { checkJsonSchema } from './json-schema-check.js';
+import { checkEventSchema } from './schema-verdicts.js';
 import { joinLeaves, parseJoinExpression } from './join-expression.js';
 import type { PathSegment } from './paths.js';
 import { checkWebhookReferences } from './webhook-references.js';
@@ -163,22 +163,19 @@ export function checkReferences(root: unknown): ReferenceIssue[] {
       reducers(dict(reach).reduce, [...path, 'reduce']);
     }
     if (isDict(event.schema)) {
-      const schema = checkJsonSchema(event.schema);
-      if (!schema.ok) {
+      const verdict = checkEventSchema(event.schema, event.example);
+      if (!verdict.ok) {
         issues.push({
           path: [...at, 'schema'],
-          message: `not a valid JSON Schema: ${schema.message}`,
+          message: `not a valid JSON Schema: ${verdict.schemaError}`,
           severity: 'error',
         });
-      } else if (event.example !== undefined) {
-        const errors = schema.validate(event.example);
-        if (errors.length > 0) {
-          issues.push({
-            path: [...at, 'example'],
-            message: `example does not match the schema: ${errors.join('; ')}`,
-            severity: 'error',
-          });
-        }
+      } else if (verdict.exampleErrors.length > 0) {
+        issues.push({
+          path: [...at, 'example'],
+          message: `example does not match the schema: ${verdict.exampleErrors.join('; ')}`,
+          severity: 'error',
+        });
       }
     }
   }
