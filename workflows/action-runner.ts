@@ -471,15 +471,17 @@ export class ActionRunner {
         connector,
         action,
       });
-    // A paused connector's calls wait in order (paused-calls.ts); the usual path awaits the activity directly.
-    if (this.pausedCalls.holds(connector.name)) return await this.pausedCalls.wait(connector.name, invoke);
+    // A paused connector's calls wait in the order they were made (paused-calls.ts); the usual path awaits the
+    // activity directly.
+    const madeAs = this.pausedCalls.made();
+    if (this.pausedCalls.holds(connector.name)) return await this.pausedCalls.wait(connector.name, invoke, madeAs);
     try {
       const response = await invoke();
       this.pausedCalls.called();
       return response;
     } catch (err) {
       if (!this.pausedCalls.refused(err)) throw err;
-      return await this.pausedCalls.wait(connector.name, invoke);
+      return await this.pausedCalls.wait(connector.name, invoke, madeAs);
     }
   }
 

@@ -26,6 +26,11 @@ import { HuntWaitingOn } from '../src/contract/search-attributes.js';
 
 /** Patch id: a call refused because its connector is paused waits for the resume instead of dead-lettering. */
 export const CONNECTOR_PAUSE_PATCH = 'ops-connector-pause';
+/**
+ * Patch id: refused calls queue in the order they were made, not in the order their refusals came back (calls
+ * made together go out as parallel activities, and a later one's refusal may arrive first).
+ */
+export const PAUSED_CALLS_IN_CALL_ORDER_PATCH = 'ops-paused-calls-in-call-order';
 /** First durable recheck of a paused connector when no resume signal came; doubles up to the maximum. */
 export const PAUSE_RECHECK_MS = 30_000;
 export const PAUSE_RECHECK_MAX_MS = 10 * 60_000;
@@ -41,12 +46,16 @@ interface Queue {
   tickets: number[];
   /** Whether the last attempt found the connector paused. */
   paused: boolean;
+  /** Whether the head's call is out (an activity in flight): nothing queues in front of it then. */
+  goingOut: boolean;
 }
 
 export class PausedCalls {
   private readonly queues = new Map<string, Queue>();
   private readonly resumes = new Map<string, number>();
   private nextTicket = 0;
+  /** Calls made so far, numbered as they are made: a refused call's place in its queue. */
+  private callsMade = 0;
   /** HuntWaitingOn as last written (a continue-as-new carries it over). */
   private published: string[];
 
@@ -59,6 +68,11 @@ export class PausedCalls {
     setHandler(waitingCallsQuery, () =>
       Object.fromEntries([...this.queues].map(([name, queue]) => [name, queue.tickets.length])),
     );
+  }
+
+  /** Numbers a call as it is made, before it goes out; `wait` queues it by this number. */
+  made(): number {
+    return this.callsMade++;
   }
 
   /** Whether calls of `connector` queue up now (an earlier call found it paused and waits). */
@@ -77,25 +91,37 @@ export class PausedCalls {
   }
 
   /** Waits in the connector's queue while it is paused, then makes the call (again). */
-  async wait<T>(connector: string, invoke: () => Promise<T>): Promise<T> {
+  async wait<T>(connector: string, invoke: () => Promise<T>, madeAs: number): Promise<T> {
     let queue = this.queues.get(connector);
     if (!queue) {
-      queue = { tickets: [], paused: true };
+      queue = { tickets: [], paused: true, goingOut: false };
       this.queues.set(connector, queue);
     }
-    const ticket = this.nextTicket++;
-    queue.tickets.push(ticket);
-    this.publish();
     const q = queue;
+    // In call order: before the calls made after it, but never before a head that is going out. Without the
+    // patch (histories from before it), in the order the refusals came back. Tickets of either kind never meet:
+    // those without the patch are negative, and come first (their calls were made earlier).
+    const inCallOrder = patched(PAUSED_CALLS_IN_CALL_ORDER_PATCH);
+    const ticket = inCallOrder ? madeAs : -++this.nextTicket;
+    const at = inCallOrder ? q.tickets.findIndex((t, i) => (i > 0 || !q.goingOut) && t > ticket) : -1;
+    if (at < 0) q.tickets.push(ticket);
+    else q.tickets.splice(at, 0, ticket);
+    this.publish();
     let recheck = PAUSE_RECHECK_MS;
     try {
       for (;;) {
         await condition(() => q.tickets[0] === ticket);
         if (q.paused) {
           const seen = this.resumes.get(connector) ?? 0;
-          const signalled = await condition(() => (this.resumes.get(connector) ?? 0) !== seen, recheck);
+          const signalled = await condition(
+            () => (this.resumes.get(connector) ?? 0) !== seen || q.tickets[0] !== ticket,
+            recheck,
+          );
+          // An earlier call queued in front of this one while it waited: that one goes first.
+          if (q.tickets[0] !== ticket) continue;
           if (!signalled) recheck = Math.min(recheck * 2, PAUSE_RECHECK_MAX_MS);
         }
+        q.goingOut = true;
         try {
           const result = await invoke();
           q.paused = false;
@@ -107,10 +133,13 @@ export class PausedCalls {
           }
           q.paused = false;
           throw err;
+        } finally {
+          q.goingOut = false;
         }
       }
     } finally {
-      q.tickets.shift();
+      if (inCallOrder) q.tickets.splice(q.tickets.indexOf(ticket), 1);
+      else q.tickets.shift();
       if (q.tickets.length === 0) this.queues.delete(connector);
       this.publish();
     }
