@@ -9,10 +9,11 @@
  * never cached, so its error is always fresh. The worker never reads this cache: it imports the module for real.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { writeCacheFile } from '../dev/cache-file.js';
 import { defaultCacheRoot } from '../dev/temporal-cli.js';
 import type { CompiledConfig } from './compiled.js';
 import { connectorModuleFile, definedConnectors, findConnector, importModule, notFound } from './connector-modules.js';
@@ -153,14 +154,8 @@ function writeEntry(cacheFile: string, file: string, urls: ReadonlySet<string>, 
     sources.push({ file: source, sha256: hash });
   }
   const entry: CacheEntry = { format: FORMAT, module: file, sources, description };
-  try {
-    mkdirSync(path.dirname(cacheFile), { recursive: true });
-    const temporary = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(entry));
-    renameSync(temporary, cacheFile);
-  } catch {
-    // Without a writable cache the next run imports the module again: slower, never wrong.
-  }
+  // Without a writable cache the next run imports the module again: slower, never wrong.
+  writeCacheFile(cacheFile, JSON.stringify(entry));
 }
 
 /** The `package.json` of the installed package a file belongs to (`node_modules/[@scope/]name/`), if it is one. */

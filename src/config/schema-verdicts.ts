@@ -7,9 +7,10 @@
  * cache directory every check compiles, as before.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { writeCacheFile } from '../dev/cache-file.js';
 import { defaultCacheRoot } from '../dev/temporal-cli.js';
 import { canonicalJson } from './canonical-json.js';
 import { AJV_OPTIONS, checkJsonSchema } from './json-schema-check.js';
@@ -57,16 +58,8 @@ export function checkEventSchema(
   const verdict: SchemaVerdict = !check.ok
     ? { ok: false, schemaError: check.message }
     : { ok: true, exampleErrors: example === undefined ? [] : check.validate(example) };
-  if (file !== undefined) {
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-      const partial = `${file}.${process.pid}.tmp`;
-      writeFileSync(partial, JSON.stringify(verdict));
-      renameSync(partial, file);
-    } catch {
-      // not writable: the next check compiles again
-    }
-  }
+  // Not writable: the next check compiles again.
+  if (file !== undefined) writeCacheFile(file, JSON.stringify(verdict));
   return verdict;
 }
 
