@@ -82,6 +82,12 @@ async function emitTargets(client: Client, config: CompiledConfig, workflowId: s
   return targets;
 }
 
+/** Whether the entity's run has a workflow task scheduled or running (a signal not yet in its state). */
+async function workflowTaskPending(client: Client, workflowId: string): Promise<boolean> {
+  const { raw } = await client.workflow.getHandle(workflowId).describe();
+  return raw.pendingWorkflowTask !== null && raw.pendingWorkflowTask !== undefined;
+}
+
 /** Publishes events one by one (each processed before the next), then waits until no action is pending anywhere. */
 export async function playScenario(
   config: CompiledConfig,
@@ -112,9 +118,16 @@ export async function playScenario(
           .catch(() => undefined),
       ),
     );
-    const quiet = views.every((v) => v !== undefined && v.pendingActions === 0);
+    // A query answers from the last completed workflow task: a signal the server holds (an emitted event just
+    // delivered) is not in the state until the task it scheduled has run.
+    const tasks = await Promise.all(ids.map((id) => workflowTaskPending(client, id)));
+    const quiet = views.every((v, i) => v !== undefined && v.pendingActions === 0 && !tasks[i]);
     busy = ids.flatMap((id, i) =>
-      views[i]?.pendingActions === 0 ? [] : [`${id} (${views[i]?.pendingActions ?? 'no answer'} pending)`],
+      views[i]?.pendingActions !== 0
+        ? [`${id} (${views[i]?.pendingActions ?? 'no answer'} pending)`]
+        : tasks[i]
+          ? [`${id} (workflow task pending)`]
+          : [],
     );
     // Visibility may lag behind a just-started entity: every emit target must be listed too.
     const targets = quiet ? (await Promise.all(ids.map((id) => emitTargets(client, config, id)))).flat() : [];
