@@ -1,7 +1,8 @@
 /**
  * The first five minutes, in a real browser: `npm start` (with a demo speed), the scripted demo, the live
  * map drawing the treasure hunt and its counts moving, and the Temporal Web UI finding the demo's teams by
- * search attribute and showing a team's events and calls. Screenshots go to docs/images/.
+ * search attribute and showing a team's events and calls. Screenshots go to a temporary directory, so a test run
+ * leaves the tree as it was; `HUNT_SCREENSHOTS=docs/images npm test -- test/browser` renews the README's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { sandboxRemote } from '../../src/demo/sandbox-remote.js';
 import { launchChromium, type Chromium } from './chromium.js';
 import { freePort } from '../helpers/free-port.js';
 
-const IMAGES = path.resolve('docs/images');
+let images: string;
 
 let chromium: Chromium;
 let engine: ChildProcess;
@@ -32,6 +33,7 @@ beforeAll(async () => {
   const temporal = inject('temporal');
   if ('error' in temporal) throw new Error(temporal.error);
   stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-browser-'));
+  images = path.resolve(process.env.HUNT_SCREENSHOTS ?? path.join(stateDir, 'screenshots'));
   ports = {
     TEMPORAL_DEV_PORT: await freePort(),
     TEMPORAL_DEV_UI_PORT: await freePort(),
@@ -62,7 +64,7 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`engine did not start in 120 s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  await fs.mkdir(IMAGES, { recursive: true });
+  await fs.mkdir(images, { recursive: true });
 }, 180_000);
 
 afterAll(async () => {
@@ -125,7 +127,7 @@ describe('the live map', () => {
     expect(href).toBe(
       `${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent('HuntRulesFired = "lock-out-guessers"')}`,
     );
-    await page.screenshot({ path: path.join(IMAGES, 'live-map.png'), fullPage: true });
+    await page.screenshot({ path: path.join(images, 'live-map.png'), fullPage: true });
 
     // The link really filters the Web UI to the entity where the rule fired.
     await page.goto(href!);
@@ -146,7 +148,7 @@ describe('the Temporal Web UI', () => {
       await expect.poll(() => page.locator('body').innerText(), { timeout: 30_000 }).toContain(team.workflowId);
     }
     expect(await page.locator('body').innerText()).not.toContain(`hunt/${summary.hunt}`);
-    await page.screenshot({ path: path.join(IMAGES, 'web-ui-search.png') });
+    await page.screenshot({ path: path.join(images, 'web-ui-search.png') });
 
     const winner = summary.teams.find((t) => t.role === 'winner')!;
     await page.goto(winner.webUiUrl);
@@ -157,7 +159,7 @@ describe('the Temporal Web UI', () => {
       return words.every((word) => text.includes(word)) ? 'yes' : text.slice(0, 3000);
     };
     await expect.poll(() => shows('callConnector', 'next clue', 'publish'), { timeout: 60_000 }).toBe('yes');
-    await page.screenshot({ path: path.join(IMAGES, 'web-ui-team.png') });
+    await page.screenshot({ path: path.join(images, 'web-ui-team.png') });
     // The memo carries the entity summary; the search attributes tab shows the engine's attributes.
     /** Opens a tab of the workflow page (a link or a tab, by UI version) and waits until it shows `text`. */
     const openTab = async (name: string, text: string) => {
