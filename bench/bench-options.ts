@@ -109,3 +109,30 @@ export const BENCH_WORKER_OPTIONS: BenchWorkerOptions = {
   maxCachedWorkflows: 10_000,
   tuning: {},
 };
+
+/** What `npm run bench` was asked for on its command line, as the sizes of the run. */
+export interface SizeFlags {
+  quick: boolean;
+  /** `--build-minutes`: scenario 9 stops building after this many minutes. */
+  buildMinutes?: string;
+  /** `--entities`: scenario 9 with this many entities instead of its size's. */
+  entities?: string;
+}
+
+/** The quick or full sizes with scenario 9's flags applied; a flag that is not a positive number is refused. */
+export function benchSizes(flags: SizeFlags): BenchSizes {
+  const preset = flags.quick ? QUICK : FULL;
+  const scale = { ...preset.scale };
+  if (flags.buildMinutes !== undefined) {
+    const minutes = Number(flags.buildMinutes);
+    if (!(minutes > 0)) throw new Error(`--build-minutes ${flags.buildMinutes}: expected a number of minutes > 0`);
+    scale.buildMinutes = minutes;
+  }
+  if (flags.entities !== undefined) {
+    const entities = Number(flags.entities);
+    if (!(Number.isInteger(entities) && entities > 0))
+      throw new Error(`--entities ${flags.entities}: expected a whole number of entities > 0`);
+    scale.entities = entities;
+  }
+  return { ...preset, scale };
+}

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file] [-- --cluster] [-- --build-minutes N]`: the engine
- * against raw-Temporal baselines on one dev server started for the run. Prints a table; writes
+ * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file] [-- --cluster] [-- --build-minutes N] [-- --entities N]`:
+ * the engine against raw-Temporal baselines on one dev server started for the run. Prints a table; writes
  * bench/results/latest.json. `--build-minutes`: scenario 9 builds its entities for at most N minutes, then keeps
- * its progress for the next run (the full size's build takes hours on 2 cores).
+ * its progress for the next run (the full size's build takes hours on 2 cores). `--entities`: scenario 9 with N
+ * entities instead of its size's (the report's title and figures say how many).
  * `--cluster`: scenarios 1–3 (unless --only) on a local cluster of `npm run cluster`'s PostgreSQL and
  * Temporal server (4 history shards); writes bench/results/cluster-latest.json.
  */
@@ -10,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FULL, QUICK } from './bench-options.js';
+import { benchSizes } from './bench-options.js';
 import { runBench } from './harness.js';
 import { renderTable } from './report.js';
 
@@ -25,17 +26,21 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       cluster: { type: 'boolean', default: false },
       'build-minutes': { type: 'string' },
+      entities: { type: 'string' },
     },
   });
-  const buildMinutes = values['build-minutes'] === undefined ? undefined : Number(values['build-minutes']);
-  if (buildMinutes !== undefined && !(buildMinutes > 0)) throw new Error('--build-minutes takes a number of minutes');
-  const sizes = values.quick ? QUICK : FULL;
+  const sizes = benchSizes({
+    quick: values.quick,
+    ...(values['build-minutes'] !== undefined && { buildMinutes: values['build-minutes'] }),
+    ...(values.entities !== undefined && { entities: values.entities }),
+  });
   const out = values.out ?? (values.cluster ? clusterOut : defaultOut);
   const only = values.only?.split(',').map((s) => Number(s.trim())) ?? (values.cluster ? [1, 2, 3] : undefined);
   const results = await runBench({
     cluster: values.cluster,
-    mode: values.quick ? 'quick' : 'full',
-    sizes: buildMinutes === undefined ? sizes : { ...sizes, scale: { ...sizes.scale, buildMinutes } },
+    // Another entity count than the size's is neither the quick nor the full run.
+    mode: values.entities === undefined ? (values.quick ? 'quick' : 'full') : 'custom',
+    sizes,
     ...(only && { only }),
     onProgress: async (partial) => {
       await fs.mkdir(path.dirname(out), { recursive: true });

@@ -1,0 +1,27 @@
+/** `npm run bench`'s size flags: scenario 9's entity count and build time, refused when they are not numbers. */
+import { describe, expect, it } from 'vitest';
+import { FULL, QUICK, benchSizes } from '../../bench/bench-options.js';
+
+describe('benchSizes', () => {
+  it('gives the quick or the full sizes as they are without flags', () => {
+    expect(benchSizes({ quick: true })).toEqual(QUICK);
+    expect(benchSizes({ quick: false })).toEqual(FULL);
+  });
+
+  it('sets scenario 9 only: its entities and its build minutes', () => {
+    const sizes = benchSizes({ quick: false, entities: '20000', buildMinutes: '90' });
+    expect(sizes.scale).toEqual({ ...FULL.scale, entities: 20_000, buildMinutes: 90 });
+    expect({ ...sizes, scale: FULL.scale }).toEqual(FULL);
+    expect(FULL.scale.entities).toBe(100_000);
+  });
+
+  it.each([
+    [{ entities: '0' }, /--entities 0: expected a whole number/],
+    [{ entities: '2.5' }, /--entities 2.5: expected a whole number/],
+    [{ entities: 'many' }, /--entities many: expected a whole number/],
+    [{ buildMinutes: '-1' }, /--build-minutes -1: expected a number of minutes/],
+    [{ buildMinutes: 'soon' }, /--build-minutes soon: expected a number of minutes/],
+  ])('refuses %j', (flags, message) => {
+    expect(() => benchSizes({ quick: true, ...flags })).toThrow(message);
+  });
+});
