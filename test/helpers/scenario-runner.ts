@@ -88,7 +88,12 @@ async function workflowTaskPending(client: Client, workflowId: string): Promise<
   return raw.pendingWorkflowTask !== null && raw.pendingWorkflowTask !== undefined;
 }
 
-/** Publishes events one by one (each processed before the next), then waits until no action is pending anywhere. */
+/**
+ * Publishes events one by one, each processed, with what it set off (emitted events, their actions), before the
+ * next: the simulator hands an emitted event over at once, so an event published while another entity's emit is
+ * still on its way (a team's join, then the hunt's cancellation) would reach its entity in another order here.
+ * Returns the entities, once no action is pending anywhere.
+ */
 export async function playScenario(
   config: CompiledConfig,
   delivery: EventDeliverer,
@@ -97,18 +102,37 @@ export async function playScenario(
   events: readonly SimulationEvent[],
   timeoutMs = 60_000,
 ): Promise<string[]> {
-  for (const { at: _at, ...event } of events) await delivery.publish([event]);
   const deadline = Date.now() + timeoutMs;
+  let ids: string[] = [];
+  for (const { at: _at, ...event } of events) {
+    await delivery.publish([event]);
+    const route = routeEvent(config, event);
+    const entity = route.ok ? entityWorkflowId(route.entity) : undefined;
+    ids = await settled(config, client, taskQueue, deadline, `after ${event.id}`, entity);
+  }
+  return ids;
+}
+
+/**
+ * Waits until every entity on the task queue is quiet (twice in a row) and `entity`, the one the event went to,
+ * is listed among them, or throws at `deadline`; returns them.
+ */
+async function settled(
+  config: CompiledConfig,
+  client: Client,
+  taskQueue: string,
+  deadline: number,
+  what: string,
+  entity: string | undefined,
+): Promise<string[]> {
   let quietRounds = 0;
   let ids: string[] = [];
   let busy: string[] = [];
   // Quiet twice in a row: emitted events may start another entity between two looks.
   while (quietRounds < 2) {
     if (Date.now() > deadline)
-      throw new Error(
-        `scenario did not settle in ${timeoutMs} ms (entities: ${ids.join(', ')}; not quiet: ${busy.join(', ')})`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+      throw new Error(`scenario did not settle ${what} (entities: ${ids.join(', ')}; not quiet: ${busy.join(', ')})`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
     ids = await entitiesOn(client, taskQueue);
     const views = await Promise.all(
       ids.map((id) =>
@@ -131,7 +155,8 @@ export async function playScenario(
     );
     // Visibility may lag behind a just-started entity: every emit target must be listed too.
     const targets = quiet ? (await Promise.all(ids.map((id) => emitTargets(client, config, id)))).flat() : [];
-    quietRounds = quiet && targets.every((t) => ids.includes(t)) ? quietRounds + 1 : 0;
+    const listed = [...targets, ...(entity !== undefined ? [entity] : [])].every((t) => ids.includes(t));
+    quietRounds = quiet && listed ? quietRounds + 1 : 0;
   }
   return ids;
 }
