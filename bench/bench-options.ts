@@ -114,9 +114,9 @@ export const BENCH_WORKER_OPTIONS: BenchWorkerOptions = {
 export interface SizeFlags {
   quick: boolean;
   /** `--build-minutes`: scenario 9 stops building after this many minutes. */
-  buildMinutes?: string;
+  buildMinutes?: string | undefined;
   /** `--entities`: scenario 9 with this many entities instead of its size's. */
-  entities?: string;
+  entities?: string | undefined;
 }
 
 /** The quick or full sizes with scenario 9's flags applied; a flag that is not a positive number is refused. */

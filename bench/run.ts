@@ -29,11 +29,7 @@ async function main(): Promise<void> {
       entities: { type: 'string' },
     },
   });
-  const sizes = benchSizes({
-    quick: values.quick,
-    ...(values['build-minutes'] !== undefined && { buildMinutes: values['build-minutes'] }),
-    ...(values.entities !== undefined && { entities: values.entities }),
-  });
+  const sizes = benchSizes({ quick: values.quick, buildMinutes: values['build-minutes'], entities: values.entities });
   const out = values.out ?? (values.cluster ? clusterOut : defaultOut);
   const only = values.only?.split(',').map((s) => Number(s.trim())) ?? (values.cluster ? [1, 2, 3] : undefined);
   const results = await runBench({
