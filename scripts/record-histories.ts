@@ -137,6 +137,11 @@ async function main() {
         await env.client.workflow
           .getHandle('team/timer')
           .executeUpdate(redriveUpdate, { args: [{ deadLetterId: letters[0]!.id }] });
+        // The board's entity is started by an emitted event, delivered by an activity: wait until it exists.
+        await until(
+          () => env.client.workflow.getHandle('board/main').describe(),
+          () => true,
+        );
         await save(env.client, 'timers-dead-letters', ['team/timer', 'board/main']);
       });
 
@@ -258,6 +263,13 @@ async function main() {
         const file = path.join(outDir, `${tag}compaction--team_idle.json`);
         await fs.writeFile(file, `${historyToJSON(history)}\n`);
         process.stdout.write(`  ${file} (${history.events?.length ?? 0} events)\n`);
+        // The compacted run: what it carried (state, memo, search attributes), one more event, and quiet again.
+        const { runId: nextRun } = await handle.describe();
+        await delivery.publish([ev('scanned', { teamId: 'idle', checkpoint: 'cp-9' }, 'idle-9')]);
+        const nextHistory = await env.client.workflow.getHandle('team/idle', nextRun).fetchHistory();
+        const nextFile = path.join(outDir, `${tag}compaction-next-run--team_idle.json`);
+        await fs.writeFile(nextFile, `${historyToJSON(nextHistory)}\n`);
+        process.stdout.write(`  ${nextFile} (${nextHistory.events?.length ?? 0} events)\n`);
       });
     }
 

@@ -35,6 +35,7 @@ import type { EngineActivities } from '../activities/index.js';
 import { connectorActivityOptions } from './connector-options.js';
 import type { DeadLetter } from '../src/contract/messages.js';
 import { PausedCalls } from './paused-calls.js';
+import type { RunPatches } from './run-patches.js';
 import { asTaskFailure } from './task-failure.js';
 import { workflowNow } from './workflow-time.js';
 
@@ -136,7 +137,7 @@ export class ActionRunner {
   private nextLetter: number;
   private active = 0;
   /** Calls to paused connectors wait here (issue 18), in order per connector. */
-  private readonly pausedCalls = new PausedCalls();
+  private readonly pausedCalls: PausedCalls;
   /** Applies an onFailure `set`/`end` through the machine (state only changes there). */
   applyFallback: (planned: PlannedAction) => void = () => undefined;
   /** Called when the dead letters change (a call failed for good, or a redrive succeeded). */
@@ -160,7 +161,9 @@ export class ActionRunner {
     private readonly config: CompiledConfig,
     private readonly baseTaskQueue: string,
     deadLetters: DeadLetter[],
+    patches: RunPatches,
   ) {
+    this.pausedCalls = new PausedCalls(patches);
     this.letters = [...deadLetters];
     this.nextLetter = deadLetters.reduce((max, l) => Math.max(max, Number(l.id.replace(/^dl-/, '')) || 0), 0) + 1;
   }

@@ -13,7 +13,8 @@
  * - Before continuing as new, every waiting update is answered, handlers finish, and (behind
  *   HANDLE_INBOX_BEFORE_CONTINUE_PATCH) every event already signalled is handled.
  */
-import { allHandlersFinished, condition, log, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, workflowInfo } from '@temporalio/workflow';
+import type { RunPatches } from './run-patches.js';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import { CURRENT_SEMANTICS, EntityMachine, LEGACY_SEMANTICS } from '../src/rules/entity-machine.js';
 import type { DeliveryResult, EngineEvent, EntityRef, Firing } from '../src/rules/types.js';
@@ -221,7 +222,10 @@ export class EntityRun {
   /** Set when the run decided to compact: it continues as new at once. */
   private compacting = false;
 
-  constructor(private readonly input: EntityWorkflowInput) {
+  constructor(
+    private readonly input: EntityWorkflowInput,
+    private readonly patches: RunPatches,
+  ) {
     this.entity = { type: input.entityType, key: input.key };
     checkCarriedState(input.carried, `${input.entityType}/${input.key}`);
     this.carried = input.carried;
@@ -259,14 +263,15 @@ export class EntityRun {
    * the run started runs at that moment, and its commands come before the carried firings').
    */
   load(config: CompiledConfig, taskQueue: string): void {
-    const callResults = usesCallResults(config) && patched(RESULT_EVENTS_PATCH);
-    const semantics = patched(LANGUAGE_SEMANTICS_PATCH) ? CURRENT_SEMANTICS : LEGACY_SEMANTICS;
+    const { patches } = this;
+    const callResults = usesCallResults(config) && patches.has(RESULT_EVENTS_PATCH);
+    const semantics = patches.has(LANGUAGE_SEMANTICS_PATCH) ? CURRENT_SEMANTICS : LEGACY_SEMANTICS;
     const machine = new EntityMachine(config, this.entity, this.carried?.machine, {
       semantics: { ...semantics, callResults },
     });
-    const runner = new ActionRunner(this.entity, config, taskQueue, this.carried?.deadLetters ?? []);
+    const runner = new ActionRunner(this.entity, config, taskQueue, this.carried?.deadLetters ?? [], patches);
     runner.callResults = callResults;
-    runner.workflowActions = usesWorkflowActions(config) && patched(WORKFLOW_ACTIONS_PATCH);
+    runner.workflowActions = usesWorkflowActions(config) && patches.has(WORKFLOW_ACTIONS_PATCH);
     // A call's result event is handled at once, in the runner's turn, so the rule's next action sees it folded.
     runner.deliverResult = (event) => {
       const type = this.handle({ event });
@@ -274,7 +279,7 @@ export class EntityRun {
     };
     runner.continueAction = (planned, trigger, results) =>
       machine.continueAction(planned, trigger, results, workflowNow());
-    this.loaded = { config, machine, runner, visibility: new VisibilityPublisher() };
+    this.loaded = { config, machine, runner, visibility: new VisibilityPublisher(patches) };
     runner.onDeadLettersChanged = () => this.publishVisibility();
     runner.applyFallback = (planned) => {
       try {
@@ -391,7 +396,7 @@ export class EntityRun {
   async runToBoundary(): Promise<RunEnd> {
     const { machine, runner, config } = this.run;
     // Decided once per run, so a run that started before inline delivery keeps the loop's way (replay-safe).
-    this.inline = patched(INLINE_DELIVERY_PATCH);
+    this.inline = this.patches.has(INLINE_DELIVERY_PATCH);
     this.compaction = this.compactionSettings();
     this.lastActivity = workflowNow();
     for (;;) {
@@ -479,7 +484,7 @@ export class EntityRun {
   /** Whether this run compacts when idle, and with which settings (behind COMPACT_WHEN_IDLE_PATCH). */
   private compactionSettings(): EntityRun['compaction'] {
     const setting = this.run.config.entities[this.entity.type]?.compaction;
-    if (setting === false || !patched(COMPACT_WHEN_IDLE_PATCH)) return undefined;
+    if (setting === false || !this.patches.has(COMPACT_WHEN_IDLE_PATCH)) return undefined;
     const idleMs = setting?.idleMs ?? DEFAULT_COMPACT_IDLE_MS;
     return {
       idleMs,
@@ -551,7 +556,7 @@ export class EntityRun {
   private drain(): void {
     // Runs that started before bounded runs were introduced keep handling the whole inbox (replay-safe), and
     // so do runs since the inbox is handled before continuing as new; only runs in between carry it.
-    const bounded = patched(BOUNDED_RUNS_PATCH) && !patched(HANDLE_INBOX_BEFORE_CONTINUE_PATCH);
+    const bounded = this.patches.has(BOUNDED_RUNS_PATCH) && !this.patches.has(HANDLE_INBOX_BEFORE_CONTINUE_PATCH);
     const inbox = this.inbox;
     let lastUpdate = bounded ? -1 : inbox.length - 1;
     for (let i = inbox.length - 1; i >= 0; i--) {

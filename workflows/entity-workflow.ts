@@ -7,8 +7,7 @@
  */
 import {
   ApplicationFailure,
-  continueAsNew,
-  patched,
+  makeContinueAsNewFunc,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
@@ -31,6 +30,7 @@ import {
 } from '../src/contract/messages.js';
 import { asTaskFailure, EntityTaskError, guarded } from './task-failure.js';
 import { followRulePauses } from './rule-pauses.js';
+import { RunPatches } from './run-patches.js';
 
 export {
   BOUNDED_RUNS_PATCH,
@@ -42,6 +42,7 @@ export {
   MAX_HISTORY_PER_RUN,
   type EntityOutcome,
 } from './entity-run.js';
+export { RUN_START_PATCH } from './run-patches.js';
 
 /**
  * Patch id: `migrate --to <version>` loads the target before it answers, and refuses a version no worker
@@ -72,7 +73,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const { getConfig } = proxyLocalActivities<EngineActivities>({
+const { getConfig, runStart } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 10, initialInterval: '200 milliseconds' },
 });
@@ -86,8 +87,9 @@ function configFailure(err: unknown): string {
 /** The entity workflow. */
 export async function entityWorkflow(input: EntityWorkflowInput): Promise<EntityOutcome> {
   let end: Awaited<ReturnType<EntityRun['runToBoundary']>>;
+  const patches = RunPatches.atRunStart();
   try {
-    const run = new EntityRun(input);
+    const run = new EntityRun(input, patches);
     // Handlers first, before any await: signals and updates that came with the start are not lost.
     setHandler(
       eventSignal,
@@ -108,8 +110,16 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     setHandler(timersQuery, () => run.timers());
 
     let config: CompiledConfig;
+    /** The paused rules read with the config (RUN_START_PATCH); undefined: read after it, in a call of their own. */
+    let pausedAtStart: string[] | undefined;
     try {
-      config = shared(await getConfig({ version: input.configVersion }));
+      if (patches.current) {
+        const start = await runStart({ version: input.configVersion });
+        config = shared(start.config);
+        pausedAtStart = start.pausedRules;
+      } else {
+        config = shared(await getConfig({ version: input.configVersion }));
+      }
     } catch (err) {
       // A version this worker cannot get: the task fails and retries until a worker that has it takes it.
       throw new EntityTaskError(`config version ${input.configVersion ?? '(current)'}: ${configFailure(err)}`);
@@ -125,7 +135,11 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     setHandler(
       migrateUpdate,
       async ({ configVersion }) => {
-        if (configVersion !== undefined && configVersion !== config.version && patched(CHECK_MIGRATE_TARGET_PATCH)) {
+        if (
+          configVersion !== undefined &&
+          configVersion !== config.version &&
+          patches.has(CHECK_MIGRATE_TARGET_PATCH)
+        ) {
           try {
             await getConfig({ version: configVersion });
           } catch (err) {
@@ -142,12 +156,15 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
         },
       },
     );
-    await followRulePauses((ruleIds) => run.pauseRules(ruleIds));
+    await followRulePauses((ruleIds) => run.pauseRules(ruleIds), pausedAtStart);
     run.start();
     end = await run.runToBoundary();
   } catch (err) {
     throw asTaskFailure(err);
   }
   if (end.kind === 'ended') return end.outcome;
-  return continueAsNew<typeof entityWorkflow>(end.next);
+  // Continue-as-new carries the search attributes over but not the memo: a current run hands its memo on, so
+  // that the next run need not write it again (RUN_START_PATCH).
+  const memo = patches.current ? workflowInfo().memo : undefined;
+  return makeContinueAsNewFunc<typeof entityWorkflow>(memo ? { memo } : {})(end.next);
 }

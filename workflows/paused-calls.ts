@@ -16,13 +16,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { CONNECTOR_PAUSED_FAILURE, connectorResumedSignal, waitingCallsQuery } from '../src/contract/operations.js';
 import { HuntWaitingOn } from '../src/contract/search-attributes.js';
+import type { RunPatches } from './run-patches.js';
 
 /** Patch id: a call refused because its connector is paused waits for the resume instead of dead-lettering. */
 export const CONNECTOR_PAUSE_PATCH = 'ops-connector-pause';
@@ -59,7 +59,7 @@ export class PausedCalls {
   /** HuntWaitingOn as last written (a continue-as-new carries it over). */
   private published: string[];
 
-  constructor() {
+  constructor(private readonly patches: RunPatches) {
     this.published = [...(workflowInfo().typedSearchAttributes.get(HuntWaitingOn) ?? [])];
     setHandler(connectorResumedSignal, (signal) => {
       const connector = (signal as { connector?: unknown } | undefined)?.connector;
@@ -82,7 +82,7 @@ export class PausedCalls {
 
   /** Whether a failed call was refused because its connector is paused, and this run waits for such calls. */
   refused(err: unknown): boolean {
-    return isConnectorPaused(err) && patched(CONNECTOR_PAUSE_PATCH);
+    return isConnectorPaused(err) && this.patches.has(CONNECTOR_PAUSE_PATCH);
   }
 
   /** After a call went out directly: clears a "waiting" the previous run carried over, once resumed. */
@@ -101,7 +101,7 @@ export class PausedCalls {
     // In call order: before the calls made after it, but never before a head that is going out. Without the
     // patch (histories from before it), in the order the refusals came back. Tickets of either kind never meet:
     // those without the patch are negative, and come first (their calls were made earlier).
-    const inCallOrder = patched(PAUSED_CALLS_IN_CALL_ORDER_PATCH);
+    const inCallOrder = this.patches.has(PAUSED_CALLS_IN_CALL_ORDER_PATCH);
     const ticket = inCallOrder ? madeAs : -++this.nextTicket;
     const at = inCallOrder ? q.tickets.findIndex((t, i) => (i > 0 || !q.goingOut) && t > ticket) : -1;
     if (at < 0) q.tickets.push(ticket);

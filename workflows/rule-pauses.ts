@@ -1,9 +1,10 @@
 /**
- * Paused rules in the entity workflow (issue 18). A run learns the paused rules when it starts — one local
- * activity reading the pause records (`hunt.pause/rule/<id>`), behind RULE_PAUSE_PATCH — and from the
- * `rulePauses` signal that `hunt rules pause|resume` sends to running entities (the whole set each time). The
- * machine does the rest: a paused rule is not evaluated, forgets its windows, counts and timers, and `explain`
- * says it is paused. Nothing is carried across continue-as-new: each run reads the records again.
+ * Paused rules in the entity workflow (issue 18). A run learns the paused rules when it starts — read from the
+ * pause records (`hunt.pause/rule/<id>`) by a local activity of their own behind RULE_PAUSE_PATCH, or since
+ * RUN_START_PATCH by the one that also reads the run's config — and from the `rulePauses` signal that
+ * `hunt rules pause|resume` sends to running entities (the whole set each time). The machine does the rest: a
+ * paused rule is not evaluated, forgets its windows, counts and timers, and `explain` says it is paused. Nothing
+ * is carried across continue-as-new: each run reads the records again.
  */
 import { patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { EngineActivities } from '../activities/index.js';
@@ -22,15 +23,18 @@ function ruleIds(signal: unknown): string[] {
   return Array.isArray(paused) ? paused.filter((id): id is string => typeof id === 'string') : [];
 }
 
-/** Registers the `rulePauses` handler, then (in patched runs) applies the paused rules read at start. */
-export async function followRulePauses(apply: (ruleIds: string[]) => void): Promise<void> {
+/**
+ * Registers the `rulePauses` handler, then applies the paused rules read at start: `readAtStart` when the run
+ * read them with its config (RUN_START_PATCH), else (in runs behind RULE_PAUSE_PATCH) read here.
+ */
+export async function followRulePauses(apply: (ruleIds: string[]) => void, readAtStart?: string[]): Promise<void> {
   let signalled = false;
   setHandler(rulePausesSignal, (signal) => {
     signalled = true;
     apply(ruleIds(signal));
   });
-  if (!patched(RULE_PAUSE_PATCH)) return;
-  const paused = await pausedRules();
+  if (readAtStart === undefined && !patched(RULE_PAUSE_PATCH)) return;
+  const paused = readAtStart ?? (await pausedRules());
   // A signal that came meanwhile is newer than what the activity read.
   if (!signalled && paused.length > 0) apply(paused);
 }

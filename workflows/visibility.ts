@@ -3,7 +3,7 @@
  * UI's search box) and a memo summary. Only changed values are written, so quiet entities add nothing
  * to history.
  */
-import { patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import type { EntityView } from '../src/contract/messages.js';
@@ -17,11 +17,24 @@ import {
   HuntLastEventType,
   HuntRulesFired,
 } from '../src/contract/search-attributes.js';
+import type { RunPatches } from './run-patches.js';
 
 /** Patch id: search attributes and memo are written when what people search by changes, not per event. */
 export const SPARSE_VISIBILITY_PATCH = 'sparse-visibility';
 /** With sparse visibility, HuntEventCount and HuntLastEventType are refreshed at least this often (events). */
 export const COUNT_REFRESH_EVENTS = 50;
+
+/** The search attributes the publisher writes. */
+const PUBLISHED = [
+  HuntEntityType,
+  HuntEntityKey,
+  HuntConfigVersion,
+  HuntEventCount,
+  HuntDeadLetters,
+  HuntEnded,
+  HuntRulesFired,
+  HuntLastEventType,
+] as const;
 
 export class VisibilityPublisher {
   private last = new Map<string, string>();
@@ -30,10 +43,20 @@ export class VisibilityPublisher {
   /** Last accepted event type, written with the next due publish. */
   private pendingType: string | undefined;
 
-  constructor() {
+  constructor(private readonly patches: RunPatches) {
     // Continue-as-new carries the search attributes over: keep the rules fired in earlier runs.
-    const carried = workflowInfo().typedSearchAttributes.get(HuntRulesFired) ?? [];
-    this.rulesFired = new Set(carried);
+    const carried = workflowInfo().typedSearchAttributes;
+    this.rulesFired = new Set(carried.get(HuntRulesFired) ?? []);
+    // A current run (RUN_START_PATCH) whose previous run handed its memo on starts from what it carried, so it
+    // writes only what changes from there: a compacted entity's new run writes no search attribute, memo or
+    // history event for what it kept. A run without the memo writes everything, as runs always did.
+    if (!patches.current || (workflowInfo().memo as { summary?: unknown } | undefined)?.summary === undefined) return;
+    for (const key of PUBLISHED) {
+      const value = carried.get(key);
+      if (value !== undefined) this.last.set(key.name, JSON.stringify(value));
+    }
+    this.publishedCount = carried.get(HuntEventCount) ?? 0;
+    this.pendingType = carried.get(HuntLastEventType);
   }
 
   /**
@@ -51,7 +74,7 @@ export class VisibilityPublisher {
     force = false,
   ) {
     for (const rule of firedRules) this.rulesFired.add(rule);
-    const sparse = patched(SPARSE_VISIBILITY_PATCH);
+    const sparse = this.patches.has(SPARSE_VISIBILITY_PATCH);
     const updates: SearchAttributeUpdatePair[] = [];
     const set = <T>(key: { name: string }, pair: SearchAttributeUpdatePair, value: T) => {
       const encoded = JSON.stringify(value);

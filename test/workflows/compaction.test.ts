@@ -11,6 +11,7 @@ import type { EngineEvent } from '../../src/rules/types.js';
 import { compactionJitter } from '../../workflows/entity-run.js';
 import { firingsQuery, stateQuery, tracesQuery } from '../../src/contract/messages.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
+import { HuntEntityKey, HuntEventCount } from '../../src/contract/search-attributes.js';
 import { eventually } from '../reliability/harness/eventually.js';
 
 function config(compaction: string): CompiledConfig {
@@ -124,6 +125,49 @@ describe('compaction of idle entities', () => {
       { timeoutMs: 20_000, intervalMs: 250, what: `team/${team} compacted into a new run` },
     );
     expect((await handle.query(stateQuery)).state).toMatchObject({ pings: 8 });
+  }, 60_000);
+
+  it('starts the compacted run short: one patch marker, one local activity, no visibility write of its own', async () => {
+    const team = uniqueName('s');
+    const handle = compacting.client.workflow.getHandle(`team/${team}`);
+    const ping = (n: number): EngineEvent => ({
+      id: `${team}-p${n}`,
+      source: 'test',
+      type: 'pinged',
+      specversion: '1.0',
+      data: { teamId: team },
+    });
+    for (let n = 1; n <= 8; n++) await compacting.delivery.publish([ping(n)]);
+    const { runId: firstRun } = await handle.describe();
+    const next = await eventually(
+      () => handle.describe(),
+      (d) => d.runId !== firstRun && d.historyLength >= 4,
+      { timeoutMs: 20_000, intervalMs: 250, what: `team/${team} compacted into a new run` },
+    );
+    const kinds = (await compacting.client.workflow.getHandle(`team/${team}`, next.runId).fetchHistory()).events!.map(
+      (e) =>
+        Object.keys(e)
+          .find((k) => k.endsWith('EventAttributes'))!
+          .replace('EventAttributes', ''),
+    );
+    // Started, the first workflow task, then: the RUN_START_PATCH marker and the TemporalChangeVersion the SDK
+    // writes with it, and the runStart local activity's marker. The search attributes and memo came over.
+    expect(kinds).toEqual([
+      'workflowExecutionStarted',
+      'workflowTaskScheduled',
+      'workflowTaskStarted',
+      'workflowTaskCompleted',
+      'markerRecorded',
+      'upsertWorkflowSearchAttributes',
+      'markerRecorded',
+    ]);
+    expect(next.typedSearchAttributes.get(HuntEntityKey)).toBe(team);
+    expect(next.typedSearchAttributes.get(HuntEventCount)).toBe(8);
+    expect((next.memo as { summary?: { events?: number } }).summary?.events).toBe(8);
+    // The next event is handled by the short run and counted on from the carried state.
+    await compacting.delivery.publish([ping(9)]);
+    expect((await handle.query(stateQuery)).state).toMatchObject({ pings: 9 });
+    expect((await handle.describe()).runId).toBe(next.runId);
   }, 60_000);
 
   it('spreads entities that went idle together over a quarter of the idle time', () => {

@@ -14,6 +14,7 @@ import {
   HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
   INLINE_DELIVERY_PATCH,
   LANGUAGE_SEMANTICS_PATCH,
+  RUN_START_PATCH,
 } from '../../workflows/entity-workflow.js';
 import { COMPACT_WHEN_IDLE_PATCH, RESULT_EVENTS_PATCH, WORKFLOW_ACTIONS_PATCH } from '../../workflows/entity-run.js';
 import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
@@ -68,6 +69,7 @@ describe('replay of recorded histories', () => {
     WORKFLOW_ACTIONS_PATCH,
     CONNECTOR_PAUSE_PATCH,
     RULE_PAUSE_PATCH,
+    RUN_START_PATCH,
   ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     const marked = await Promise.all(

@@ -1,0 +1,38 @@
+/**
+ * The patches a run of the entity workflow follows. Each behaviour change for running entities went behind a
+ * patch of its own, and a run asks `patched()` about each: a new run records a marker for every one it asks
+ * about, and the SDK writes the TemporalChangeVersion search attribute with each marker. That was nine history
+ * events and four visibility writes at the start of every run, two more at its first event, and the
+ * compaction of an idle entity (issue 20) starts a run each time, so a compacted entity grew back past
+ * `minHistory` with its first event and compacted again after every one.
+ *
+ * A run that records RUN_START_PATCH follows every patch before it without asking about them: one marker in
+ * all. Runs that do not record it (they started before it) ask about each, as they always did, so their
+ * histories replay.
+ */
+import { patched } from '@temporalio/workflow';
+
+/**
+ * Patch id: the run follows every earlier patch without recording their markers, reads its config and the
+ * paused rules in one local activity (`runStart`) instead of two, and does not rewrite the search attributes
+ * and memo its previous run carried over. Each local activity is an activation of its own when the run is
+ * replayed, which is what an event to an entity the worker does not hold costs.
+ */
+export const RUN_START_PATCH = 'run-start-one-call';
+
+export class RunPatches {
+  private constructor(
+    /** Whether the run records RUN_START_PATCH: it follows every earlier patch. */
+    readonly current: boolean,
+  ) {}
+
+  /** Asked first thing in a run, before any other patch: where its marker sits in a run's history. */
+  static atRunStart(): RunPatches {
+    return new RunPatches(patched(RUN_START_PATCH));
+  }
+
+  /** Whether the run follows patch `id`: always in a current run, else as `patched(id)` says (replay-safe). */
+  has(id: string): boolean {
+    return this.current || patched(id);
+  }
+}
