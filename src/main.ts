@@ -110,6 +110,7 @@ async function main(settings: Settings, logger: Logger, cleanups: Array<() => Pr
       ...(settings.HUNT_MAX_CACHED_WORKFLOWS !== undefined && {
         maxCachedWorkflows: settings.HUNT_MAX_CACHED_WORKFLOWS,
       }),
+      ...(settings.HUNT_WORKFLOW_THREADS !== undefined && { workflowThreads: settings.HUNT_WORKFLOW_THREADS }),
     });
     const run = workers.run();
     running.push(run);

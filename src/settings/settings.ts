@@ -52,6 +52,8 @@ export const settingsSchema = z
     /** Append every verified native webhook request to this JSONL file (for `hunt simulate --requests`). */
     HUNT_RECORD_REQUESTS: z.string().min(1).optional(),
     HUNT_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+    /** Threads that run workflow code in the worker (default 2: src/worker/worker.ts DEFAULT_WORKFLOW_THREADS). */
+    HUNT_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).optional(),
     /** Divides every rule window (nudge after 45m, lock-out within 10m, …) for demos: 60 turns a minute into a second. */
     HUNT_DEMO_SPEED: z.coerce.number().int('a whole number, e.g. 60').min(1).max(3_600).default(1),
     /** Base URL of the Temporal Web UI, for links from the live map (default: the embedded dev server's UI). */

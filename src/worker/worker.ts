@@ -33,6 +33,8 @@ export interface EngineWorkerOptions {
    */
   workflowBundle?: { codePath: string } | { code: string };
   maxCachedWorkflows?: number;
+  /** Threads that run workflow code (default DEFAULT_WORKFLOW_THREADS). */
+  workflowThreads?: number;
   /** Extra worker options (benchmarks tune slots and pollers, and observe workflows through sinks). */
   tuning?: Partial<
     Pick<
@@ -45,6 +47,15 @@ export interface EngineWorkerOptions {
     >
   >;
 }
+
+/**
+ * Threads that run workflow code, by default. The SDK's default with its reused V8 context is one, and every
+ * activation of every entity then waits for that thread: an event to an entity the worker does not hold costs
+ * several activations (evicting another entity, rebuilding this one, its first local activity, the event), so
+ * with many cold entities the one thread is where cold events queue (issue 20, docs/performance.md). Two let
+ * one entity's replay run beside another's activation.
+ */
+export const DEFAULT_WORKFLOW_THREADS = 2;
 
 export interface EngineWorkers {
   workers: Worker[];
@@ -86,6 +97,7 @@ export async function createEngineWorkers(options: EngineWorkerOptions): Promise
     ...workflowSource,
     activities,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    workflowThreadPoolSize: options.workflowThreads ?? DEFAULT_WORKFLOW_THREADS,
     ...options.tuning,
   });
   const workers = [main];

@@ -20,6 +20,11 @@ describe('loadSettings', () => {
     expect(settings.TEMPORAL_NAMESPACE).toBe('prod');
   });
 
+  it('takes the worker thread count for workflow code, unset by default (the worker picks)', () => {
+    expect(loadSettings({}).HUNT_WORKFLOW_THREADS).toBeUndefined();
+    expect(loadSettings({ HUNT_WORKFLOW_THREADS: '4' }).HUNT_WORKFLOW_THREADS).toBe(4);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadSettings({ HUNT_PORT: '', TEMPORAL_ADDRESS: '' }).HUNT_PORT).toBe(3000);
   });
@@ -32,6 +37,8 @@ describe('loadSettings', () => {
     ['HUNT_TASK_QUEUE', 'has spaces'],
     ['TEMPORAL_TLS', 'maybe'],
     ['HUNT_ROLE', 'everything'],
+    ['HUNT_WORKFLOW_THREADS', '0'],
+    ['HUNT_WORKFLOW_THREADS', '1.5'],
   ])('names %s when its value %j is wrong', (variable, value) => {
     let error: unknown;
     try {

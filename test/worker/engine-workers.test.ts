@@ -1,0 +1,50 @@
+/**
+ * The engine's workers run workflow code on DEFAULT_WORKFLOW_THREADS threads unless told otherwise
+ * (`HUNT_WORKFLOW_THREADS`): the SDK's default is one, where cold entities queue (issue 20).
+ */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { EntityDelivery } from '../../src/client/delivery.js';
+import { compileConfigText } from '../../src/config/index.js';
+import { ConfigStore } from '../../src/worker/config-store.js';
+import { createEngineWorkers, DEFAULT_WORKFLOW_THREADS } from '../../src/worker/worker.js';
+import { temporalTestContext, uniqueName, workflowBundle } from '../helpers/temporal.js';
+
+const compiled = compileConfigText(
+  `
+name: threads
+entities:
+  team: { key: data.teamId }
+sources:
+  test: { auth: none }
+events:
+  pinged: { source: test, entity: team, schema: { type: object, required: [teamId] } }
+`,
+  'threads.yaml',
+);
+
+async function threadsOf(workflowThreads?: number): Promise<number> {
+  if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
+  const ctx = await temporalTestContext();
+  const taskQueue = uniqueName('threads');
+  const workers = await createEngineWorkers({
+    connection: ctx.nativeConnection,
+    namespace: ctx.namespace,
+    taskQueue,
+    configStore: new ConfigStore(compiled.config),
+    logger: pino({ level: 'silent' }),
+    env: {},
+    deliverer: new EntityDelivery({ client: ctx.client, taskQueue, config: compiled.config }),
+    workflowBundle: workflowBundle(),
+    ...(workflowThreads !== undefined && { workflowThreads }),
+  });
+  return workers.workers[0]!.options.workflowThreadPoolSize;
+}
+
+describe('engine workers', () => {
+  it('run workflow code on more than the SDK default of one thread, or on as many as asked', async () => {
+    expect(DEFAULT_WORKFLOW_THREADS).toBeGreaterThan(1);
+    expect(await threadsOf()).toBe(DEFAULT_WORKFLOW_THREADS);
+    expect(await threadsOf(3)).toBe(3);
+  }, 60_000);
+});
