@@ -38,8 +38,19 @@ import type { BenchContext } from '../targets.js';
 
 /** The task queue the built entities live on: fixed, because the cached histories name it. */
 const TASK_QUEUE = 'bench-scale';
-/** Idle time before an entity compacts, in this scenario's configuration (spread over a quarter of it). */
-const COMPACT_IDLE_MS = 5_000;
+/**
+ * Idle time before an entity compacts, in this scenario's configuration (spread over a quarter of it): longer
+ * than the gap between two events to a warm entity, so that the warm phase measures cached runs, not runs that
+ * compact between their events.
+ */
+const COMPACT_IDLE_MS = 30_000;
+/**
+ * Events to each entity of the wave: a compacted run starts with 7 history events and an event adds about 4,
+ * so an entity passes `minHistory` (20) and compacts again after 4 events, not after one.
+ */
+const WAVE_EVENTS = 4;
+/** How long the server's idle load is sampled before the wave. */
+const IDLE_SAMPLE_MS = 5_000;
 
 /** Scenario 8's configuration with compaction after `COMPACT_IDLE_MS`; its text keys the cached build. */
 const SCALE_COMPACTION = `{ whenIdle: ${COMPACT_IDLE_MS}ms, minHistory: 20 }`;
@@ -281,10 +292,16 @@ async function build(
   }
 }
 
-/** The cache directory of a build of these sizes with this configuration and server. */
-function buildKey(sizes: ScaleSizes): string {
+/**
+ * The cache directory of a build of these sizes with this configuration, server and workflow code: the built
+ * runs are what the workflow code made of them (a change of how a run starts changes what a cold event
+ * replays), so a change of the code builds again.
+ */
+async function buildKey(ctx: BenchContext, sizes: ScaleSizes): Promise<string> {
+  const code = await fs.readFile(ctx.bundles.engine.codePath);
   return createHash('sha256')
     .update(JSON.stringify([SCALE_COMPACTION, sizes.entities, sizes.historyEvents, TEMPORAL_SERVER_VERSION]))
+    .update(code)
     .digest('hex')
     .slice(0, 16);
 }
@@ -313,7 +330,7 @@ export async function builtState(
     return { complete: true, stateDir, record: built.record, reused: false };
   }
 
-  const cacheDir = path.join(root, buildKey(sizes));
+  const cacheDir = path.join(root, await buildKey(ctx, sizes));
   const recordFile = path.join(cacheDir, 'build.json');
   let reused = true;
   if (!(await fs.stat(recordFile).catch(() => undefined))) {
@@ -473,13 +490,22 @@ export async function runScaleEntities(
     // The wave: `wave` entities woken at once, then left to go idle and compact together. What it costs is read
     // from visibility (runs continued as new since the wave began) and the server's CPU over the same window.
     const waveSet = Array.from({ length: s.wave }, (_, i) => s.cache + i).filter((i) => i < s.entities);
+    // The server's own load with nothing sent (its timers and pollers), subtracted from the wave's window.
+    const idleCpu0 = processCpuSeconds(scale.server.pid ?? -1) ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+    const idleCores = ((processCpuSeconds(scale.server.pid ?? -1) ?? idleCpu0) - idleCpu0) / (IDLE_SAMPLE_MS / 1000);
     const waveBegan = new Date();
-    const woken = await probe(delivery, tracker, waveSet, s.concurrency * 4, `sc-${run}-wave`);
+    const wavePicks = Array.from({ length: WAVE_EVENTS }, () => waveSet).flat();
+    const woken = await probe(delivery, tracker, wavePicks, s.concurrency * 4, `sc-${run}-wave`);
     const cpu0 = processCpuSeconds(scale.server.pid ?? -1) ?? 0;
     const wokenAt = Date.now();
     // Idle time, its spread (a quarter of it) and a margin for the machine.
-    await new Promise((resolve) => setTimeout(resolve, COMPACT_IDLE_MS * 1.25 + 10_000));
-    const waveCpu = (processCpuSeconds(scale.server.pid ?? -1) ?? cpu0) - cpu0;
+    const windowMs = COMPACT_IDLE_MS * 1.25 + 10_000;
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const waveCpu = Math.max(
+      0,
+      (processCpuSeconds(scale.server.pid ?? -1) ?? cpu0) - cpu0 - (idleCores * windowMs) / 1000,
+    );
     let waveCompactions = 0;
     let lastClose = wokenAt;
     for await (const execution of scale.client.workflow.list({
@@ -503,10 +529,12 @@ export async function runScaleEntities(
       figure('history events replayed per cold event (a probed entity)', 'events', [historyPerColdEvent]),
       figure('worker process RSS after warm / cold half / cold / wave', 'MB', memory.slice(1)),
       figure('wave: entities woken at once', 'entities', [waveSet.length]),
+      figure('wave: events to each', 'events', [WAVE_EVENTS]),
       figure('wave: woken at', 'events/s', [eventsPerSecond(woken)]),
       figure('wave: entities compacted since it began', 'entities', [waveCompactions]),
       figure('wave: seconds from the last woken to the last compacted', 's', [waveSeconds]),
-      figure('wave: server CPU per compaction (window after waking)', 'ms', [
+      figure('server CPU when idle', 'cores', [idleCores]),
+      figure('wave: server CPU per compaction (window after waking, idle load subtracted)', 'ms', [
         (1000 * waveCpu) / Math.max(1, waveCompactions),
       ]),
       figure('build: seconds (once, cached)', 's', [record.buildSeconds]),
@@ -533,8 +561,8 @@ export async function runScaleEntities(
           `(${reused ? 'a cached build was copied' : 'built in this run'}; building took ${record.buildSeconds.toFixed(0)} s).`,
         `Warm: ${s.probes} events to the ${s.cache} entities the worker holds; cold: ${s.probes} events to random entities ` +
           `among all ${s.entities}, ${s.concurrency} at a time, each awaited until handled.`,
-        `Wave: ${waveSet.length} entities woken within seconds go idle together and compact over ` +
-          `${COMPACT_IDLE_MS / 4} ms of jitter; the server CPU of the window after waking is divided by the compactions in ` +
+        `Wave: ${waveSet.length} entities, ${WAVE_EVENTS} events each within seconds, go idle together and compact over ` +
+          `${COMPACT_IDLE_MS / 4} ms of jitter; the server CPU of the window after waking, less its idle load, is divided by the compactions in ` +
           'it (probed entities whose runs grew past minHistory compact too).',
       ],
     };
