@@ -20,6 +20,25 @@ import { patched } from '@temporalio/workflow';
  */
 export const RUN_START_PATCH = 'run-start-one-call';
 
+/**
+ * The patches from before RUN_START_PATCH, which a current run follows without asking. A patch added after it
+ * is asked with `patched()` as usual: a run that started before it must not follow it.
+ */
+export const EARLIER_PATCHES: ReadonlySet<string> = new Set([
+  'bounded-runs-carry-inbox',
+  'sparse-visibility',
+  'inline-delivery',
+  'handle-inbox-before-continue-as-new',
+  'check-migrate-target',
+  'compact-when-idle',
+  'language-semantics-16',
+  'actions-result-events',
+  'actions-workflow-actions',
+  'ops-connector-pause',
+  'ops-paused-calls-in-call-order',
+  'ops-rule-pause',
+]);
+
 export class RunPatches {
   private constructor(
     /** Whether the run records RUN_START_PATCH: it follows every earlier patch. */
@@ -31,8 +50,12 @@ export class RunPatches {
     return new RunPatches(patched(RUN_START_PATCH));
   }
 
-  /** Whether the run follows patch `id`: always in a current run, else as `patched(id)` says (replay-safe). */
+  /**
+   * Whether the run follows patch `id`, one of EARLIER_PATCHES: always in a current run, else as `patched(id)`
+   * says (replay-safe). Any other id is a mistake in the workflow code, refused.
+   */
   has(id: string): boolean {
+    if (!EARLIER_PATCHES.has(id)) throw new Error(`patch ${id} is not from before ${RUN_START_PATCH}: ask patched()`);
     return this.current || patched(id);
   }
 }
