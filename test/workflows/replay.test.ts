@@ -8,18 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BOUNDED_RUNS_PATCH,
-  CHECK_MIGRATE_TARGET_PATCH,
-  HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
-  INLINE_DELIVERY_PATCH,
-  LANGUAGE_SEMANTICS_PATCH,
-  RUN_START_PATCH,
-} from '../../workflows/entity-workflow.js';
-import { COMPACT_WHEN_IDLE_PATCH, RESULT_EVENTS_PATCH, WORKFLOW_ACTIONS_PATCH } from '../../workflows/entity-run.js';
-import { SPARSE_VISIBILITY_PATCH } from '../../workflows/visibility.js';
-import { CONNECTOR_PAUSE_PATCH } from '../../workflows/paused-calls.js';
-import { RULE_PAUSE_PATCH } from '../../workflows/rule-pauses.js';
+import { EARLIER_PATCHES, RUN_START_PATCH } from '../../workflows/run-patches.js';
 import { REDRIVE_WORKFLOW_TYPE } from '../../src/contract/operations.js';
 import { installSdkTestLogger } from '../helpers/sdk-log.js';
 import { workflowBundle } from '../helpers/temporal.js';
@@ -57,32 +46,23 @@ describe('replay of recorded histories', () => {
     expect(types).toContain(REDRIVE_WORKFLOW_TYPE);
   });
 
-  it.each([
-    BOUNDED_RUNS_PATCH,
-    SPARSE_VISIBILITY_PATCH,
-    INLINE_DELIVERY_PATCH,
-    HANDLE_INBOX_BEFORE_CONTINUE_PATCH,
-    CHECK_MIGRATE_TARGET_PATCH,
-    COMPACT_WHEN_IDLE_PATCH,
-    LANGUAGE_SEMANTICS_PATCH,
-    RESULT_EVENTS_PATCH,
-    WORKFLOW_ACTIONS_PATCH,
-    CONNECTOR_PAUSE_PATCH,
-    RULE_PAUSE_PATCH,
-    RUN_START_PATCH,
-  ])('covers runs from before and after patch %s (patched() keeps both replaying)', async (patchId) => {
-    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-    const marked = await Promise.all(
-      files.map(async (f) => {
-        const text = await fs.readFile(path.join(dir, f), 'utf8');
-        return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
-          Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
-        );
-      }),
-    );
-    expect(marked.filter(Boolean).length).toBeGreaterThan(0);
-    expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
-  });
+  // Every patch the entity workflow has asked (test/workflows/run-patches.test.ts checks the list).
+  it.each([...EARLIER_PATCHES, RUN_START_PATCH])(
+    'covers runs from before and after patch %s (patched() keeps both replaying)',
+    async (patchId) => {
+      const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
+      const marked = await Promise.all(
+        files.map(async (f) => {
+          const text = await fs.readFile(path.join(dir, f), 'utf8');
+          return [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].some((m) =>
+            Buffer.from(m[1]!, 'base64').toString().includes(`"id":"${patchId}"`),
+          );
+        }),
+      );
+      expect(marked.filter(Boolean).length).toBeGreaterThan(0);
+      expect(marked.filter((m) => !m).length).toBeGreaterThan(0);
+    },
+  );
 
   it('fails replay when the workflow code changes non-deterministically', async () => {
     const bundle = await bundleWorkflowCode({
