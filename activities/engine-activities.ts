@@ -66,9 +66,9 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     }
   };
   return {
-    /** The paused rules; a run's start read them with it before RUN_START_PATCH (runs that started so replay it). */
+    /** The paused rules, read at the start of runs from before RUN_START_PATCH (they replay it). */
     pausedRules,
-    /** A config version; a run's start read it alone before RUN_START_PATCH, `migrate --to` checks its target. */
+    /** A config version: the start of runs from before RUN_START_PATCH, and `migrate --to` checking its target. */
     getConfig,
 
     /**

@@ -1,8 +1,8 @@
 /**
  * The patches a run of the entity workflow follows. Each behaviour change for running entities went behind a
  * patch of its own, and a run asks `patched()` about each: a new run records a marker for every one it asks
- * about, and the SDK writes the TemporalChangeVersion search attribute with each marker. That was nine history
- * events and four visibility writes at the start of every run, two more at its first event, and the
+ * about, and the SDK writes the TemporalChangeVersion search attribute with each marker. That was five markers and
+ * five such writes at the start of every run, two more of each at its first event, and the
  * compaction of an idle entity (issue 20) starts a run each time, so a compacted entity grew back past
  * `minHistory` with its first event and compacted again after every one.
  *

@@ -38,6 +38,10 @@ async function threadsOf(workflowThreads?: number): Promise<number> {
     workflowBundle: workflowBundle(),
     ...(workflowThreads !== undefined && { workflowThreads }),
   });
+  // Started and drained at once: nothing of it outlives the test.
+  const running = workers.run();
+  workers.shutdown();
+  await running;
   return workers.workers[0]!.options.workflowThreadPoolSize;
 }
 
