@@ -117,9 +117,14 @@ export interface SizeFlags {
   buildMinutes?: string | undefined;
   /** `--entities`: scenario 9 with this many entities instead of its size's. */
   entities?: string | undefined;
+  /** `--cache`: scenario 9's worker cache (and warm entities) instead of its size's. */
+  cache?: string | undefined;
 }
 
-/** The quick or full sizes with scenario 9's flags applied; a flag that is not a positive number is refused. */
+/**
+ * The quick or full sizes with scenario 9's flags applied; a flag that is not a positive number (or a cache not below
+ * the entities) is refused.
+ */
 export function benchSizes(flags: SizeFlags): BenchSizes {
   const preset = flags.quick ? QUICK : FULL;
   const scale = { ...preset.scale };
@@ -133,6 +138,12 @@ export function benchSizes(flags: SizeFlags): BenchSizes {
     if (!(Number.isInteger(entities) && entities > 0))
       throw new Error(`--entities ${flags.entities}: expected a whole number of entities > 0`);
     scale.entities = entities;
+  }
+  if (flags.cache !== undefined) {
+    const cache = Number(flags.cache);
+    if (!(Number.isInteger(cache) && cache > 0 && cache < scale.entities))
+      throw new Error(`--cache ${flags.cache}: expected a whole number of entities > 0 and below ${scale.entities}`);
+    scale.cache = cache;
   }
   return { ...preset, scale };
 }

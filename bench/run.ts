@@ -1,9 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file] [-- --cluster] [-- --build-minutes N] [-- --entities N]`:
+ * `npm run bench [-- --quick] [-- --only 1,3] [-- --out file] [-- --cluster] [-- --build-minutes N] [-- --entities N] [-- --cache N]`:
  * the engine against raw-Temporal baselines on one dev server started for the run. Prints a table; writes
  * bench/results/latest.json. `--build-minutes`: scenario 9 builds its entities for at most N minutes, then keeps
  * its progress for the next run (the full size's build takes hours on 2 cores). `--entities`: scenario 9 with N
- * entities instead of its size's (the report's title and figures say how many).
+ * entities instead of its size's (the report's title and figures say how many); `--cache`: its worker cache.
  * `--cluster`: scenarios 1–3 (unless --only) on a local cluster of `npm run cluster`'s PostgreSQL and
  * Temporal server (4 history shards); writes bench/results/cluster-latest.json.
  */
@@ -27,15 +27,21 @@ async function main(): Promise<void> {
       cluster: { type: 'boolean', default: false },
       'build-minutes': { type: 'string' },
       entities: { type: 'string' },
+      cache: { type: 'string' },
     },
   });
-  const sizes = benchSizes({ quick: values.quick, buildMinutes: values['build-minutes'], entities: values.entities });
+  const sizes = benchSizes({
+    quick: values.quick,
+    buildMinutes: values['build-minutes'],
+    entities: values.entities,
+    cache: values.cache,
+  });
   const out = values.out ?? (values.cluster ? clusterOut : defaultOut);
   const only = values.only?.split(',').map((s) => Number(s.trim())) ?? (values.cluster ? [1, 2, 3] : undefined);
   const results = await runBench({
     cluster: values.cluster,
-    // Another entity count than the size's is neither the quick nor the full run.
-    mode: values.entities === undefined ? (values.quick ? 'quick' : 'full') : 'custom',
+    // Another entity count or cache than the size's is neither the quick nor the full run.
+    mode: values.entities === undefined && values.cache === undefined ? (values.quick ? 'quick' : 'full') : 'custom',
     sizes,
     ...(only && { only }),
     onProgress: async (partial) => {

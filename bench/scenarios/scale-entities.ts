@@ -30,7 +30,7 @@ import { seededRandom } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
 import { BENCH_DYNAMIC_CONFIG, freePort } from '../bench-server.js';
 import { inPool } from '../load.js';
-import { processCpuSeconds } from '../process-cpu.js';
+import { ownCpuSeconds, processCpuSeconds } from '../process-cpu.js';
 import type { ProcessedTracker } from '../probe/processed-tracker.js';
 import { figure, ratio, type ScenarioResult } from '../results-model.js';
 import { percentile } from '../stats.js';
@@ -383,6 +383,8 @@ function processAlive(pid: number): boolean {
 interface Phase {
   seconds: number;
   latencies: number[];
+  /** CPU seconds over the phase: this process (bench client, the worker and its SDK core) and the server. */
+  cpu: { own: number; server: number };
 }
 
 const eventsPerSecond = (...phases: Phase[]) =>
@@ -397,12 +399,15 @@ const latencyAt = (q: number, ...phases: Phase[]) =>
 async function probe(
   delivery: EntityDelivery,
   tracker: ProcessedTracker,
+  serverPid: number,
   picks: number[],
   concurrency: number,
   tag: string,
 ): Promise<Phase> {
   const latencies: number[] = [];
   let n = 0;
+  const own0 = ownCpuSeconds();
+  const server0 = processCpuSeconds(serverPid) ?? 0;
   const t0 = performance.now();
   await inPool(picks, concurrency, async (i) => {
     const event = scaleEvent(i, `${tag}-${n++}`);
@@ -411,7 +416,17 @@ async function probe(
     await tracker.processed(event.id);
     latencies.push(performance.now() - sent);
   });
-  return { seconds: (performance.now() - t0) / 1000, latencies };
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    latencies,
+    cpu: { own: ownCpuSeconds() - own0, server: (processCpuSeconds(serverPid) ?? server0) - server0 },
+  };
+}
+
+/** Milliseconds of CPU per event over `phases`, of this process or of the server. */
+function cpuPerEvent(side: keyof Phase['cpu'], ...phases: Phase[]): number {
+  const events = phases.reduce((n, p) => n + p.latencies.length, 0);
+  return (1000 * phases.reduce((t, p) => t + p.cpu[side], 0)) / Math.max(1, events);
 }
 
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
@@ -458,20 +473,21 @@ export async function runScaleEntities(
   const run = randomUUID().slice(0, 6);
   const random = seededRandom(20261201);
   const memory: number[] = [rssMB()];
+  const serverPid = scale.server.pid ?? -1;
   try {
     // Warm: `cache` entities, each touched once first so the worker holds them, then probed among themselves.
     const warmSet = Array.from({ length: s.cache }, (_, i) => i);
-    await probe(delivery, tracker, warmSet, s.concurrency, `sc-${run}-touch`);
+    await probe(delivery, tracker, serverPid, warmSet, s.concurrency, `sc-${run}-touch`);
     const warmPicks = Array.from({ length: s.probes }, () => warmSet[Math.floor(random() * warmSet.length)]!);
-    const warm = await probe(delivery, tracker, warmPicks, s.concurrency, `sc-${run}-warm`);
+    const warm = await probe(delivery, tracker, serverPid, warmPicks, s.concurrency, `sc-${run}-warm`);
     memory.push(rssMB());
 
     // Cold: random entities among all of them, in two halves (memory after each).
     const coldPicks = Array.from({ length: s.probes }, () => Math.floor(random() * s.entities));
     const half = Math.floor(coldPicks.length / 2);
-    const cold1 = await probe(delivery, tracker, coldPicks.slice(0, half), s.concurrency, `sc-${run}-cold1`);
+    const cold1 = await probe(delivery, tracker, serverPid, coldPicks.slice(0, half), s.concurrency, `sc-${run}-cold1`);
     memory.push(rssMB());
-    const cold2 = await probe(delivery, tracker, coldPicks.slice(half), s.concurrency, `sc-${run}-cold2`);
+    const cold2 = await probe(delivery, tracker, serverPid, coldPicks.slice(half), s.concurrency, `sc-${run}-cold2`);
     memory.push(rssMB());
     const cold = {
       eventsPerSecond: eventsPerSecond(cold1, cold2),
@@ -496,7 +512,7 @@ export async function runScaleEntities(
     const idleCores = ((processCpuSeconds(scale.server.pid ?? -1) ?? idleCpu0) - idleCpu0) / (IDLE_SAMPLE_MS / 1000);
     const waveBegan = new Date();
     const wavePicks = Array.from({ length: WAVE_EVENTS }, () => waveSet).flat();
-    const woken = await probe(delivery, tracker, wavePicks, s.concurrency * 4, `sc-${run}-wave`);
+    const woken = await probe(delivery, tracker, serverPid, wavePicks, s.concurrency * 4, `sc-${run}-wave`);
     const cpu0 = processCpuSeconds(scale.server.pid ?? -1) ?? 0;
     const wokenAt = Date.now();
     // Idle time, its spread (a quarter of it) and a margin for the machine.
@@ -527,6 +543,10 @@ export async function runScaleEntities(
       figure('cold p50', 'ms', [cold.p50]),
       figure('cold p99', 'ms', [cold.p99]),
       figure('history events replayed per cold event (a probed entity)', 'events', [historyPerColdEvent]),
+      figure('bench process CPU per warm event (client, worker, SDK core)', 'ms', [cpuPerEvent('own', warm)]),
+      figure('server CPU per warm event', 'ms', [cpuPerEvent('server', warm)]),
+      figure('bench process CPU per cold event (client, worker, SDK core)', 'ms', [cpuPerEvent('own', cold1, cold2)]),
+      figure('server CPU per cold event', 'ms', [cpuPerEvent('server', cold1, cold2)]),
       figure('worker process RSS after warm / cold half / cold / wave', 'MB', memory.slice(1)),
       figure('wave: entities woken at once', 'entities', [waveSet.length]),
       figure('wave: events to each', 'events', [WAVE_EVENTS]),

@@ -1,4 +1,4 @@
-/** `npm run bench`'s size flags: scenario 9's entity count and build time, refused when they are not numbers. */
+/** `npm run bench`'s size flags: scenario 9's entity count, cache and build time, refused when they are not numbers. */
 import { describe, expect, it } from 'vitest';
 import { FULL, QUICK, benchSizes } from '../../bench/bench-options.js';
 
@@ -15,12 +15,22 @@ describe('benchSizes', () => {
     expect(FULL.scale.entities).toBe(100_000);
   });
 
+  it("sets scenario 9's worker cache, below its entities", () => {
+    expect(benchSizes({ quick: false, entities: '4000', cache: '200' }).scale).toEqual({
+      ...FULL.scale,
+      entities: 4_000,
+      cache: 200,
+    });
+  });
+
   it.each([
     [{ entities: '0' }, /--entities 0: expected a whole number/],
     [{ entities: '2.5' }, /--entities 2.5: expected a whole number/],
     [{ entities: 'many' }, /--entities many: expected a whole number/],
     [{ buildMinutes: '-1' }, /--build-minutes -1: expected a number of minutes/],
     [{ buildMinutes: 'soon' }, /--build-minutes soon: expected a number of minutes/],
+    [{ cache: '0' }, /--cache 0: expected a whole number of entities > 0 and below 2000/],
+    [{ cache: '2000' }, /--cache 2000: expected a whole number of entities > 0 and below 2000/],
   ])('refuses %j', (flags, message) => {
     expect(() => benchSizes({ quick: true, ...flags })).toThrow(message);
   });
