@@ -115,7 +115,7 @@ export interface SizeFlags {
   quick: boolean;
   /** `--build-minutes`: scenario 9 stops building after this many minutes. */
   buildMinutes?: string | undefined;
-  /** `--entities`: scenario 9 with this many entities instead of its size's. */
+  /** `--entities`: scenario 9 with this many entities instead of its size's (and a wave of the same share of them). */
   entities?: string | undefined;
   /** `--cache`: scenario 9's worker cache (and warm entities) instead of its size's. */
   cache?: string | undefined;
@@ -137,6 +137,8 @@ export function benchSizes(flags: SizeFlags): BenchSizes {
     const entities = Number(flags.entities);
     if (!(Number.isInteger(entities) && entities > 0))
       throw new Error(`--entities ${flags.entities}: expected a whole number of entities > 0`);
+    // The wave keeps its share of the entities (a tenth at the full size), so that a smaller build measures in minutes.
+    scale.wave = Math.max(1, Math.round((preset.scale.wave * entities) / preset.scale.entities));
     scale.entities = entities;
   }
   if (flags.cache !== undefined) {

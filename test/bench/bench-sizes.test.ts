@@ -8,9 +8,9 @@ describe('benchSizes', () => {
     expect(benchSizes({ quick: false })).toEqual(FULL);
   });
 
-  it('sets scenario 9 only: its entities and its build minutes', () => {
+  it('sets scenario 9 only: its entities (the wave keeps its share of them) and its build minutes', () => {
     const sizes = benchSizes({ quick: false, entities: '20000', buildMinutes: '90' });
-    expect(sizes.scale).toEqual({ ...FULL.scale, entities: 20_000, buildMinutes: 90 });
+    expect(sizes.scale).toEqual({ ...FULL.scale, entities: 20_000, wave: 2_000, buildMinutes: 90 });
     expect({ ...sizes, scale: FULL.scale }).toEqual(FULL);
     expect(FULL.scale.entities).toBe(100_000);
   });
@@ -19,6 +19,7 @@ describe('benchSizes', () => {
     expect(benchSizes({ quick: false, entities: '4000', cache: '200' }).scale).toEqual({
       ...FULL.scale,
       entities: 4_000,
+      wave: 400,
       cache: 200,
     });
   });
