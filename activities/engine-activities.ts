@@ -19,6 +19,17 @@ export interface RunStart {
   pausedRules: string[];
 }
 
+/**
+ * What the `nextRunStart` local activity hands a run about to continue as new (CARRY_RUN_START_PATCH): the next
+ * run's config version, its config only when that is not the version the run already holds (the run carries its
+ * own), and the rules paused now.
+ */
+export interface NextRunStart {
+  configVersion: string;
+  config?: CompiledConfig;
+  pausedRules: string[];
+}
+
 export interface EngineActivityDeps {
   configStore: ConfigStore;
   /** Delivers events to entity workflows (signal-with-start); EntityDelivery in production. */
@@ -79,6 +90,20 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     async runStart(input: { version?: string | undefined }): Promise<RunStart> {
       const [config, paused] = await Promise.all([getConfig(input), pausedRules()]);
       return { config, pausedRules: paused };
+    },
+
+    /**
+     * What the next run needs, read by the run that continues as new (CARRY_RUN_START_PATCH) and handed on in
+     * the next run's input, so the next run starts without a local activity of its own. `known` is the version the
+     * run holds: that config is not returned (the run carries it), so the marker stays small.
+     */
+    async nextRunStart(input: { version?: string | undefined; known: string }): Promise<NextRunStart> {
+      const [config, paused] = await Promise.all([getConfig(input), pausedRules()]);
+      return {
+        configVersion: config.version,
+        ...(config.version !== input.known && { config }),
+        pausedRules: paused,
+      };
     },
 
     /**

@@ -20,6 +20,7 @@ import { CURRENT_SEMANTICS, EntityMachine, LEGACY_SEMANTICS } from '../src/rules
 import type { DeliveryResult, EngineEvent, EntityRef, Firing } from '../src/rules/types.js';
 import { ActionRunner } from './action-runner.js';
 import type {
+  CarriedRunStart,
   CarriedState,
   DeadLetter,
   EntityView,
@@ -137,6 +138,31 @@ export function checkCarriedState(carried: unknown, workflowId: string): asserts
   }
 }
 
+/** Throws CarriedStateError when the start the previous run handed on (CARRY_RUN_START_PATCH) is not one. */
+export function checkCarriedStart(start: unknown, workflowId: string): asserts start is CarriedRunStart | undefined {
+  if (start === undefined) return;
+  const problems: string[] = [];
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(start)) problems.push('it is not an object');
+  else {
+    const { config, pausedRules } = start;
+    if (!isObject(config)) problems.push('config is not an object');
+    else {
+      if (typeof config.version !== 'string') problems.push('config.version is not a string');
+      if (!Array.isArray(config.rules)) problems.push('config.rules is not an array');
+    }
+    if (!Array.isArray(pausedRules) || pausedRules.some((id) => typeof id !== 'string'))
+      problems.push('pausedRules is not a list of rule ids');
+  }
+  if (problems.length > 0) {
+    throw new CarriedStateError(
+      `The run start carried into ${workflowId} is malformed (${problems.join('; ')}). The workflow task fails and ` +
+        'retries, so the entity waits with its history intact; reset the workflow to its previous run, or deploy a fix.',
+    );
+  }
+}
+
 /**
  * A stable per-entity delay in [0, idleMs / 4): entities that went quiet together (the end of a campaign, a
  * deploy) compact spread over a quarter of the idle time instead of all at once. FNV-1a of the workflow id.
@@ -221,6 +247,13 @@ export class EntityRun {
   private lastActivity = 0;
   /** Set when the run decided to compact: it continues as new at once. */
   private compacting = false;
+  /**
+   * Called once, when the run is about to continue as new with nothing in flight (CARRY_RUN_START_PATCH): a
+   * promise to wait for first, or undefined to continue at once. What arrives while it is awaited is handled (an
+   * update is answered) or carried, as before any continue-as-new.
+   */
+  beforeContinueAsNew: (() => Promise<void> | undefined) | undefined;
+  private continuePrepared = false;
 
   constructor(
     private readonly input: EntityWorkflowInput,
@@ -333,6 +366,16 @@ export class EntityRun {
     this.run.machine.pauseRules(ruleIds);
   }
 
+  /** The rules paused in this entity now. */
+  get pausedRules(): string[] {
+    return this.run.machine.pausedRules;
+  }
+
+  /** The config version the next run is asked to take (`migrate --to`); undefined: the worker's current one. */
+  get nextConfigVersion(): string | undefined {
+    return this.migrateTo?.version;
+  }
+
   /** Continue as new at the next boundary with `version` (default: the worker's current one). */
   migrate(version: string | undefined): { from: string; to: string } {
     this.migrateTo = { ...(version !== undefined && { version }) };
@@ -412,7 +455,14 @@ export class EntityRun {
       if (this.shouldContinueAsNew()) {
         // Answer waiting updates, let handlers finish (a redrive waits for its call), then continue as new.
         this.drain();
-        if (allHandlersFinished()) break;
+        if (allHandlersFinished()) {
+          if (this.continuePrepared || this.beforeContinueAsNew === undefined) break;
+          this.continuePrepared = true;
+          const preparing = this.beforeContinueAsNew();
+          if (preparing === undefined) break;
+          await preparing;
+          continue;
+        }
         await condition(() => allHandlersFinished() || this.inbox.some((item) => item.resolve !== undefined));
         continue;
       }

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { CompiledConfig } from '../src/config/compiled.js';
 import type { EngineActivities } from '../activities/index.js';
-import { EntityRun, publishProblem, type EntityOutcome } from './entity-run.js';
+import { checkCarriedStart, EntityRun, publishProblem, type EntityOutcome } from './entity-run.js';
 import {
   type EntityWorkflowInput,
   deadLettersQuery,
@@ -29,7 +29,7 @@ import {
   tracesQuery,
 } from '../src/contract/messages.js';
 import { asTaskFailure, EntityTaskError, guarded } from './task-failure.js';
-import { followRulePauses } from './rule-pauses.js';
+import { followRulePauses, type PauseSignals } from './rule-pauses.js';
 import { RunPatches } from './run-patches.js';
 
 export {
@@ -42,7 +42,7 @@ export {
   MAX_HISTORY_PER_RUN,
   type EntityOutcome,
 } from './entity-run.js';
-export { RUN_START_PATCH } from './run-patches.js';
+export { CARRY_RUN_START_PATCH, RUN_START_PATCH } from './run-patches.js';
 
 /**
  * Patch id: `migrate --to <version>` loads the target before it answers, and refuses a version no worker
@@ -73,7 +73,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const { getConfig, runStart } = proxyLocalActivities<EngineActivities>({
+const { getConfig, nextRunStart, runStart } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 10, initialInterval: '200 milliseconds' },
 });
@@ -86,9 +86,11 @@ function configFailure(err: unknown): string {
 
 /** The entity workflow. */
 export async function entityWorkflow(input: EntityWorkflowInput): Promise<EntityOutcome> {
-  let end: Awaited<ReturnType<EntityRun['runToBoundary']>>;
-  const patches = RunPatches.atRunStart();
+  let next: EntityWorkflowInput;
+  let patches: RunPatches;
   try {
+    checkCarriedStart(input.start, `${input.entityType}/${input.key}`);
+    patches = RunPatches.atRunStart(input);
     const run = new EntityRun(input, patches);
     // Handlers first, before any await: signals and updates that came with the start are not lost.
     setHandler(
@@ -110,10 +112,17 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
     setHandler(timersQuery, () => run.timers());
 
     let config: CompiledConfig;
-    /** The paused rules read with the config (RUN_START_PATCH); undefined: read after it, in a call of their own. */
+    /**
+     * The paused rules read with the config (RUN_START_PATCH) or handed on with it (CARRY_RUN_START_PATCH);
+     * undefined: read after it, in a call of their own.
+     */
     let pausedAtStart: string[] | undefined;
     try {
-      if (patches.current) {
+      if (input.start) {
+        // Read by the previous run just before it continued as new: nothing to ask, nothing recorded.
+        config = shared(input.start.config);
+        pausedAtStart = input.start.pausedRules;
+      } else if (patches.current) {
         const start = await runStart({ version: input.configVersion });
         config = shared(start.config);
         pausedAtStart = start.pausedRules;
@@ -156,15 +165,71 @@ export async function entityWorkflow(input: EntityWorkflowInput): Promise<Entity
         },
       },
     );
-    await followRulePauses((ruleIds) => run.pauseRules(ruleIds), pausedAtStart);
+    const pauseSignals = await followRulePauses((ruleIds) => run.pauseRules(ruleIds), pausedAtStart);
+    let nextStart: NextStart | undefined;
+    run.beforeContinueAsNew = () => {
+      if (!patches.carriesRunStart()) return undefined;
+      return readNextStart(run.nextConfigVersion, config, pauseSignals).then((read) => {
+        nextStart = read;
+      });
+    };
     run.start();
-    end = await run.runToBoundary();
+    const end = await run.runToBoundary();
+    if (end.kind === 'ended') return end.outcome;
+    next = nextStart ? withStart(end.next, nextStart, run, pauseSignals) : end.next;
   } catch (err) {
     throw asTaskFailure(err);
   }
-  if (end.kind === 'ended') return end.outcome;
   // Continue-as-new carries the search attributes over but not the memo: a current run hands its memo on, so
   // that the next run need not write it again (RUN_START_PATCH).
   const memo = patches.current ? workflowInfo().memo : undefined;
-  return makeContinueAsNewFunc<typeof entityWorkflow>(memo ? { memo } : {})(end.next);
+  return makeContinueAsNewFunc<typeof entityWorkflow>(memo ? { memo } : {})(next);
+}
+
+/** What the next run starts with, as read before the run continued as new (CARRY_RUN_START_PATCH). */
+interface NextStart {
+  configVersion: string;
+  config: CompiledConfig;
+  pausedRules: string[];
+  /** How many `rulePauses` signals the run had had when the read began. */
+  signalsBefore: number;
+}
+
+/**
+ * Reads what the next run starts with: its config version (the migration's target, else the worker's current
+ * one), that config (the one this run holds when the version stays) and the rules paused now.
+ */
+async function readNextStart(
+  version: string | undefined,
+  config: CompiledConfig,
+  pauseSignals: PauseSignals,
+): Promise<NextStart> {
+  const signalsBefore = pauseSignals();
+  try {
+    const read = await nextRunStart({ version, known: config.version });
+    return {
+      configVersion: read.configVersion,
+      config: read.config ?? config,
+      pausedRules: read.pausedRules,
+      signalsBefore,
+    };
+  } catch (err) {
+    // As at a run's start: the task fails and retries until a worker that has the version takes it.
+    throw new EntityTaskError(`config version ${version ?? '(current)'}: ${configFailure(err)}`);
+  }
+}
+
+/**
+ * The next run's input with its start; a `rulePauses` signal since the read gave the newer set of paused rules.
+ * A migration asked since the read (to another version) gets no start: the next run reads its own.
+ */
+function withStart(
+  next: EntityWorkflowInput,
+  read: NextStart,
+  run: EntityRun,
+  pauseSignals: PauseSignals,
+): EntityWorkflowInput {
+  if (next.configVersion !== undefined && next.configVersion !== read.configVersion) return next;
+  const pausedRules = pauseSignals() === read.signalsBefore ? read.pausedRules : run.pausedRules;
+  return { ...next, configVersion: read.configVersion, start: { config: read.config, pausedRules } };
 }

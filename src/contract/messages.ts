@@ -25,6 +25,18 @@ export interface EntityWorkflowInput {
   configVersion?: string;
   /** Carried over from the previous run by continue-as-new. */
   carried?: CarriedState;
+  /**
+   * What the run starts with, read by the previous run before it continued as new (CARRY_RUN_START_PATCH): its
+   * config (of `configVersion`) and the rules paused then. A run given it asks no local activity and no patch at
+   * its start, so its first workflow task records nothing and a worker that does not hold it replays one
+   * activation less. Absent in a first run and in runs continued by code from before the patch.
+   */
+  start?: CarriedRunStart;
+}
+
+export interface CarriedRunStart {
+  config: CompiledConfig;
+  pausedRules: string[];
 }
 
 export interface DeadLetter {
