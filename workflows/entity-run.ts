@@ -108,12 +108,20 @@ export class CarriedStateError extends Error {
   readonly code = 'CARRIED_STATE_INVALID';
 }
 
+/** What was carried into a run is not what a run hands on: the task fails and retries, the entity waits. */
+function malformed(what: string, workflowId: string, problems: string[]): CarriedStateError {
+  return new CarriedStateError(
+    `The ${what} carried into ${workflowId} is malformed (${problems.join('; ')}). The workflow task fails and ` +
+      'retries, so the entity waits with its history intact; reset the workflow to its previous run, or deploy a fix.',
+  );
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** Throws CarriedStateError when what the previous run carried is not shaped like a CarriedState. */
 export function checkCarriedState(carried: unknown, workflowId: string): asserts carried is CarriedState | undefined {
   if (carried === undefined) return;
   const problems: string[] = [];
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    v !== null && typeof v === 'object' && !Array.isArray(v);
   if (!isObject(carried)) problems.push('it is not an object');
   else {
     const machine = carried.machine;
@@ -130,20 +138,13 @@ export function checkCarriedState(carried: unknown, workflowId: string): asserts
     }
     if (carried.inbox !== undefined && !Array.isArray(carried.inbox)) problems.push('inbox is not an array');
   }
-  if (problems.length > 0) {
-    throw new CarriedStateError(
-      `The state carried into ${workflowId} is malformed (${problems.join('; ')}). The workflow task fails and ` +
-        'retries, so the entity waits with its history intact; reset the workflow to its previous run, or deploy a fix.',
-    );
-  }
+  if (problems.length > 0) throw malformed('state', workflowId, problems);
 }
 
 /** Throws CarriedStateError when the start the previous run handed on (CARRY_RUN_START_PATCH) is not one. */
 export function checkCarriedStart(start: unknown, workflowId: string): asserts start is CarriedRunStart | undefined {
   if (start === undefined) return;
   const problems: string[] = [];
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    v !== null && typeof v === 'object' && !Array.isArray(v);
   if (!isObject(start)) problems.push('it is not an object');
   else {
     const { config, pausedRules } = start;
@@ -155,12 +156,7 @@ export function checkCarriedStart(start: unknown, workflowId: string): asserts s
     if (!Array.isArray(pausedRules) || pausedRules.some((id) => typeof id !== 'string'))
       problems.push('pausedRules is not a list of rule ids');
   }
-  if (problems.length > 0) {
-    throw new CarriedStateError(
-      `The run start carried into ${workflowId} is malformed (${problems.join('; ')}). The workflow task fails and ` +
-        'retries, so the entity waits with its history intact; reset the workflow to its previous run, or deploy a fix.',
-    );
-  }
+  if (problems.length > 0) throw malformed('run start', workflowId, problems);
 }
 
 /**

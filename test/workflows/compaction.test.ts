@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileConfigText } from '../../src/config/index.js';
 import type { CompiledConfig } from '../../src/config/compiled.js';
 import type { EngineEvent } from '../../src/rules/types.js';
-import { compactionJitter } from '../../workflows/entity-run.js';
+import { checkCarriedStart, compactionJitter } from '../../workflows/entity-run.js';
 import { firingsQuery, stateQuery, tracesQuery } from '../../src/contract/messages.js';
 import { startTestEngine, uniqueName, type TestEngine } from '../helpers/temporal.js';
 import { HuntEntityKey, HuntEventCount } from '../../src/contract/search-attributes.js';
@@ -40,6 +40,17 @@ async function nextRun(client: Client, workflowId: string, runId: string) {
     { timeoutMs: 20_000, intervalMs: 250, what: `${workflowId} compacted into a new run` },
   );
 }
+
+/** Numbered `pinged` events to one team. */
+const pingOf =
+  (team: string) =>
+  (n: number): EngineEvent => ({
+    id: `${team}-p${n}`,
+    source: 'test',
+    type: 'pinged',
+    specversion: '1.0',
+    data: { teamId: team },
+  });
 
 /** What the last workflow task of a run recorded (after its workflowTaskCompleted). */
 const lastTask = (kinds: string[]) => kinds.slice(kinds.lastIndexOf('workflowTaskCompleted') + 1);
@@ -172,13 +183,7 @@ describe('compaction of idle entities', () => {
     const team = uniqueName('s');
     const workflowId = `team/${team}`;
     const handle = compacting.client.workflow.getHandle(workflowId);
-    const ping = (n: number): EngineEvent => ({
-      id: `${team}-p${n}`,
-      source: 'test',
-      type: 'pinged',
-      specversion: '1.0',
-      data: { teamId: team },
-    });
+    const ping = pingOf(team);
     for (let n = 1; n <= 8; n++) await compacting.delivery.publish([ping(n)]);
     const { runId: firstRun } = await handle.describe();
     const next = await nextRun(compacting.client, workflowId, firstRun);
@@ -223,13 +228,7 @@ describe('compaction of idle entities', () => {
     const team = uniqueName('q');
     const workflowId = `team/${team}`;
     const handle = compacting.client.workflow.getHandle(workflowId);
-    const ping = (n: number): EngineEvent => ({
-      id: `${team}-p${n}`,
-      source: 'test',
-      type: 'pinged',
-      specversion: '1.0',
-      data: { teamId: team },
-    });
+    const ping = pingOf(team);
     await pause(compacting.client, compacting.taskQueue, 'rule', HEARD);
     try {
       await eventually(
@@ -261,6 +260,15 @@ describe('compaction of idle entities', () => {
       { timeoutMs: 10_000, intervalMs: 250, what: `${HEARD} fired again after resume` },
     );
   }, 60_000);
+
+  it('refuses a carried run start that is not one, naming each problem (the task fails and retries)', () => {
+    expect(() => checkCarriedStart(undefined, 'team/a')).not.toThrow();
+    expect(() => checkCarriedStart({ config: compactingConfig, pausedRules: ['r'] }, 'team/a')).not.toThrow();
+    expect(() => checkCarriedStart({ config: { rules: {} }, pausedRules: [3] }, 'team/a')).toThrow(
+      /run start carried into team\/a is malformed \(config.version is not a string; config.rules is not an array; pausedRules is not a list of rule ids\)/,
+    );
+    expect(() => checkCarriedStart('x', 'team/a')).toThrow(/it is not an object/);
+  });
 
   it('spreads entities that went idle together over a quarter of the idle time', () => {
     const idleMs = 600_000;
