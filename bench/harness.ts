@@ -125,6 +125,7 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
     ...(options.logger && { logger: options.logger }),
   });
   const scenarios: ScenarioResult[] = [];
+  let failed = false;
   try {
     for (const id of only) {
       const scenario = SCENARIOS[id];
@@ -135,8 +136,15 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
       log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await options.onProgress?.(summary(options.mode, started, server.flags, ctx.restate, scenarios));
     }
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    await close();
+    // A failed scenario's error is the one to see: a close that fails after it is only logged.
+    await close().catch((closing: unknown) => {
+      if (!failed) throw closing;
+      log(`closing the bench after the failure also failed: ${String(closing)}`);
+    });
   }
   return summary(options.mode, started, server.flags, ctx.restate, scenarios);
 }

@@ -65,6 +65,15 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/**
+ * Stops every target, each whatever the others do, then rejects with the first failure: a worker left running
+ * would hold the bench's connection, and closing it would fail with an error that hides the first one.
+ */
+export async function stopAll(targets: Array<{ stop(): Promise<void> }>): Promise<void> {
+  const failed = (await Promise.allSettled(targets.map((t) => t.stop()))).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export type EnginePath = 'sdk' | 'http';
 
 /** The engine's worker for `config`, fed through the SDK's EntityDelivery or the ingest HTTP API. */
@@ -141,12 +150,15 @@ export async function startEngineTarget(
     send,
     settled: (keys) => engineSettled(ctx.client, config, keys),
     stop: async () => {
-      await pool?.destroy();
-      await app?.close();
-      await delivery.flush();
-      workers.shutdown();
-      await running;
-      await sandbox.close();
+      try {
+        await pool?.destroy();
+        await app?.close();
+        await delivery.flush();
+      } finally {
+        workers.shutdown();
+        await running;
+        await sandbox.close();
+      }
     },
   };
 }

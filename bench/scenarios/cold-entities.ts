@@ -167,52 +167,56 @@ async function measure(ctx: BenchContext, target: ColdTarget, sizes: BenchSizes[
   const tracker = ctx.trackers.track(target.taskQueue);
   const events = new EventFactory(`s8${target.taskQueue.slice(-6)}`);
   await target.restart(sizes.entities + 100);
-  const t0 = performance.now();
-  // Histories as real entities get them: one event per workflow task.
-  await inPool(
-    Array.from({ length: sizes.entities }, (_, i) => i),
-    sizes.buildConcurrency,
-    async (i) => {
-      for (let n = 0; n < sizes.historyEvents; n++) {
-        const event = events.event(i);
-        await sendDurably(target, event);
-        await tracker.processed(event.id);
-      }
-    },
-  );
-  const buildSeconds = (performance.now() - t0) / 1000;
-  // Let compacting entities go idle and continue as new (idle time plus its spread).
-  await new Promise((resolve) => setTimeout(resolve, 2_000 * 1.25 + 3_000));
-  await target.restart(sizes.cache);
+  // A worker left running would hold the bench's connection open: stop it whatever happens.
+  try {
+    const t0 = performance.now();
+    // Histories as real entities get them: one event per workflow task.
+    await inPool(
+      Array.from({ length: sizes.entities }, (_, i) => i),
+      sizes.buildConcurrency,
+      async (i) => {
+        for (let n = 0; n < sizes.historyEvents; n++) {
+          const event = events.event(i);
+          await sendDurably(target, event);
+          await tracker.processed(event.id);
+        }
+      },
+    );
+    const buildSeconds = (performance.now() - t0) / 1000;
+    // Let compacting entities go idle and continue as new (idle time plus its spread).
+    await new Promise((resolve) => setTimeout(resolve, 2_000 * 1.25 + 3_000));
+    await target.restart(sizes.cache);
 
-  const random = seededRandom(20261201);
-  const picks = Array.from({ length: sizes.probes }, () => Math.floor(random() * sizes.entities));
-  const latencies: number[] = [];
-  const probed = new Set<number>();
-  const t1 = performance.now();
-  await inPool(picks, sizes.probeConcurrency, async (i) => {
-    const event = events.event(i);
-    const sent = performance.now();
-    await sendDurably(target, event);
-    await tracker.processed(event.id);
-    latencies.push(performance.now() - sent);
-    probed.add(i);
-  });
-  const eventsPerSecond = picks.length / ((performance.now() - t1) / 1000);
-  const lengths: number[] = [];
-  await inPool([...probed], 16, async (i) => {
-    const id = target.name === 'B0' ? `${target.taskQueue}/${events.key(i)}` : `team/${events.key(i)}`;
-    lengths.push((await ctx.client.workflow.getHandle(id).describe()).historyLength);
-  });
-  await target.stop();
-  return {
-    target: target.name,
-    buildSeconds,
-    eventsPerSecond,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    historyPerEvent: lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length),
-  };
+    const random = seededRandom(20261201);
+    const picks = Array.from({ length: sizes.probes }, () => Math.floor(random() * sizes.entities));
+    const latencies: number[] = [];
+    const probed = new Set<number>();
+    const t1 = performance.now();
+    await inPool(picks, sizes.probeConcurrency, async (i) => {
+      const event = events.event(i);
+      const sent = performance.now();
+      await sendDurably(target, event);
+      await tracker.processed(event.id);
+      latencies.push(performance.now() - sent);
+      probed.add(i);
+    });
+    const eventsPerSecond = picks.length / ((performance.now() - t1) / 1000);
+    const lengths: number[] = [];
+    await inPool([...probed], 16, async (i) => {
+      const id = target.name === 'B0' ? `${target.taskQueue}/${events.key(i)}` : `team/${events.key(i)}`;
+      lengths.push((await ctx.client.workflow.getHandle(id).describe()).historyLength);
+    });
+    return {
+      target: target.name,
+      buildSeconds,
+      eventsPerSecond,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      historyPerEvent: lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length),
+    };
+  } finally {
+    await target.stop();
+  }
 }
 
 /** Scenario 8. */

@@ -19,7 +19,7 @@ import { EventFactory, seededRandom } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
 import { DRAIN_TIMEOUT_MS, sendAll, warmUp } from '../load.js';
 import { figure, ratio, type ScenarioResult } from '../results-model.js';
-import { startEngineTarget, type BenchContext, type Target } from '../targets.js';
+import { startEngineTarget, stopAll, type BenchContext, type Target } from '../targets.js';
 
 const PARTITIONS = 6;
 
@@ -131,7 +131,7 @@ export async function runKafkaSource(ctx: BenchContext, sizes: BenchSizes): Prom
       }
     }
   } finally {
-    await Promise.all([http.stop(), sdk.stop()]);
+    await stopAll([http, sdk]);
     await producer.disconnect();
     await admin.disconnect();
     await broker.stop();

@@ -12,7 +12,7 @@ import { closedLoop, DRAIN_TIMEOUT_MS, openLoop, sendAll, type LoadRecord } from
 import { figure, ratio, type Figure, type ScenarioResult } from '../results-model.js';
 import { percentile } from '../stats.js';
 import { startRestateTarget } from '../restate/restate-target.js';
-import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
+import { startBaselineTarget, startEngineTarget, stopAll, type BenchContext, type Target } from '../targets.js';
 
 /** Resolves with the time the last action of `ids` arrived. */
 async function lastAction(target: Target, ids: string[], timeoutMs: number): Promise<number> {
@@ -136,7 +136,7 @@ export async function runLatency(ctx: BenchContext, sizes: BenchSizes): Promise<
       }
     }
   } finally {
-    await Promise.all([b1.stop(), engine.stop(), restate.stop()]);
+    await stopAll([b1, engine, restate]);
   }
   const partFigures: Figure[] = Object.entries(parts).flatMap(([name, v]) => [
     figure(`${name} p50`, 'ms', v.p50),

@@ -9,7 +9,7 @@ import { benchConfig } from '../bench-config.js';
 import { EventFactory } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
 import { figure, ratio, type ScenarioResult } from '../results-model.js';
-import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
+import { startBaselineTarget, startEngineTarget, stopAll, type BenchContext, type Target } from '../targets.js';
 
 /** Stay in one run: both workflows continue as new at 2,000 events. */
 const MAX_EVENTS = 1_900;
@@ -81,7 +81,7 @@ export async function runReplay(ctx: BenchContext, sizes: BenchSizes): Promise<S
       repeats,
     );
   } finally {
-    await Promise.all([b0.stop(), engine.stop()]);
+    await stopAll([b0, engine]);
   }
   const perEntityEvent = (b: Built) => b.msPerThousand.map((ms) => (ms * b.historyEvents) / b.entityEvents);
   return {

@@ -12,7 +12,7 @@ import { closedLoop, DRAIN_TIMEOUT_MS, warmUp } from '../load.js';
 import { ownCpuSeconds, processCpuSeconds } from '../process-cpu.js';
 import { startRestateTarget } from '../restate/restate-target.js';
 import { figure, ratio, type Figure, type ScenarioResult } from '../results-model.js';
-import { startBaselineTarget, startEngineTarget, type BenchContext, type Target } from '../targets.js';
+import { startBaselineTarget, startEngineTarget, stopAll, type BenchContext, type Target } from '../targets.js';
 
 /** What one or more closed-loop measurements of a target counted. */
 interface Counts {
@@ -146,7 +146,7 @@ export async function runManyEntities(ctx: BenchContext, sizes: BenchSizes): Pro
       for (const name of names) runs[name]!.push(throughput(counts[name]!));
     }
   } finally {
-    await Promise.all([b0.stop(), sdk.stop(), http.stop(), restate.stop()]);
+    await stopAll([b0, sdk, http, restate]);
   }
   const values = (name: string, pick: (t: Throughput) => number) => runs[name]!.map(pick);
   const errors = Object.values(runs)
@@ -247,7 +247,7 @@ export async function runHotEntities(ctx: BenchContext, sizes: BenchSizes): Prom
       runs.restate!.push(throughput([await measure(driven.restate, keys, loop)]));
     }
   } finally {
-    await Promise.all([b0.stop(), sdk.stop(), restate.stop()]);
+    await stopAll([b0, sdk, restate]);
   }
   return {
     id: 2,

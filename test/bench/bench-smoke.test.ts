@@ -40,7 +40,11 @@ describe('bench harness (quick mode, tiny sizes)', () => {
     const lines: string[] = [];
     // The engine's warnings (auth "none" on the bench source) and the Kafka client's join retries stay here.
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-    const results = await runBench({ mode: 'quick', sizes: TINY, log: (line) => lines.push(line), logger });
+    const results = await runBench({ mode: 'quick', sizes: TINY, log: (line) => lines.push(line), logger }).catch(
+      (err: unknown) => {
+        throw new Error(`the bench failed (${String(err)}); what it logged:\n${lines.join('\n')}`, { cause: err });
+      },
+    );
 
     expect(results.scenarios.map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for (const scenario of results.scenarios) {
