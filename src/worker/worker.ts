@@ -43,6 +43,7 @@ export interface EngineWorkerOptions {
       | 'maxConcurrentActivityTaskExecutions'
       | 'maxConcurrentWorkflowTaskPolls'
       | 'maxConcurrentActivityTaskPolls'
+      | 'nonStickyToStickyPollRatio'
       | 'sinks'
     >
   >;
@@ -56,6 +57,16 @@ export interface EngineWorkerOptions {
  * one entity's replay run beside another's activation.
  */
 export const DEFAULT_WORKFLOW_THREADS = 2;
+
+/**
+ * The share of workflow-task pollers on the task queue itself rather than the worker's sticky queue. The server
+ * splits a task queue into 4 partitions (`matching.numTaskqueueReadPartitions`), and every event to an entity the
+ * worker does not hold is a task on that queue. A task that lands in a partition where no poll waits goes to that
+ * partition's backlog, and the backlog forwards it to the root partition with a 2 s timeout: with the SDK's 0.2 the
+ * worker has 2 such pollers for 4 partitions, and 1–6 % of cold events waited those 2 s (issue 20,
+ * docs/performance.md). 0.5 gives 5 of the default 10 pollers, one per partition and one spare.
+ */
+export const DEFAULT_NON_STICKY_POLL_RATIO = 0.5;
 
 export interface EngineWorkers {
   workers: Worker[];
@@ -98,6 +109,7 @@ export async function createEngineWorkers(options: EngineWorkerOptions): Promise
     activities,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     workflowThreadPoolSize: options.workflowThreads ?? DEFAULT_WORKFLOW_THREADS,
+    nonStickyToStickyPollRatio: DEFAULT_NON_STICKY_POLL_RATIO,
     ...options.tuning,
   });
   const workers = [main];
