@@ -111,6 +111,9 @@ export async function openBenchContext(options: { cluster?: boolean; logger?: Lo
   };
 }
 
+/** The scenarios that run Restate beside the engine. */
+const RESTATE_SCENARIOS = new Set([1, 2, 3]);
+
 /** Runs the bench; throws if the server, the bundles or a scenario fails. */
 export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
@@ -127,13 +130,15 @@ export async function runBench(options: HarnessOptions): Promise<BenchResults> {
   const scenarios: ScenarioResult[] = [];
   let failed = false;
   try {
-    for (const id of only) {
+    for (const [index, id] of only.entries()) {
       const scenario = SCENARIOS[id];
       if (!scenario) throw new Error(`there is no scenario ${id}; scenarios are 1–10`);
       const t0 = Date.now();
       log(`scenario ${id}…`);
       scenarios.push(await scenario(ctx, options.sizes, log));
       log(`scenario ${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      // An idle Restate server still takes a few % of a core: it stops once no later scenario needs it.
+      if (!only.slice(index + 1).some((later) => RESTATE_SCENARIOS.has(later))) await ctx.restate.stop();
       await options.onProgress?.(summary(options.mode, started, server.flags, ctx.restate, scenarios));
     }
   } catch (err) {
