@@ -11,7 +11,13 @@ import type { Logger } from 'pino';
 import { TEMPORAL_SERVER_VERSION } from '../src/cluster/cluster-binaries.js';
 import { freeClusterPorts } from '../src/cluster/cluster-ports.js';
 import { clusterFiles, repoRoot, startCluster, type Cluster } from '../src/cluster/cluster.js';
-import { devServerArgs, startDevServer, type DevServer } from '../src/dev/dev-server.js';
+import {
+  DevServerStartError,
+  devServerArgs,
+  PortInUseError,
+  startDevServer,
+  type DevServer,
+} from '../src/dev/dev-server.js';
 
 export interface BenchServer {
   address: string;
@@ -41,26 +47,48 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface ServerPorts {
+  port: number;
+  uiPort: number;
+}
+
+/**
+ * Starts a dev server on ports that were free a moment ago, and on other ones if one was taken in between: the
+ * kernel hands the same range to outgoing connections, and a bench run makes many (a 15,000-entity build's server
+ * once died with "bind: address already in use"). Three tries; any other failure is thrown at once.
+ */
+export async function startOnFreePorts(
+  start: (ports: ServerPorts) => Promise<DevServer>,
+  pick: () => Promise<ServerPorts> = async () => ({ port: await freePort(), uiPort: await freePort() }),
+): Promise<{ server: DevServer; ports: ServerPorts }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await pick();
+    try {
+      return { server: await start(ports), ports };
+    } catch (err) {
+      const taken =
+        err instanceof PortInUseError ||
+        (err instanceof DevServerStartError && /address already in use/.test(err.message));
+      if (!taken || attempt >= 3) throw err;
+    }
+  }
+}
+
 /** Starts a dev server in a fresh temporary directory on free ports. */
 export async function startBenchServer(logger: Logger): Promise<BenchServer> {
   const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hunt-bench-'));
-  const options = {
-    stateDir,
-    port: await freePort(),
-    uiPort: await freePort(),
-    namespace: 'default',
-    dynamicConfig: BENCH_DYNAMIC_CONFIG,
-  };
-  let server: DevServer;
+  const options = { stateDir, namespace: 'default', dynamicConfig: BENCH_DYNAMIC_CONFIG };
+  let started: { server: DevServer; ports: ServerPorts };
   try {
-    server = await startDevServer({ ...options, logger, allowDownload: false });
+    started = await startOnFreePorts((ports) => startDevServer({ ...options, ...ports, logger, allowDownload: false }));
   } catch (err) {
     await fs.rm(stateDir, { recursive: true, force: true });
     throw err;
   }
+  const { server, ports } = started;
   return {
     address: server.address,
-    flags: devServerArgs(options).map((arg) => arg.replace(stateDir, '<tmp>')),
+    flags: devServerArgs({ ...options, ...ports }).map((arg) => arg.replace(stateDir, '<tmp>')),
     ...(server.pid !== undefined && { pid: server.pid }),
     stop: async () => {
       await server.stop();

@@ -28,7 +28,7 @@ import { BENCH_EVENT_TYPE, BENCH_SOURCE } from '../bench-config.js';
 import { coldConfig } from './cold-entities.js';
 import { seededRandom } from '../bench-events.js';
 import type { BenchSizes } from '../bench-options.js';
-import { BENCH_DYNAMIC_CONFIG, freePort } from '../bench-server.js';
+import { BENCH_DYNAMIC_CONFIG, startOnFreePorts } from '../bench-server.js';
 import { inPool } from '../load.js';
 import { ownCpuSeconds, processCpuSeconds } from '../process-cpu.js';
 import type { ProcessedTracker } from '../probe/processed-tracker.js';
@@ -92,16 +92,17 @@ interface ScaleServer {
 }
 
 async function openServer(ctx: BenchContext, stateDir: string): Promise<ScaleServer> {
-  const server = await startDevServer({
-    stateDir,
-    port: await freePort(),
-    uiPort: await freePort(),
-    namespace: ctx.namespace,
-    logger: ctx.logger,
-    allowDownload: false,
-    readyTimeoutMs: 120_000,
-    dynamicConfig: BENCH_DYNAMIC_CONFIG,
-  });
+  const { server } = await startOnFreePorts((ports) =>
+    startDevServer({
+      stateDir,
+      ...ports,
+      namespace: ctx.namespace,
+      logger: ctx.logger,
+      allowDownload: false,
+      readyTimeoutMs: 120_000,
+      dynamicConfig: BENCH_DYNAMIC_CONFIG,
+    }),
+  );
   const connection = await Connection.connect({ address: server.address });
   const native = await NativeConnection.connect({ address: server.address });
   return {

@@ -4,6 +4,7 @@
  * already listening instead of failing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -151,10 +152,23 @@ export function devServerArgs(
   return args;
 }
 
+/** Resolves when the child's stdout and stderr have closed, or after a second. */
+async function outputClosed(child: ChildProcess): Promise<void> {
+  const open = [child.stdout, child.stderr].filter((stream) => stream !== null).filter((stream) => !stream.closed);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(open.map((stream) => once(stream, 'close'))),
+    new Promise((resolve) => (timer = setTimeout(resolve, 1_000))),
+  ]);
+  clearTimeout(timer);
+}
+
 async function waitUntilServing(address: string, child: ChildProcess, timeoutMs: number, output: () => string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      // The exit can come before the last of its output (the reason it exited): wait briefly for its streams.
+      await outputClosed(child);
       throw new DevServerStartError(
         `The Temporal dev server exited during startup (code ${child.exitCode ?? child.signalCode}):\n${output()}`,
       );
