@@ -43,7 +43,6 @@ export interface EngineWorkerOptions {
       | 'maxConcurrentActivityTaskExecutions'
       | 'maxConcurrentWorkflowTaskPolls'
       | 'maxConcurrentActivityTaskPolls'
-      | 'nonStickyToStickyPollRatio'
       | 'sinks'
     >
   >;
