@@ -157,9 +157,12 @@ async function sendDurably(delivery: EntityDelivery, event: EngineEvent): Promis
   }
 }
 
-/** Runs closed by the engine's compaction (continued as new) on the scenario's task queue. */
-async function compactedRuns(client: Client): Promise<number> {
-  const { count } = await client.workflow.count(`TaskQueue="${TASK_QUEUE}" AND ExecutionStatus="ContinuedAsNew"`);
+/** Runs closed by the engine's compaction (continued as new) on the scenario's task queue, since `since` if given. */
+async function compactedRuns(client: Client, since?: Date): Promise<number> {
+  const closed = since === undefined ? '' : ` AND CloseTime >= "${since.toISOString()}"`;
+  const { count } = await client.workflow.count(
+    `TaskQueue="${TASK_QUEUE}" AND ExecutionStatus="ContinuedAsNew"${closed}`,
+  );
   return count;
 }
 
@@ -183,16 +186,10 @@ async function waitForCompactions(client: Client, target: number, timeoutMs: num
 async function waitForIdleCompactions(client: Client, since: Date): Promise<{ compacted: number; seconds: number }> {
   const t0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, COMPACT_IDLE_MS * 1.25 + 2_000));
-  const count = async () =>
-    (
-      await client.workflow.count(
-        `TaskQueue="${TASK_QUEUE}" AND ExecutionStatus="ContinuedAsNew" AND CloseTime >= "${since.toISOString()}"`,
-      )
-    ).count;
-  let last = await count();
+  let last = await compactedRuns(client, since);
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const now = await count();
+    const now = await compactedRuns(client, since);
     if (now === last) return { compacted: now, seconds: (performance.now() - t0) / 1000 };
     last = now;
   }
